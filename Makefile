@@ -1,0 +1,98 @@
+# swinstall — build, test, demo, install.
+# Everything built goes under $(BUILD); nothing else in the tree is written.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+BUILD ?= build
+SONAME_MAJOR := 0
+VERSION := 0.1.0
+
+PKGS := libarchive libconfig libcrypto zlib liblzma libzstd libubootenv
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $(SAN_FLAGS) $(CFLAGS)
+ALL_CPPFLAGS := -Iinclude -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard handlers/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+
+STATIC_LIB := $(BUILD)/libswinstall.a
+SHARED_LIB := $(BUILD)/libswinstall.so.$(VERSION)
+CLI := $(BUILD)/swinstall
+
+.PHONY: all deps check check-asan unit integration demo install clean
+all: $(CLI) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libswinstall.so.$(SONAME_MAJOR) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	ln -sf libswinstall.so.$(VERSION) $(BUILD)/libswinstall.so.$(SONAME_MAJOR)
+	ln -sf libswinstall.so.$(SONAME_MAJOR) $(BUILD)/libswinstall.so
+
+$(CLI): $(CLI_OBJ) $(STATIC_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS)
+
+$(BUILD)/test/%: test/unit/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) -lcmocka
+
+$(BUILD)/libswinstall.pc: lib/libswinstall.pc.in
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+# Installs the Debian packages listed in test/debian-packages that are missing.
+deps:
+	@sh test/install-deps.sh test/debian-packages
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@sh test/run-tests.sh $(BUILD)
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all $(UNIT_BIN:$(BUILD)/%=build/asan/%)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh test/run-tests.sh build/asan
+
+unit: $(UNIT_BIN)
+	@sh test/run-tests.sh $(BUILD) unit
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/swinstall $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/swinstall
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libswinstall.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libswinstall.so.$(SONAME_MAJOR)
+	ln -sf libswinstall.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libswinstall.so
+	install -m 644 include/swinstall.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/swinstall/handler.h $(DESTDIR)$(INCLUDEDIR)/swinstall/
+	install -m 644 $(BUILD)/libswinstall.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 cli/swinstall.1 $(DESTDIR)$(MANDIR)/man1/
+
+clean:
+	rm -rf $(BUILD)

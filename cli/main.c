@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * swinstall: the command-line face of libswinstall. Argument parsing, output
+ * and exit codes only; every decision about the image is the library's.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <swinstall.h>
+#include "progress.h"
+
+#define DEFAULT_CONFIG "/etc/swinstall.conf"
+
+enum exit_code {
+	EXIT_INSTALLED = 0,
+	EXIT_FAILED = 1,        /* target I/O, handler */
+	EXIT_USAGE = 2,         /* usage or configuration */
+	EXIT_UNTRUSTED = 3,     /* signature, hash, checksum, malformed, truncated */
+	EXIT_INCOMPATIBLE = 4,  /* not for this device */
+};
+
+static const char usage_text[] =
+	"Usage: swinstall [OPTIONS] -i FILE\n"
+	"       swinstall [OPTIONS] install FILE\n"
+	"Install a SWUpdate .swu image (FILE '-' reads standard input).\n"
+	"\n"
+	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
+	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
+	"      --cert-purpose P       signer purpose: emailProtection (default) or codeSigning\n"
+	"      --forced-signer-name CN  accept only this signer common name\n"
+	"      --insecure             allow images that are not verified when no key is configured\n"
+	"  -e, --select SET,MODE      software selection, e.g. stable,copy2\n"
+	"  -H, --hwrevision BOARD:REV hardware revision (default: the hwrevision file)\n"
+	"  -K, --key-aes FILE         decryption key (not supported yet: refused)\n"
+	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
+	"  -c, --check                verify sw-description (signature, compatibility,\n"
+	"                             selection) and exit; write nothing\n"
+	"  -v, --verbose              more messages\n"
+	"  -q, --quiet                errors only, no progress bar\n"
+	"  -h, --help                 this text\n"
+	"      --version              the version\n"
+	"\n"
+	"Exit status: 0 installed (or verified with -c/-n), 1 failed while installing,\n"
+	"2 usage or configuration error, 3 image not trustworthy or malformed,\n"
+	"4 image not for this device.\n";
+
+enum long_only { OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "install", required_argument, NULL, 'i' },
+	{ "config", required_argument, NULL, 'f' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "cert-purpose", required_argument, NULL, OPT_CERT_PURPOSE },
+	{ "forced-signer-name", required_argument, NULL, OPT_FORCED_SIGNER },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "select", required_argument, NULL, 'e' },
+	{ "hwrevision", required_argument, NULL, 'H' },
+	{ "key-aes", required_argument, NULL, 'K' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "check", no_argument, NULL, 'c' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options are gathered first and applied after the configuration file,
+ * which they override. */
+struct cli_args {
+	const char *image;
+	const char *config;
+	const char *set[16][2];  /* option name, value */
+	size_t nset;
+	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("swinstall: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'swinstall --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static void add_setting(struct cli_args *a, const char *name, const char *value)
+{
+	if (a->nset < sizeof(a->set) / sizeof(a->set[0])) {
+		a->set[a->nset][0] = name;
+		a->set[a->nset][1] = value;
+		a->nset++;
+	}
+}
+
+/* Returns -1 to go on, or the exit code to stop with. */
+static int parse_option(struct cli_args *a, int c)
+{
+	switch (c) {
+	case 'i': a->image = optarg; break;
+	case 'f': a->config = optarg; break;
+	case 'k': add_setting(a, "public-key", optarg); break;
+	case OPT_CERT_PURPOSE: add_setting(a, "cert-purpose", optarg); break;
+	case OPT_FORCED_SIGNER: add_setting(a, "forced-signer-name", optarg); break;
+	case OPT_INSECURE: add_setting(a, "insecure", "1"); break;
+	case 'e': add_setting(a, "select", optarg); break;
+	case 'H': add_setting(a, "hwrevision", optarg); break;
+	case 'K': return usage_error("-K %s: encrypted images are not supported yet", optarg);
+	case 'n': add_setting(a, "dry-run", "1"); break;
+	case 'c': add_setting(a, "check", "1"); break;
+	case 'v': a->verbosity++; break;
+	case 'q': a->verbosity = -1; break;
+	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
+	case OPT_VERSION: printf("swinstall %s\n", swi_version()); return EXIT_INSTALLED;
+	default: fputs("Try 'swinstall --help'.\n", stderr); return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int parse_args(struct cli_args *a, int argc, char **argv)
+{
+	int c;
+	while ((c = getopt_long(argc, argv, "i:f:k:e:H:K:ncvqh", long_options, NULL)) != -1) {
+		int rc = parse_option(a, c);
+		if (rc >= 0)
+			return rc;
+	}
+	int rest = argc - optind;
+	if (rest >= 1 && strcmp(argv[optind], "install") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s: needs exactly one image", "install");
+		a->image = argv[optind + 1];
+	} else if (rest > 0) {
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	}
+	if (!a->image)
+		return usage_error("%s", "no image given (-i FILE or install FILE)");
+	return -1;
+}
+
+static int exit_code_for(int status)
+{
+	switch (status) {
+	case SWI_OK: return EXIT_INSTALLED;
+	case SWI_EINVAL:
+	case SWI_ECONFIG: return EXIT_USAGE;
+	case SWI_EFORMAT:
+	case SWI_ESIG:
+	case SWI_EHASH: return EXIT_UNTRUSTED;
+	case SWI_ECOMPAT:
+	case SWI_EUNSUPPORTED: return EXIT_INCOMPATIBLE;
+	default: return EXIT_FAILED;
+	}
+}
+
+static int configure(swi_ctx_t *ctx, const struct cli_args *a)
+{
+	int rc = SWI_OK;
+	if (a->config)
+		rc = swi_load_config(ctx, a->config);
+	else if (access(DEFAULT_CONFIG, F_OK) == 0)
+		rc = swi_load_config(ctx, DEFAULT_CONFIG);
+	for (size_t i = 0; rc == SWI_OK && i < a->nset; i++)
+		rc = swi_set_option(ctx, a->set[i][0], a->set[i][1]);
+	return rc;
+}
+
+static int install(swi_ctx_t *ctx, const char *image)
+{
+	if (strcmp(image, "-") == 0)
+		return swi_install_fd(ctx, STDIN_FILENO);
+	return swi_install_file(ctx, image);
+}
+
+static void say_result(const struct cli_args *a, swi_ctx_t *ctx, struct cli_output *o)
+{
+	if (a->verbosity < 0)
+		return;
+	if (swi_get_option(ctx, "check"))
+		cli_log(o, SWI_LOG_INFO, "sw-description verified; nothing written (--check)");
+	else if (swi_get_option(ctx, "dry-run"))
+		cli_log(o, SWI_LOG_INFO, "image verified and decoded; nothing written (--dry-run)");
+	else
+		cli_log(o, SWI_LOG_INFO, "update installed; it is used from the next boot");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_args args = { 0 };
+	int rc = parse_args(&args, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	swi_ctx_t *ctx;
+	if (swi_ctx_new(&ctx)) {
+		fputs("swinstall: out of memory\n", stderr);
+		return EXIT_FAILED;
+	}
+	struct cli_output out;
+	int level = args.verbosity < 0 ? SWI_LOG_ERROR :
+		    args.verbosity == 0 ? SWI_LOG_INFO : SWI_LOG_DEBUG;
+	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
+	swi_set_log(ctx, cli_log, &out);
+	swi_set_progress(ctx, cli_progress, &out);
+
+	int status = configure(ctx, &args);
+	if (status == SWI_OK)
+		status = install(ctx, args.image);
+	cli_output_finish(&out);
+	if (status == SWI_OK)
+		say_result(&args, ctx, &out);
+	else
+		fprintf(stderr, "swinstall: %s\n", swi_errmsg(ctx));
+	swi_ctx_free(ctx);
+	return exit_code_for(status);
+}

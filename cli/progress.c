@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+#include <time.h>
+#include "progress.h"
+
+#define BAR_WIDTH 24
+#define REDRAW_SECONDS 0.1
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_output_init(struct cli_output *o, FILE *out, int max_level, bool bar)
+{
+	memset(o, 0, sizeof(*o));
+	o->out = out;
+	o->max_level = max_level;
+	o->bar = bar;
+}
+
+void cli_output_finish(struct cli_output *o)
+{
+	if (o->bar_open)
+		fputc('\n', o->out);
+	o->bar_open = false;
+}
+
+void cli_log(void *user, int level, const char *message)
+{
+	struct cli_output *o = user;
+	if (level > o->max_level)
+		return;
+	cli_output_finish(o);
+	const char *tag = level == SWI_LOG_ERROR ? "error: " :
+			  level == SWI_LOG_WARN ? "warning: " : "";
+	fprintf(o->out, "swinstall: %s%s\n", tag, message);
+}
+
+static void draw(struct cli_output *o, const struct swi_progress *p, double t)
+{
+	double percent = p->total ? 100.0 * (double)p->done / (double)p->total : 100.0;
+	double elapsed = t - o->started;
+	double rate = elapsed > 0 ? (double)p->done / elapsed / 1e6 : 0;
+	int filled = (int)(percent * BAR_WIDTH / 100.0);
+	char bar[BAR_WIDTH + 1];
+	for (int i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[BAR_WIDTH] = '\0';
+	fprintf(o->out, "\r[%u/%u] %-20.20s [%s] %5.1f%% %8.1f/%.1f MiB %7.1f MB/s",
+		p->index, p->count, p->member, bar, percent,
+		(double)p->done / 1048576.0, (double)p->total / 1048576.0, rate);
+	fflush(o->out);
+	o->bar_open = true;
+	o->last_draw = t;
+}
+
+void cli_progress(void *user, const struct swi_progress *p)
+{
+	struct cli_output *o = user;
+	if (!o->bar)
+		return;
+	double t = now();
+	if (p->done == 0) {
+		cli_output_finish(o);
+		o->started = t;
+	} else if (p->done < p->total && t - o->last_draw < REDRAW_SECONDS) {
+		return;
+	}
+	draw(o, p, t);
+}

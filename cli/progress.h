@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Progress bar and log lines of the swinstall program. */
+#ifndef SWINSTALL_CLI_PROGRESS_H
+#define SWINSTALL_CLI_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <swinstall.h>
+
+struct cli_output {
+	FILE *out;          /* stderr */
+	int max_level;      /* highest swi_log_level shown */
+	bool bar;           /* draw a progress bar (a terminal, not --quiet) */
+	bool bar_open;      /* a bar line is on screen, without its newline */
+	double started;     /* when that member started, seconds */
+	double last_draw;
+};
+
+void cli_output_init(struct cli_output *o, FILE *out, int max_level, bool bar);
+void cli_log(void *user, int level, const char *message);
+void cli_progress(void *user, const struct swi_progress *p);
+/* Ends a bar line left open (before an error message, at exit). */
+void cli_output_finish(struct cli_output *o);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libswinstall — install SWUpdate-format .swu images on A/B devices.
+ *
+ * Everything lives in a context (swi_ctx_t): options, callbacks, handlers
+ * and the message of the last error. The library never prints, never exits
+ * and keeps no global state, so two contexts in one process never meet.
+ *
+ * Every function that can fail returns SWI_OK (0) or a negative SWI_E* code;
+ * swi_errmsg() then explains the failure in one sentence.
+ */
+#ifndef SWINSTALL_H
+#define SWINSTALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SWI_VERSION_STRING "0.1.0"
+
+enum swi_status {
+	SWI_OK = 0,
+	SWI_EINVAL = -1,   /* bad argument or option value (a caller's mistake) */
+	SWI_ECONFIG = -2,  /* configuration file unreadable or wrong */
+	SWI_ENOMEM = -3,   /* out of memory */
+	SWI_EIO = -4,      /* reading the source or writing a target failed */
+	SWI_EFORMAT = -5,  /* image malformed: archive, sw-description, truncated */
+	SWI_ESIG = -6,     /* signature missing, wrong or untrusted */
+	SWI_EHASH = -7,    /* sha256 or cpio checksum mismatch */
+	SWI_ECOMPAT = -8,  /* image not for this device: hardware, selection, version */
+	SWI_EHANDLER = -9, /* a handler failed or cannot honour an entry */
+	SWI_EUNSUPPORTED = -10, /* the image needs a feature this build lacks */
+};
+
+enum swi_log_level {
+	SWI_LOG_ERROR = 0,
+	SWI_LOG_WARN = 1,
+	SWI_LOG_INFO = 2,
+	SWI_LOG_DEBUG = 3,
+};
+
+typedef struct swi_ctx swi_ctx_t;
+
+/* Progress of one artifact, in bytes as stored in the archive. */
+struct swi_progress {
+	const char *member;  /* archive member being installed */
+	uint64_t done;       /* bytes of it consumed so far */
+	uint64_t total;      /* its size in the archive */
+	unsigned index;      /* 1-based number of this artifact */
+	unsigned count;      /* artifacts to install in all */
+};
+
+typedef void (*swi_log_fn)(void *user, int level, const char *message);
+typedef void (*swi_progress_fn)(void *user, const struct swi_progress *p);
+
+/*
+ * Source of image bytes for swi_install_read(). Returns the number of bytes
+ * put into buf (0 at end of stream) or -1 on error (errno set).
+ */
+typedef ssize_t (*swi_read_fn)(void *user, void *buf, size_t len);
+
+int swi_ctx_new(swi_ctx_t **ctx);
+void swi_ctx_free(swi_ctx_t *ctx);
+
+/* The last error, one sentence naming the member or file and the reason. */
+const char *swi_errmsg(const swi_ctx_t *ctx);
+/* A short fixed description of a status code. */
+const char *swi_strerror(int status);
+const char *swi_version(void);
+
+/*
+ * Options, by the names of the configuration file's keys:
+ *   public-key          CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)
+ *   cert-purpose        emailProtection (default) | codeSigning
+ *   forced-signer-name  required common name of the CMS signer
+ *   insecure            "1": accept unsigned images when no key is configured
+ *   select              selection "SET,MODE"
+ *   hwrevision          "BOARD:REVISION", overrides hwrevision-file
+ *   hwrevision-file     default /etc/hwrevision
+ *   sw-versions-file    default /etc/sw-versions
+ *   bootloader          "uboot" | "none" (default "none")
+ *   uboot-env-config    fw_env.config of the U-Boot environment (default /etc/fw_env.config)
+ *   dry-run             "1": read, verify, decode and hash everything; write nothing
+ *   check               "1": verify sw-description only; write nothing
+ * A NULL value resets an option to its default.
+ */
+int swi_set_option(swi_ctx_t *ctx, const char *name, const char *value);
+/* The current value of an option, or NULL when unset. */
+const char *swi_get_option(const swi_ctx_t *ctx, const char *name);
+/* Reads a configuration file (libconfig syntax) and sets every key it has. */
+int swi_load_config(swi_ctx_t *ctx, const char *path);
+
+void swi_set_log(swi_ctx_t *ctx, swi_log_fn fn, void *user);
+void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user);
+
+/* Install (or verify, with dry-run/check) an image, in one pass over it. */
+int swi_install_file(swi_ctx_t *ctx, const char *path);
+int swi_install_fd(swi_ctx_t *ctx, int fd);
+int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Bootloader environment: one front, a backend per bootloader. Private. */
+#ifndef SWI_BOOTENV_H
+#define SWI_BOOTENV_H
+
+#include "attrs.h"
+#include "context.h"
+
+struct swi_bootenv_backend {
+	const char *name;
+	int (*open)(swi_ctx_t *ctx, void **state);
+	/* *value is a malloc'd copy, or NULL when the variable is unset. */
+	int (*get)(swi_ctx_t *ctx, void *state, const char *name, char **value);
+	/* All of vars in one atomic write; a NULL or "" value removes. */
+	int (*apply)(swi_ctx_t *ctx, void *state, const struct swi_attrs *vars);
+	void (*close)(void *state);
+};
+
+struct swi_bootenv;
+
+/* Opens the backend named by the "bootloader" option. */
+int swi_bootenv_open(swi_ctx_t *ctx, struct swi_bootenv **out);
+int swi_bootenv_get(struct swi_bootenv *env, const char *name, char **value);
+int swi_bootenv_apply(struct swi_bootenv *env, const struct swi_attrs *vars);
+void swi_bootenv_close(struct swi_bootenv *env);
+
+#endif

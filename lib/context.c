@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The context: options, callbacks and the last error. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "context.h"
+
+int swi_ctx_new(swi_ctx_t **out)
+{
+	if (!out)
+		return SWI_EINVAL;
+	*out = calloc(1, sizeof(**out));
+	return *out ? SWI_OK : SWI_ENOMEM;
+}
+
+static void free_options(struct swi_options *o)
+{
+	free(o->public_key);
+	free(o->cert_purpose);
+	free(o->forced_signer_name);
+	free(o->select);
+	free(o->hwrevision);
+	free(o->hwrevision_file);
+	free(o->sw_versions_file);
+	free(o->bootloader);
+	free(o->uboot_env_config);
+}
+
+void swi_ctx_free(swi_ctx_t *ctx)
+{
+	if (!ctx)
+		return;
+	free_options(&ctx->opt);
+	free(ctx->handlers);
+	free(ctx);
+}
+
+const char *swi_errmsg(const swi_ctx_t *ctx)
+{
+	if (!ctx)
+		return "no context";
+	return ctx->errmsg[0] ? ctx->errmsg : swi_strerror(ctx->last_status);
+}
+
+const char *swi_strerror(int status)
+{
+	switch (status) {
+	case SWI_OK: return "success";
+	case SWI_EINVAL: return "invalid argument";
+	case SWI_ECONFIG: return "configuration error";
+	case SWI_ENOMEM: return "out of memory";
+	case SWI_EIO: return "input/output error";
+	case SWI_EFORMAT: return "malformed image";
+	case SWI_ESIG: return "signature verification failed";
+	case SWI_EHASH: return "checksum mismatch";
+	case SWI_ECOMPAT: return "image not compatible with this device";
+	case SWI_EHANDLER: return "handler failed";
+	case SWI_EUNSUPPORTED: return "unsupported feature";
+	default: return "unknown error";
+	}
+}
+
+const char *swi_version(void)
+{
+	return SWI_VERSION_STRING;
+}
+
+int swi_vfail(swi_ctx_t *ctx, int status, const char *fmt, va_list ap)
+{
+	ctx->last_status = status;
+	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+	return status;
+}
+
+int swi_fail(swi_ctx_t *ctx, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	swi_vfail(ctx, status, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+void swi_vlog(swi_ctx_t *ctx, int level, const char *fmt, va_list ap)
+{
+	if (!ctx->log_fn)
+		return;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	ctx->log_fn(ctx->log_user, level, line);
+}
+
+void swi_log(swi_ctx_t *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	swi_vlog(ctx, level, fmt, ap);
+	va_end(ap);
+}
+
+void swi_set_log(swi_ctx_t *ctx, swi_log_fn fn, void *user)
+{
+	ctx->log_fn = fn;
+	ctx->log_user = user;
+}
+
+void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user)
+{
+	ctx->progress_fn = fn;
+	ctx->progress_user = user;
+}
+
+/* Options are looked up by name in one table, so the configuration file,
+ * the CLI and an agent all use the same words. */
+enum opt_kind { OPT_STRING, OPT_BOOL };
+
+struct opt_def {
+	const char *name;
+	enum opt_kind kind;
+	size_t offset;
+};
+
+#define STR_OPT(n, f) { n, OPT_STRING, offsetof(struct swi_options, f) }
+#define BOOL_OPT(n, f) { n, OPT_BOOL, offsetof(struct swi_options, f) }
+
+static const struct opt_def options[] = {
+	STR_OPT("public-key", public_key),
+	STR_OPT("cert-purpose", cert_purpose),
+	STR_OPT("forced-signer-name", forced_signer_name),
+	STR_OPT("select", select),
+	STR_OPT("hwrevision", hwrevision),
+	STR_OPT("hwrevision-file", hwrevision_file),
+	STR_OPT("sw-versions-file", sw_versions_file),
+	STR_OPT("bootloader", bootloader),
+	STR_OPT("uboot-env-config", uboot_env_config),
+	BOOL_OPT("insecure", insecure),
+	BOOL_OPT("dry-run", dry_run),
+	BOOL_OPT("check", check_only),
+};
+
+static const struct opt_def *find_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) {
+		*out = false;
+		return 0;
+	}
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+		*out = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
+{
+	if (!value)
+		return SWI_OK;
+	if (!strcmp(name, "cert-purpose") && strcmp(value, "emailProtection") &&
+	    strcmp(value, "codeSigning"))
+		return swi_fail(ctx, SWI_EINVAL,
+				"cert-purpose: '%s' is not emailProtection or codeSigning", value);
+	if (!strcmp(name, "bootloader") && strcmp(value, "uboot") && strcmp(value, "none"))
+		return swi_fail(ctx, SWI_EINVAL,
+				"bootloader: '%s' is not one of uboot, none", value);
+	if (!strcmp(name, "hwrevision") && (!strchr(value, ':') || value[0] == ':'))
+		return swi_fail(ctx, SWI_EINVAL,
+				"hwrevision: '%s' is not BOARD:REVISION", value);
+	if (!strcmp(name, "select")) {
+		const char *comma = strchr(value, ',');
+		if (!comma || comma == value || !comma[1] || strchr(comma + 1, ','))
+			return swi_fail(ctx, SWI_EINVAL, "select: '%s' is not SET,MODE", value);
+	}
+	return SWI_OK;
+}
+
+int swi_set_option(swi_ctx_t *ctx, const char *name, const char *value)
+{
+	if (!ctx || !name)
+		return SWI_EINVAL;
+	const struct opt_def *def = find_option(name);
+	if (!def)
+		return swi_fail(ctx, SWI_EINVAL, "unknown option '%s'", name);
+	int rc = check_value(ctx, name, value);
+	if (rc)
+		return rc;
+	void *field = (char *)&ctx->opt + def->offset;
+	if (def->kind == OPT_BOOL) {
+		if (parse_bool(value, field) < 0)
+			return swi_fail(ctx, SWI_EINVAL,
+					"%s: '%s' is not a boolean (true or false)", name, value);
+		return SWI_OK;
+	}
+	char *copy = NULL;
+	if (value && !(copy = strdup(value)))
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	char **slot = field;
+	free(*slot);
+	*slot = copy;
+	return SWI_OK;
+}
+
+const char *swi_get_option(const swi_ctx_t *ctx, const char *name)
+{
+	const struct opt_def *def = ctx && name ? find_option(name) : NULL;
+	if (!def)
+		return NULL;
+	const void *field = (const char *)&ctx->opt + def->offset;
+	if (def->kind == OPT_BOOL)
+		return *(const bool *)field ? "true" : NULL;
+	return *(char *const *)field;
+}
+
+static const char *or_default(const char *v, const char *def)
+{
+	return v ? v : def;
+}
+
+const char *swi_opt_hwrevision_file(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.hwrevision_file, "/etc/hwrevision");
+}
+
+const char *swi_opt_sw_versions_file(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.sw_versions_file, "/etc/sw-versions");
+}
+
+const char *swi_opt_bootloader(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.bootloader, "none");
+}
+
+const char *swi_opt_uboot_env_config(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.uboot_env_config, "/etc/fw_env.config");
+}
+
+const char *swi_opt_cert_purpose(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.cert_purpose, "emailProtection");
+}

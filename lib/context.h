@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The context: every option and piece of state of one installer. Private. */
+#ifndef SWI_CONTEXT_H
+#define SWI_CONTEXT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include "swinstall.h"
+#include "swinstall/handler.h"
+
+struct swi_options {
+	char *public_key;
+	char *cert_purpose;       /* NULL: emailProtection */
+	char *forced_signer_name;
+	char *select;             /* "SET,MODE" */
+	char *hwrevision;         /* "BOARD:REV" */
+	char *hwrevision_file;    /* NULL: /etc/hwrevision */
+	char *sw_versions_file;   /* NULL: /etc/sw-versions */
+	char *bootloader;         /* NULL: "none" */
+	char *uboot_env_config;   /* NULL: /etc/fw_env.config */
+	bool insecure;
+	bool dry_run;
+	bool check_only;
+};
+
+struct swi_ctx {
+	struct swi_options opt;
+	int last_status;
+	char errmsg[512];
+	swi_log_fn log_fn;
+	void *log_user;
+	swi_progress_fn progress_fn;
+	void *progress_user;
+	const struct swi_handler **handlers; /* registered at run time */
+	size_t nhandlers;
+};
+
+/* Records a formatted error message in ctx and returns status. */
+int swi_fail(swi_ctx_t *ctx, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int swi_vfail(swi_ctx_t *ctx, int status, const char *fmt, va_list ap);
+void swi_log(swi_ctx_t *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void swi_vlog(swi_ctx_t *ctx, int level, const char *fmt, va_list ap);
+
+/* Defaults applied where an option is unset. */
+const char *swi_opt_hwrevision_file(const swi_ctx_t *ctx);
+const char *swi_opt_sw_versions_file(const swi_ctx_t *ctx);
+const char *swi_opt_bootloader(const swi_ctx_t *ctx);
+const char *swi_opt_uboot_env_config(const swi_ctx_t *ctx);
+const char *swi_opt_cert_purpose(const swi_ctx_t *ctx);
+
+#endif

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The transaction: the only file that orders the steps of an install.
+ *
+ *   1. read sw-description (and sw-description.sig) from the stream
+ *   2. verify the signature
+ *   3. parse the manifest for this board and selection
+ *   4. plan: handler, attributes, hashes, versions, targets checked
+ *      -- up to here nothing on the device has changed --
+ *   5. mark the transaction in the bootloader environment
+ *   6. stream each member through its entries' chains into their handlers
+ *   7. after the trailer, every entry arrived: one environment write commits
+ *   8. any failure: abort what is open, mark the failure, keep the boot selection
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bootenv.h"
+#include "context.h"
+#include "handler.h"
+#include "manifest.h"
+#include "stream.h"
+#include "swu.h"
+#include "verify.h"
+#include "versions.h"
+
+#define SW_DESCRIPTION "sw-description"
+#define SW_DESCRIPTION_SIG "sw-description.sig"
+#define MAX_DESCRIPTION_SIZE (1024 * 1024)
+#define MAX_SIGNATURE_SIZE (64 * 1024)
+
+/* One entry of the plan, on its way to its target. */
+struct job {
+	struct swi_target target;
+	struct swi_stream *stream;
+	bool opened;
+	bool done;
+};
+
+struct txn {
+	swi_ctx_t *ctx;
+	struct swi_swu *swu;
+	struct swi_member member;   /* the member the reader stands on */
+	bool at_end;                /* the reader passed the trailer */
+	char *description;
+	size_t description_len;
+	char *signature;
+	size_t signature_len;
+	struct swi_manifest manifest;
+	struct job *jobs;
+	size_t njobs;
+	unsigned installed;         /* artifacts streamed so far */
+	struct swi_attrs staged;    /* bootloader variables applied at the commit */
+	struct swi_bootenv *env;
+	bool marked;                /* recovery_status=in_progress was written */
+};
+
+static bool writes_nothing(const swi_ctx_t *ctx)
+{
+	return ctx->opt.dry_run || ctx->opt.check_only;
+}
+
+/* ---- 1. sw-description and its signature ---------------------------- */
+
+static int next_member(struct txn *t)
+{
+	int rc = swi_swu_next(t->swu, &t->member);
+	t->at_end = rc == SWI_END;
+	return rc;
+}
+
+static int read_description(struct txn *t)
+{
+	int rc = next_member(t);
+	if (rc == SWI_END)
+		return swi_fail(t->ctx, SWI_EFORMAT, "image: the archive is empty");
+	if (rc)
+		return rc;
+	if (strcmp(t->member.name, SW_DESCRIPTION) != 0)
+		return swi_fail(t->ctx, SWI_EFORMAT,
+				"image: first member is '%s', not " SW_DESCRIPTION, t->member.name);
+	rc = swi_swu_read_all(t->swu, MAX_DESCRIPTION_SIZE, &t->description,
+			      &t->description_len);
+	if (rc)
+		return rc;
+	rc = next_member(t);
+	if (rc)
+		return rc == SWI_END ? SWI_OK : rc;
+	if (strcmp(t->member.name, SW_DESCRIPTION_SIG) != 0)
+		return SWI_OK;
+	rc = swi_swu_read_all(t->swu, MAX_SIGNATURE_SIZE, &t->signature, &t->signature_len);
+	if (rc)
+		return rc;
+	rc = next_member(t);
+	return rc == SWI_END ? SWI_OK : rc;
+}
+
+/* ---- 2. signature ---------------------------------------------------- */
+
+static int check_signature(struct txn *t)
+{
+	swi_ctx_t *ctx = t->ctx;
+	if (!ctx->opt.public_key) {
+		if (!ctx->opt.insecure)
+			return swi_fail(ctx, SWI_ESIG,
+					SW_DESCRIPTION ": no public key is configured to verify the image "
+					"(give one with -k, or allow unverified images with --insecure)");
+		swi_log(ctx, SWI_LOG_WARN,
+			"INSECURE: no public key configured; sw-description is NOT verified");
+		return SWI_OK;
+	}
+	if (!t->signature)
+		return swi_fail(ctx, SWI_ESIG,
+				SW_DESCRIPTION_SIG ": missing; a key is configured, so the image must be signed");
+	int rc = swi_verify_signature(ctx, t->description, t->description_len,
+				      t->signature, t->signature_len);
+	if (rc == SWI_OK)
+		swi_log(ctx, SWI_LOG_INFO, SW_DESCRIPTION ": signature verified with %s",
+			ctx->opt.public_key);
+	return rc;
+}
+
+/* ---- 3. manifest and hardware ---------------------------------------- */
+
+static int check_hardware(struct txn *t, const char *board, const char *revision)
+{
+	const struct swi_manifest *m = &t->manifest;
+	if (m->nhwcompat == 0)
+		return SWI_OK;
+	if (!revision)
+		return swi_fail(t->ctx, SWI_ECOMPAT,
+				SW_DESCRIPTION ": the image lists hardware-compatibility but this "
+				"device's revision is unknown (no %s; give -H BOARD:REV)",
+				swi_opt_hwrevision_file(t->ctx));
+	if (!swi_hw_compatible(revision, m->hwcompat, m->nhwcompat))
+		return swi_fail(t->ctx, SWI_ECOMPAT,
+				SW_DESCRIPTION ": hardware revision '%s' of board '%s' is not in "
+				"the image's hardware-compatibility list",
+				revision, board ? board : "?");
+	return SWI_OK;
+}
+
+static int parse_manifest(struct txn *t)
+{
+	char *board = NULL, *revision = NULL;
+	int rc = swi_hwrevision_get(t->ctx, &board, &revision);
+	if (rc == SWI_OK)
+		rc = swi_manifest_parse(t->ctx, t->description, t->description_len, board,
+					t->ctx->opt.select, &t->manifest);
+	if (rc == SWI_OK)
+		rc = check_hardware(t, board, revision);
+	if (rc == SWI_OK && t->manifest.embedded_script)
+		rc = swi_fail(t->ctx, SWI_EUNSUPPORTED,
+			      SW_DESCRIPTION ": embedded-script needs Lua support, which this "
+			      "version of swinstall does not have yet");
+	free(board);
+	free(revision);
+	return rc;
+}
+
+/* ---- 4. plan ----------------------------------------------------------- */
+
+static unsigned handler_kind(enum swi_entry_kind kind)
+{
+	switch (kind) {
+	case SWI_ENTRY_IMAGE: return SWI_HANDLER_IMAGE;
+	case SWI_ENTRY_FILE: return SWI_HANDLER_FILE;
+	case SWI_ENTRY_SCRIPT: return SWI_HANDLER_SCRIPT;
+	case SWI_ENTRY_PARTITION: return SWI_HANDLER_PARTITION;
+	}
+	return 0;
+}
+
+static bool handler_honours(const struct swi_handler *h, const char *attr)
+{
+	for (const char *const *a = h->attributes; a && *a; a++)
+		if (strcmp(*a, attr) == 0)
+			return true;
+	return false;
+}
+
+static const char *entry_label(const struct swi_entry *e)
+{
+	return e->filename ? e->filename : e->type;
+}
+
+/* The handler of e, refusing what it cannot honour. */
+static int pick_handler(struct txn *t, const struct swi_entry *e,
+			const struct swi_handler **out)
+{
+	const struct swi_handler *h = swi_handler_find(t->ctx, e->type);
+	if (!h)
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: no handler for type '%s'", entry_label(e), e->type);
+	if (!(h->kinds & handler_kind(e->kind)))
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: handler '%s' does not install this kind of entry",
+				entry_label(e), h->name);
+	for (const char *const *a = swi_effect_attributes; *a; a++)
+		if (swi_attrs_get(&e->attrs, *a) && !handler_honours(h, *a))
+			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+					"%s: handler '%s' cannot honour attribute '%s'",
+					entry_label(e), h->name, *a);
+	*out = h;
+	return SWI_OK;
+}
+
+static int check_entry_features(struct txn *t, const struct swi_entry *e)
+{
+	if (e->encrypted)
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: encrypted artifacts are not supported by this version",
+				entry_label(e));
+	if (swi_attrs_get(&e->attrs, "hook"))
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: hook needs Lua support, which this version does not have yet",
+				entry_label(e));
+	if (t->ctx->opt.public_key && e->filename && !e->sha256)
+		return swi_fail(t->ctx, SWI_ESIG,
+				"%s: no sha256 in a signed image, so its bytes cannot be verified",
+				entry_label(e));
+	return SWI_OK;
+}
+
+/* install-if-different / install-if-higher against sw-versions. */
+static bool already_installed(const struct swi_entry *e, const struct swi_attrs *versions)
+{
+	if (!e->name || !e->version || !(e->install_if_different || e->install_if_higher))
+		return false;
+	const char *have = swi_attrs_get(versions, e->name);
+	if (!have)
+		return false;
+	if (e->install_if_higher)
+		return swi_version_compare(e->version, have) <= 0;
+	return strcmp(e->version, have) == 0;
+}
+
+static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_handler *h)
+{
+	struct job *jobs = realloc(t->jobs, (t->njobs + 1) * sizeof(*jobs));
+	if (!jobs)
+		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	t->jobs = jobs;
+	t->jobs[t->njobs++] = (struct job){
+		.target = { .ctx = t->ctx, .entry = e, .handler = h,
+			    .staged_bootenv = &t->staged },
+	};
+	return SWI_OK;
+}
+
+static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi_attrs *versions)
+{
+	const struct swi_handler *h;
+	int rc = check_entry_features(t, e);
+	if (rc == SWI_OK)
+		rc = pick_handler(t, e, &h);
+	if (rc)
+		return rc;
+	if (already_installed(e, versions)) {
+		swi_log(t->ctx, SWI_LOG_INFO, "%s: %s %s is installed already; skipped",
+			entry_label(e), e->name, e->version);
+		return SWI_OK;
+	}
+	if (!e->filename)
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: entries without data are not supported by this version",
+				entry_label(e));
+	rc = add_job(t, e, h);
+	/* Target checks need the device itself: not with --check, which may run
+	 * on a build host to vet an image. */
+	if (rc == SWI_OK && h->check && !t->ctx->opt.check_only)
+		rc = h->check(&t->jobs[t->njobs - 1].target);
+	return rc;
+}
+
+static int plan(struct txn *t)
+{
+	struct swi_attrs versions = { 0 };
+	int rc = swi_sw_versions_load(t->ctx, swi_opt_sw_versions_file(t->ctx), &versions);
+	for (size_t i = 0; rc == SWI_OK && i < t->manifest.nentries; i++)
+		rc = plan_entry(t, &t->manifest.entries[i], &versions);
+	swi_attrs_free(&versions);
+	for (size_t i = 0; rc == SWI_OK && i < t->manifest.bootenv.count; i++)
+		rc = swi_attrs_set(&t->staged, t->manifest.bootenv.items[i].name,
+				   t->manifest.bootenv.items[i].value) ? SWI_ENOMEM : SWI_OK;
+	return rc;
+}
+
+/* ---- 5. and 7. the bootloader environment ------------------------------ */
+
+static int write_env(struct txn *t, const char *const *pairs)
+{
+	struct swi_attrs vars = { 0 };
+	int rc = SWI_OK;
+	for (size_t i = 0; pairs[i] && rc == SWI_OK; i += 2)
+		if (swi_attrs_set(&vars, pairs[i], pairs[i + 1]))
+			rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK)
+		rc = swi_bootenv_apply(t->env, &vars);
+	swi_attrs_free(&vars);
+	return rc;
+}
+
+static int mark_in_progress(struct txn *t)
+{
+	int rc = swi_bootenv_open(t->ctx, &t->env);
+	if (rc == SWI_OK)
+		rc = write_env(t, (const char *const[]){ "recovery_status", "in_progress", NULL });
+	t->marked = rc == SWI_OK;
+	return rc;
+}
+
+/* The commit: the staged variables, ustate=1 and the marker's removal in
+ * one environment write. Before it the device boots what it booted. */
+static int commit(struct txn *t)
+{
+	if (swi_attrs_set(&t->staged, "ustate", "1") ||
+	    swi_attrs_set(&t->staged, "recovery_status", ""))
+		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	int rc = swi_bootenv_apply(t->env, &t->staged);
+	if (rc == SWI_OK)
+		swi_log(t->ctx, SWI_LOG_INFO,
+			"installed: bootloader environment committed (%zu variables)",
+			t->staged.count);
+	return rc;
+}
+
+/* Records the failure without touching the boot selection; keeps the
+ * message of the error that caused it. */
+static void mark_failed(struct txn *t)
+{
+	char cause[sizeof(t->ctx->errmsg)];
+	int status = t->ctx->last_status;
+	memcpy(cause, t->ctx->errmsg, sizeof(cause));
+	if (write_env(t, (const char *const[]){ "recovery_status", "failed", "ustate", "3", NULL }))
+		swi_log(t->ctx, SWI_LOG_ERROR, "could not record the failure in the "
+			"bootloader environment: %s", t->ctx->errmsg);
+	memcpy(t->ctx->errmsg, cause, sizeof(cause));
+	t->ctx->last_status = status;
+}
+
+/* ---- 6. streaming members into their entries -------------------------- */
+
+static int sink_to_handler(void *user, const void *buf, size_t len)
+{
+	struct swi_target *target = user;
+	return target->handler->write(target, buf, len);
+}
+
+static int start_job(struct txn *t, struct job *j)
+{
+	const struct swi_entry *e = j->target.entry;
+	bool to_target = !writes_nothing(t->ctx);
+	j->target.stored_size = t->member.size;
+	int rc = swi_stream_new(t->ctx, e->filename, e->compressed, e->sha256,
+				to_target ? sink_to_handler : NULL, &j->target, &j->stream);
+	if (rc == SWI_OK && to_target) {
+		j->opened = true;
+		rc = j->target.handler->open(&j->target);
+	}
+	return rc;
+}
+
+static void abort_job(struct job *j)
+{
+	if (j->opened)
+		j->target.handler->abort(&j->target);
+	j->opened = false;
+	swi_stream_free(j->stream);
+	j->stream = NULL;
+}
+
+static int finish_job(struct job *j)
+{
+	int rc = swi_stream_finish(j->stream);
+	if (rc == SWI_OK && j->opened) {
+		rc = j->target.handler->close(&j->target);
+		j->opened = false;
+	}
+	if (rc)
+		return rc;
+	swi_stream_free(j->stream);
+	j->stream = NULL;
+	j->done = true;
+	return SWI_OK;
+}
+
+/* The jobs fed by the current member, gathered in order. */
+static size_t jobs_for_member(struct txn *t, struct job **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->njobs; i++)
+		if (!t->jobs[i].done && strcmp(t->jobs[i].target.entry->filename, t->member.name) == 0)
+			out[n++] = &t->jobs[i];
+	return n;
+}
+
+static bool member_installed_before(struct txn *t)
+{
+	for (size_t i = 0; i < t->njobs; i++)
+		if (t->jobs[i].done && strcmp(t->jobs[i].target.entry->filename, t->member.name) == 0)
+			return true;
+	return false;
+}
+
+static void report_progress(struct txn *t, uint64_t done)
+{
+	if (!t->ctx->progress_fn)
+		return;
+	struct swi_progress p = {
+		.member = t->member.name, .done = done, .total = t->member.size,
+		.index = t->installed + 1, .count = (unsigned)t->njobs,
+	};
+	t->ctx->progress_fn(t->ctx->progress_user, &p);
+}
+
+static int feed_member(struct txn *t, struct job **jobs, size_t n)
+{
+	uint64_t done = 0;
+	report_progress(t, 0);
+	for (;;) {
+		const void *buf;
+		size_t len;
+		int rc = swi_swu_read(t->swu, &buf, &len);
+		if (rc || len == 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if ((rc = swi_stream_feed(jobs[i]->stream, buf, len)))
+				return rc;
+		done += len;
+		report_progress(t, done);
+	}
+}
+
+static int install_member(struct txn *t, struct job **jobs, size_t n)
+{
+	int rc = SWI_OK;
+	for (size_t i = 0; i < n && rc == SWI_OK; i++)
+		rc = start_job(t, jobs[i]);
+	if (rc == SWI_OK)
+		rc = feed_member(t, jobs, n);
+	for (size_t i = 0; i < n && rc == SWI_OK; i++)
+		rc = finish_job(jobs[i]);
+	if (rc)
+		for (size_t i = 0; i < n; i++)
+			abort_job(jobs[i]);
+	t->installed += rc == SWI_OK ? (unsigned)n : 0;
+	return rc;
+}
+
+static int stream_members(struct txn *t)
+{
+	/* read_description() left the reader on the first artifact (or at the end). */
+	if (t->at_end)
+		return SWI_OK;
+	struct job **jobs = calloc(t->njobs + 1, sizeof(*jobs));
+	if (!jobs)
+		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	int rc = SWI_OK;
+	do {
+		size_t n = jobs_for_member(t, jobs);
+		if (n > 0)
+			rc = install_member(t, jobs, n);
+		else if (member_installed_before(t))
+			rc = swi_fail(t->ctx, SWI_EFORMAT,
+				      "%s: the member appears twice in the image", t->member.name);
+		else
+			swi_log(t->ctx, SWI_LOG_DEBUG, "%s: not used by this selection; skipped",
+				t->member.name);
+		if (rc == SWI_OK)
+			rc = next_member(t);
+	} while (rc == SWI_OK);
+	free(jobs);
+	return rc == SWI_END ? SWI_OK : rc;
+}
+
+static int check_all_arrived(struct txn *t)
+{
+	for (size_t i = 0; i < t->njobs; i++)
+		if (!t->jobs[i].done)
+			return swi_fail(t->ctx, SWI_EFORMAT,
+					"%s: named in sw-description but missing from the image",
+					t->jobs[i].target.entry->filename);
+	return SWI_OK;
+}
+
+/* ---- the whole ---------------------------------------------------------- */
+
+static int verify_and_plan(struct txn *t)
+{
+	int rc = read_description(t);
+	if (rc == SWI_OK)
+		rc = check_signature(t);
+	if (rc == SWI_OK)
+		rc = parse_manifest(t);
+	if (rc == SWI_OK)
+		rc = plan(t);
+	return rc;
+}
+
+static int run(struct txn *t, swi_read_fn fn, void *user)
+{
+	swi_ctx_t *ctx = t->ctx;
+	int rc = swi_swu_open(ctx, fn, user, &t->swu);
+	if (rc == SWI_OK)
+		rc = verify_and_plan(t);
+	if (rc || ctx->opt.check_only)
+		return rc;
+	if (!ctx->opt.dry_run)
+		rc = mark_in_progress(t);
+	if (rc == SWI_OK)
+		rc = stream_members(t);
+	if (rc == SWI_OK)
+		rc = check_all_arrived(t);
+	if (rc == SWI_OK && !ctx->opt.dry_run)
+		rc = commit(t);
+	if (rc && t->marked)
+		mark_failed(t);
+	return rc;
+}
+
+static void txn_free(struct txn *t)
+{
+	for (size_t i = 0; i < t->njobs; i++)
+		abort_job(&t->jobs[i]);
+	free(t->jobs);
+	swi_manifest_free(&t->manifest);
+	swi_attrs_free(&t->staged);
+	swi_bootenv_close(t->env);
+	swi_swu_close(t->swu);
+	free(t->description);
+	free(t->signature);
+}
+
+int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	if (!ctx || !fn)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image source given") : SWI_EINVAL;
+	ctx->errmsg[0] = '\0';
+	ctx->last_status = SWI_OK;
+	struct txn t = { .ctx = ctx };
+	int rc = run(&t, fn, user);
+	txn_free(&t);
+	return rc;
+}
+
+static ssize_t read_fd(void *user, void *buf, size_t len)
+{
+	int fd = *(int *)user;
+	ssize_t n;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int swi_install_fd(swi_ctx_t *ctx, int fd)
+{
+	if (ctx && fd < 0)
+		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
+	return swi_install_read(ctx, read_fd, &fd);
+}
+
+int swi_install_file(swi_ctx_t *ctx, const char *path)
+{
+	if (!ctx || !path)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image path given") : SWI_EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return swi_fail(ctx, SWI_EINVAL, "%s: %s", path, strerror(errno));
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	int rc = swi_install_fd(ctx, fd);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sw-description -> plain C structs. Private. */
+#ifndef SWI_MANIFEST_H
+#define SWI_MANIFEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "attrs.h"
+#include "context.h"
+
+enum swi_entry_kind {
+	SWI_ENTRY_IMAGE,      /* from "images" */
+	SWI_ENTRY_FILE,       /* from "files" */
+	SWI_ENTRY_SCRIPT,     /* from "scripts" */
+	SWI_ENTRY_PARTITION,  /* from "partitions" */
+};
+
+struct swi_entry {
+	enum swi_entry_kind kind;
+	const char *filename;     /* archive member (never NULL: entries without one are skipped) */
+	const char *type;         /* handler name, SWUpdate's defaults applied */
+	const char *sha256;       /* 64 lowercase hex digits, or NULL */
+	const char *compressed;   /* NULL, "zlib", "zstd" or "xz" */
+	const char *name;         /* for sw-versions, or NULL */
+	const char *version;      /* or NULL */
+	bool encrypted;
+	bool install_if_different;
+	bool install_if_higher;
+	/* Every attribute as written: strings as they are, booleans "true" /
+	 * "false", numbers in decimal, a "properties" group as "properties.KEY".
+	 * The pointers above point into these values. */
+	struct swi_attrs attrs;
+};
+
+struct swi_manifest {
+	char *version;            /* software.version, or NULL */
+	char *description;
+	char **hwcompat;          /* hardware-compatibility revisions */
+	size_t nhwcompat;
+	struct swi_entry *entries; /* images, files, scripts, partitions of the choice made */
+	size_t nentries;
+	struct swi_attrs bootenv;  /* bootenv / uboot name=value ("" removes) */
+};
+
+/*
+ * Parses sw-description text (libconfig syntax as real files write it,
+ * including what libconfig 1.5 alone rejects, such as trailing commas).
+ * board: the device's board name (may be NULL); select: "SET,MODE" or NULL.
+ * The most specific place wins: board+selection, selection, board, root.
+ * An unknown selection is SWI_ECOMPAT; malformed text is SWI_EFORMAT with the
+ * line number in the message.
+ */
+int swi_manifest_parse(swi_ctx_t *ctx, const char *text, size_t len,
+		       const char *board, const char *select,
+		       struct swi_manifest *m);
+void swi_manifest_free(struct swi_manifest *m);
+
+#endif

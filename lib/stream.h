@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Per-artifact chain: sha256 of the stored bytes -> decompress -> sink. Private. */
+#ifndef SWI_STREAM_H
+#define SWI_STREAM_H
+
+#include <stdint.h>
+#include "context.h"
+
+typedef int (*swi_sink_fn)(void *user, const void *buf, size_t len);
+
+struct swi_stream;
+
+/* compressed: NULL, "zlib" (gzip or zlib stream), "zstd" or "xz".
+ * sha256: 64 hex digits to compare at the end, or NULL (not checked).
+ * sink: receives decoded bytes; may be NULL (decode and discard). */
+int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
+		   const char *sha256, swi_sink_fn sink, void *user,
+		   struct swi_stream **out);
+int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len);
+/* End of the member: the decoder must have reached the end of its stream
+ * (else SWI_EFORMAT) and the hash must match (else SWI_EHASH). */
+int swi_stream_finish(struct swi_stream *s);
+uint64_t swi_stream_decoded_bytes(const struct swi_stream *s);
+void swi_stream_free(struct swi_stream *s);
+
+#endif

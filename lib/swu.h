@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The .swu member stream: CPIO newc/crc over libarchive, read once, in
+ * order, never seeking; the 070702 checksum verified on the fly. Private. */
+#ifndef SWI_SWU_H
+#define SWI_SWU_H
+
+#include <stdint.h>
+#include "context.h"
+
+#define SWI_END 1  /* swi_swu_next(): the trailer was reached */
+
+struct swi_swu;
+
+struct swi_member {
+	const char *name;  /* valid until the next swi_swu_next() */
+	uint64_t size;
+};
+
+int swi_swu_open(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_swu **out);
+/* Advances to the next member (draining and checking the current one).
+ * SWI_OK, SWI_END at the trailer, or an error (SWI_EFORMAT for a malformed or
+ * truncated archive or a member name with '/' or "..", SWI_EHASH for a wrong
+ * 070702 sum, SWI_EIO when the source failed). */
+int swi_swu_next(struct swi_swu *r, struct swi_member *m);
+/* The next block of the current member's data, without copying; *len is 0
+ * at the member's end, once its checksum was verified. */
+int swi_swu_read(struct swi_swu *r, const void **buf, size_t *len);
+/* The whole current member in malloc'd memory (NUL-terminated); members
+ * larger than max are refused with SWI_EFORMAT. */
+int swi_swu_read_all(struct swi_swu *r, size_t max, char **buf, size_t *len);
+void swi_swu_close(struct swi_swu *r);
+
+#endif
