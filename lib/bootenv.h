@@ -24,4 +24,8 @@ int swi_bootenv_get(struct swi_bootenv *env, const char *name, char **value);
 int swi_bootenv_apply(struct swi_bootenv *env, const struct swi_attrs *vars);
 void swi_bootenv_close(struct swi_bootenv *env);
 
+/* The backends (lib/bootenv_*.c), listed in lib/bootenv.c's table. */
+extern const struct swi_bootenv_backend swi_bootenv_none;
+extern const struct swi_bootenv_backend swi_bootenv_uboot;
+
 #endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Handler "raw": writes an image's bytes to `device` (a block device or an
+ * existing regular file) starting at `offset`. The target is never created
+ * nor truncated, and nothing is written past its end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <swinstall/handler.h>
+
+/* AES-CBC with PKCS#7 adds 1 to 16 bytes: the decoded size of an encrypted
+ * entry is at least its stored size minus this. */
+#define CIPHER_PADDING_MAX 16
+
+struct raw_state {
+	int fd;
+	const char *device;
+	uint64_t offset;
+	uint64_t size;     /* of the target */
+	uint64_t written;  /* bytes written so far, from offset on */
+};
+
+/* The device and offset attributes, checked. */
+static int read_attributes(struct swi_target *t, const char **device, uint64_t *offset)
+{
+	*device = swi_target_attr(t, "device");
+	if (!*device || !**device)
+		return swi_target_error(t, SWI_EHANDLER, "raw needs a 'device' attribute");
+	const char *text = swi_target_attr(t, "offset");
+	*offset = 0;
+	if (text && swi_parse_size(text, offset))
+		return swi_target_error(t, SWI_EHANDLER,
+					"offset '%s' is not a size (such as 4096, 0x1000, 8K, 16M)", text);
+	return SWI_OK;
+}
+
+/* The size of the open target: a block device's from the kernel, a regular
+ * file's from its length (it is never extended). */
+static int target_size(struct swi_target *t, int fd, const char *device, uint64_t *size)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return swi_target_error(t, SWI_EIO, "%s: %s", device, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return SWI_OK;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return swi_target_error(t, SWI_EIO, "%s is neither a block device nor a regular file",
+					device);
+	if (ioctl(fd, BLKGETSIZE64, size) < 0)
+		return swi_target_error(t, SWI_EIO, "%s: cannot get its size: %s", device,
+					strerror(errno));
+	return SWI_OK;
+}
+
+static int open_target(struct swi_target *t, const char *device, int flags, int *fd,
+		       uint64_t *size)
+{
+	*fd = open(device, flags | O_CLOEXEC);
+	if (*fd < 0)
+		return swi_target_error(t, SWI_EIO, "%s: %s", device, strerror(errno));
+	int rc = target_size(t, *fd, device, size);
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+static int past_end(struct swi_target *t, const char *device, uint64_t size)
+{
+	return swi_target_error(t, SWI_EIO, "would write past the end of %s (size %" PRIu64 ")",
+				device, size);
+}
+
+/* The fewest bytes the entry decodes to, when that is known. */
+static int minimum_decoded_size(struct swi_target *t, uint64_t *min)
+{
+	if (swi_target_is_compressed(t))
+		return 0;
+	uint64_t stored = swi_target_stored_size(t);
+	const char *encrypted = swi_target_attr(t, "encrypted");
+	if (encrypted && !strcmp(encrypted, "true"))
+		stored = stored > CIPHER_PADDING_MAX ? stored - CIPHER_PADDING_MAX : 0;
+	*min = stored;
+	return 1;
+}
+
+static int raw_check(struct swi_target *t)
+{
+	const char *device;
+	uint64_t offset, size, min;
+	int fd;
+	int rc = read_attributes(t, &device, &offset);
+	if (rc)
+		return rc;
+	rc = open_target(t, device, O_RDONLY, &fd, &size);
+	if (rc)
+		return rc;
+	close(fd);
+	if (offset > size)
+		return swi_target_error(t, SWI_EIO,
+					"offset %" PRIu64 " is past the end of %s (size %" PRIu64 ")",
+					offset, device, size);
+	/* Compressed entries are only checked as they are written. */
+	if (minimum_decoded_size(t, &min) && min > size - offset)
+		return past_end(t, device, size);
+	return SWI_OK;
+}
+
+static int raw_open(struct swi_target *t)
+{
+	struct raw_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	s->fd = -1;
+	int rc = read_attributes(t, &s->device, &s->offset);
+	if (!rc)
+		/* No O_CREAT, no O_TRUNC: the target exists and keeps its size. */
+		rc = open_target(t, s->device, O_WRONLY, &s->fd, &s->size);
+	/* The stored size is known now (not at check time): refuse an image
+	 * that cannot fit before its first byte is written. */
+	uint64_t min;
+	if (!rc && (s->offset > s->size ||
+		    (minimum_decoded_size(t, &min) && min > s->size - s->offset)))
+		rc = past_end(t, s->device, s->size);
+	if (rc) {
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return rc;
+	}
+	swi_target_set_state(t, s);
+	return SWI_OK;
+}
+
+static int raw_write(struct swi_target *t, const void *buf, size_t len)
+{
+	struct raw_state *s = swi_target_state(t);
+	if (len > s->size - s->offset - s->written)
+		return past_end(t, s->device, s->size);
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(s->fd, p, len, (off_t)(s->offset + s->written));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return swi_target_error(t, SWI_EIO, "%s: write at offset %" PRIu64 " failed: %s",
+						s->device, s->offset + s->written,
+						n < 0 ? strerror(errno) : "no space written");
+		p += n;
+		len -= (size_t)n;
+		s->written += (uint64_t)n;
+	}
+	return SWI_OK;
+}
+
+/* Ends the target's state; both close and abort leave nothing behind, so a
+ * core that calls abort after a failed close does no harm. */
+static void release(struct swi_target *t, struct raw_state *s)
+{
+	free(s);
+	swi_target_set_state(t, NULL);
+}
+
+static int raw_close(struct swi_target *t)
+{
+	struct raw_state *s = swi_target_state(t);
+	if (!s)
+		return SWI_OK;
+	int rc = SWI_OK;
+	if (fdatasync(s->fd) < 0)
+		rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", s->device, strerror(errno));
+	if (close(s->fd) < 0 && rc == SWI_OK)
+		rc = swi_target_error(t, SWI_EIO, "%s: close failed: %s", s->device, strerror(errno));
+	release(t, s);
+	return rc;
+}
+
+static void raw_abort(struct swi_target *t)
+{
+	struct raw_state *s = swi_target_state(t);
+	if (!s)
+		return;
+	close(s->fd);
+	release(t, s);
+}
+
+static const char *const raw_attributes[] = { "device", "offset", NULL };
+
+const struct swi_handler swi_handler_raw = {
+	.name = "raw",
+	.kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
+	.attributes = raw_attributes,
+	.check = raw_check,
+	.open = raw_open,
+	.write = raw_write,
+	.close = raw_close,
+	.abort = raw_abort,
+};

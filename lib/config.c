@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The configuration file (/etc/swinstall.conf): libconfig syntax, one
+ * top-level setting per option, named like the option. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <libconfig.h>
+#include "context.h"
+
+/* The options a configuration file may set. dry-run and check are choices
+ * of one run, not of the device, so they are not among them. */
+static const char *const config_keys[] = {
+	"public-key", "cert-purpose", "forced-signer-name", "select", "hwrevision",
+	"hwrevision-file", "sw-versions-file", "bootloader", "uboot-env-config", "insecure",
+};
+
+/* Read by a later version (the A/B slot table); accepted and ignored now. */
+#define SLOTS_KEY "slots"
+
+static int is_config_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(config_keys[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_aggregate(const config_setting_t *s)
+{
+	return config_setting_is_aggregate(s) == CONFIG_TRUE;
+}
+
+/* The setting's value as option text: strings as they are, booleans
+ * "true"/"false", integers in decimal. NULL for other types. */
+static const char *value_text(const config_setting_t *s, char *buf, size_t size)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		return config_setting_get_string(s);
+	case CONFIG_TYPE_BOOL:
+		return config_setting_get_bool(s) ? "true" : "false";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		snprintf(buf, size, "%lld", config_setting_get_int64(s));
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+static int apply_setting(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	unsigned line = config_setting_source_line(s);
+	if (strcmp(name, SLOTS_KEY) == 0 && is_aggregate(s))
+		return SWI_OK;
+	/* Refusing unknown keys catches typos ("public_key", "hw-revision")
+	 * that would otherwise silently leave a default in place. */
+	if (!is_config_key(name))
+		return swi_fail(ctx, SWI_ECONFIG, "%s: unknown setting '%s'", path, name);
+	char number[32];
+	const char *value = value_text(s, number, sizeof(number));
+	if (!value)
+		return swi_fail(ctx, SWI_ECONFIG,
+				"%s:%u: '%s' must be a string, a boolean or an integer",
+				path, line, name);
+	if (swi_set_option(ctx, name, value) == SWI_OK)
+		return SWI_OK;
+	char reason[sizeof(ctx->errmsg)];
+	snprintf(reason, sizeof(reason), "%s", swi_errmsg(ctx));
+	return swi_fail(ctx, SWI_ECONFIG, "%s:%u: %s", path, line, reason);
+}
+
+static int apply_settings(swi_ctx_t *ctx, const char *path, const config_t *cfg)
+{
+	const config_setting_t *root = config_root_setting(cfg);
+	int rc = SWI_OK;
+	for (int i = 0; rc == SWI_OK && i < config_setting_length(root); i++)
+		rc = apply_setting(ctx, path, config_setting_get_elem(root, (unsigned)i));
+	return rc;
+}
+
+int swi_load_config(swi_ctx_t *ctx, const char *path)
+{
+	if (!ctx || !path)
+		return SWI_EINVAL;
+	/* Opened here rather than by config_read_file() so a missing file is
+	 * reported with errno's words, not as a parse error. */
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return swi_fail(ctx, SWI_ECONFIG, "%s: %s", path, strerror(errno));
+	config_t cfg;
+	config_init(&cfg);
+	int rc;
+	if (config_read(&cfg, f) != CONFIG_TRUE)
+		rc = swi_fail(ctx, SWI_ECONFIG, "%s:%d: %s", path, config_error_line(&cfg),
+			      config_error_text(&cfg));
+	else
+		rc = apply_settings(ctx, path, &cfg);
+	config_destroy(&cfg);
+	fclose(f);
+	return rc;
+}

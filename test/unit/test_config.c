@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of lib/config.c. Files are written to a mkdtemp directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "context.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	swi_ctx_t *ctx;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return -1;
+	*state = fx;
+	strcpy(fx->dir, "/tmp/test_config.XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/swinstall.conf", fx->dir);
+	return swi_ctx_new(&fx->ctx);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	int rc = system(cmd);
+	swi_ctx_free(fx->ctx);
+	free(fx);
+	return rc == 0 ? 0 : -1;
+}
+
+static int load(struct fixture *fx, const char *text)
+{
+	FILE *f = fopen(fx->path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return swi_load_config(fx->ctx, fx->path);
+}
+
+static void assert_message(struct fixture *fx, const char *suffix)
+{
+	char want[512];
+	snprintf(want, sizeof(want), "%s%s", fx->path, suffix);
+	assert_string_equal(swi_errmsg(fx->ctx), want);
+}
+
+static void all_keys(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "# device configuration\n"
+				  "public-key = \"/etc/swinstall/ca.pem\";\n"
+				  "cert-purpose = \"codeSigning\";\n"
+				  "forced-signer-name = \"updates\";\n"
+				  "select: \"stable,copy2\"\n"
+				  "hwrevision = \"board:1.0\";\n"
+				  "hwrevision-file = \"/data/hwrevision\";\n"
+				  "sw-versions-file = \"/data/sw-versions\";\n"
+				  "bootloader = \"uboot\";\n"
+				  "uboot-env-config = \"/data/fw_env.config\";\n"
+				  "insecure = true;\n"),
+			 SWI_OK);
+	const struct swi_options *o = &fx->ctx->opt;
+	assert_string_equal(o->public_key, "/etc/swinstall/ca.pem");
+	assert_string_equal(o->cert_purpose, "codeSigning");
+	assert_string_equal(o->forced_signer_name, "updates");
+	assert_string_equal(o->select, "stable,copy2");
+	assert_string_equal(o->hwrevision, "board:1.0");
+	assert_string_equal(o->hwrevision_file, "/data/hwrevision");
+	assert_string_equal(o->sw_versions_file, "/data/sw-versions");
+	assert_string_equal(o->bootloader, "uboot");
+	assert_string_equal(o->uboot_env_config, "/data/fw_env.config");
+	assert_true(o->insecure);
+}
+
+static void boolean_false_and_integer(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(swi_set_option(fx->ctx, "insecure", "1"), SWI_OK);
+	assert_int_equal(load(fx, "insecure = false;\nforced-signer-name = 42;\n"), SWI_OK);
+	assert_false(fx->ctx->opt.insecure);
+	assert_string_equal(fx->ctx->opt.forced_signer_name, "42");
+	assert_int_equal(load(fx, "insecure = 1;\n"), SWI_OK);
+	assert_true(fx->ctx->opt.insecure);
+}
+
+static void empty_file(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "// nothing\n"), SWI_OK);
+	assert_null(fx->ctx->opt.public_key);
+}
+
+static void slots_group_ignored(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "slots = ( { device = \"/dev/mmcblk0p2\"; },\n"
+				  "          { device = \"/dev/mmcblk0p3\"; } );\n"
+				  "bootloader = \"none\";\n"),
+			 SWI_OK);
+	assert_int_equal(load(fx, "slots = { a = { device = \"x\"; }; };\n"), SWI_OK);
+	assert_string_equal(fx->ctx->opt.bootloader, "none");
+}
+
+static void slots_scalar_refused(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "slots = \"a,b\";\n"), SWI_ECONFIG);
+	assert_message(fx, ": unknown setting 'slots'");
+}
+
+static void wrong_value(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "public-key = \"k.pem\";\n\nbootloader = \"lilo\";\n"),
+			 SWI_ECONFIG);
+	assert_message(fx, ":3: bootloader: 'lilo' is not one of uboot, none");
+}
+
+static void wrong_boolean(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "insecure = \"maybe\";\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: insecure: 'maybe' is not a boolean (true or false)");
+}
+
+static void wrong_type(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "select = 1.5;\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'select' must be a string, a boolean or an integer");
+	assert_int_equal(load(fx, "\npublic-key = { path = \"x\"; };\n"), SWI_ECONFIG);
+	assert_message(fx, ":2: 'public-key' must be a string, a boolean or an integer");
+}
+
+static void syntax_error(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "bootloader = \"uboot\";\npublic-key = ;\n"), SWI_ECONFIG);
+	assert_message(fx, ":2: syntax error");
+	assert_int_equal(load(fx, "bootloader = \"uboot\";\nbootloader = \"none\";\n"),
+			 SWI_ECONFIG);
+	assert_non_null(strstr(swi_errmsg(fx->ctx), ":2: "));
+}
+
+static void missing_file(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(swi_load_config(fx->ctx, fx->path), SWI_ECONFIG);
+	assert_message(fx, ": No such file or directory");
+}
+
+static void unknown_key(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "public_key = \"k.pem\";\n"), SWI_ECONFIG);
+	assert_message(fx, ": unknown setting 'public_key'");
+	assert_int_equal(load(fx, "dry-run = true;\n"), SWI_ECONFIG);
+	assert_message(fx, ": unknown setting 'dry-run'");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(all_keys), T(boolean_false_and_integer), T(empty_file),
+		T(slots_group_ignored), T(slots_scalar_refused), T(wrong_value),
+		T(wrong_boolean), T(wrong_type), T(syntax_error), T(missing_file), T(unknown_key),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

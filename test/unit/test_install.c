@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The transaction (lib/install.c), driven with a handler that records what
+ * it is asked to do, on images built at test time with the cpio tool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "swinstall.h"
+#include "swinstall/handler.h"
+
+/* What the recording handler saw. */
+struct record {
+	int opens, closes, aborts;
+	char data[4096];
+	size_t len;
+};
+
+static struct record rec;
+
+static int rec_open(struct swi_target *t)
+{
+	(void)t;
+	rec.opens++;
+	return SWI_OK;
+}
+
+static int rec_write(struct swi_target *t, const void *buf, size_t len)
+{
+	if (rec.len + len > sizeof(rec.data))
+		return swi_target_error(t, SWI_EIO, "record full");
+	memcpy(rec.data + rec.len, buf, len);
+	rec.len += len;
+	return SWI_OK;
+}
+
+static int rec_close(struct swi_target *t)
+{
+	(void)t;
+	rec.closes++;
+	return SWI_OK;
+}
+
+static void rec_abort(struct swi_target *t)
+{
+	(void)t;
+	rec.aborts++;
+}
+
+static const char *const rec_attrs[] = { "device", NULL };
+static const struct swi_handler recorder = {
+	.name = "recorder", .kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
+	.attributes = rec_attrs,
+	.open = rec_open, .write = rec_write, .close = rec_close, .abort = rec_abort,
+};
+
+struct fixture {
+	char dir[64];
+	swi_ctx_t *ctx;
+};
+
+static void write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	assert_true(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL));
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+/* Builds DIR/image.swu from the files named (in that order) with cpio. */
+static void build_image(const char *dir, const char *format, const char *members)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && printf '%%s\\n' %s | cpio -o -H %s --quiet > image.swu",
+		 dir, members, format);
+	assert_int_equal(system(cmd), 0);
+}
+
+static char *image_path(const struct fixture *f)
+{
+	static char path[128];
+	snprintf(path, sizeof(path), "%s/image.swu", f->dir);
+	return path;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/swi-install-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
+	assert_int_equal(swi_register_handler(f->ctx, &recorder), SWI_OK);
+	assert_int_equal(swi_set_option(f->ctx, "insecure", "1"), SWI_OK);
+	/* Keep the device's own files out of the test. */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/hwrevision", f->dir);
+	swi_set_option(f->ctx, "hwrevision-file", path);
+	snprintf(path, sizeof(path), "%s/sw-versions", f->dir);
+	swi_set_option(f->ctx, "sw-versions-file", path);
+	memset(&rec, 0, sizeof(rec));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	swi_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+static const char payload[] = "the new root filesystem, byte for byte";
+
+/* sw-description naming payload.bin once or more with the given sha256. */
+static void write_description(struct fixture *f, const char *sha, const char *extra)
+{
+	char desc[2048];
+	snprintf(desc, sizeof(desc),
+		 "software = { version = \"1.0\";\n"
+		 "  images = ( { filename = \"payload.bin\"; type = \"recorder\";\n"
+		 "               device = \"/dev/null\"; sha256 = \"%s\"; } %s );\n"
+		 "};\n", sha, extra);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+}
+
+static void make_good_image(struct fixture *f, const char *format)
+{
+	char sha[65];
+	sha256_hex(payload, strlen(payload), sha);
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, sha, "");
+	build_image(f->dir, format, "sw-description payload.bin");
+}
+
+static void installs_and_closes_after_the_hash(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.opens, 1);
+	assert_int_equal(rec.closes, 1);
+	assert_int_equal(rec.aborts, 0);
+	assert_int_equal(rec.len, strlen(payload));
+	assert_memory_equal(rec.data, payload, rec.len);
+}
+
+static void newc_archives_install_too(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "newc");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 1);
+}
+
+/* A read callback that hands out three bytes at a time, like a slow pipe. */
+struct trickle {
+	int fd;
+};
+
+static ssize_t trickle_read(void *user, void *buf, size_t len)
+{
+	struct trickle *t = user;
+	return read(t->fd, buf, len < 3 ? len : 3);
+}
+
+static void installs_from_a_read_callback(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	struct trickle t = { open(image_path(f), O_RDONLY) };
+	assert_true(t.fd >= 0);
+	assert_int_equal(swi_install_read(f->ctx, trickle_read, &t), SWI_OK);
+	close(t.fd);
+	assert_memory_equal(rec.data, payload, strlen(payload));
+}
+
+static void tampered_artifact_is_aborted_not_closed(void **state)
+{
+	struct fixture *f = *state;
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, "0000000000000000000000000000000000000000000000000000000000000000", "");
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EHASH);
+	assert_int_equal(rec.closes, 0);
+	assert_int_equal(rec.aborts, 1);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "payload.bin"));
+}
+
+static void unsigned_image_refused_without_insecure(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	swi_set_option(f->ctx, "insecure", NULL);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ESIG);
+	assert_int_equal(rec.opens, 0);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "--insecure"));
+}
+
+static void missing_artifact_fails(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65];
+	sha256_hex(payload, strlen(payload), sha);
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, sha, ", { filename = \"absent.bin\"; type = \"recorder\"; }");
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "absent.bin"));
+}
+
+static void one_member_feeds_every_entry_naming_it(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65], extra[256];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(extra, sizeof(extra),
+		 ", { filename = \"payload.bin\"; type = \"recorder\"; sha256 = \"%s\"; }", sha);
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, sha, extra);
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 2);
+	assert_int_equal(rec.len, 2 * strlen(payload));
+}
+
+static void first_member_must_be_sw_description(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	build_image(f->dir, "crc", "payload.bin sw-description");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EFORMAT);
+	assert_int_equal(rec.opens, 0);
+}
+
+static void unknown_handler_is_refused_before_writing(void **state)
+{
+	struct fixture *f = *state;
+	const char desc[] = "software = { images = ( { filename = \"payload.bin\"; "
+			    "type = \"teleport\"; } ); };";
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EUNSUPPORTED);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "teleport"));
+	assert_int_equal(rec.opens, 0);
+}
+
+static void attribute_the_handler_cannot_honour_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65], desc[512];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = ( { filename = \"payload.bin\"; type = \"recorder\"; "
+		 "filesystem = \"ext4\"; sha256 = \"%s\"; } ); };", sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EUNSUPPORTED);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "filesystem"));
+	assert_int_equal(rec.opens, 0);
+}
+
+static void check_and_dry_run_write_nothing(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	swi_set_option(f->ctx, "check", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	swi_set_option(f->ctx, "check", NULL);
+	swi_set_option(f->ctx, "dry-run", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.opens, 0);
+	assert_int_equal(rec.len, 0);
+}
+
+static void dry_run_still_checks_hashes(void **state)
+{
+	struct fixture *f = *state;
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, "1111111111111111111111111111111111111111111111111111111111111111", "");
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	swi_set_option(f->ctx, "dry-run", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EHASH);
+}
+
+static void install_if_different_skips_installed_version(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65], desc[512];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = ( { filename = \"payload.bin\"; type = \"recorder\"; "
+		 "name = \"rootfs\"; version = \"2.0\"; install-if-different = true; "
+		 "sha256 = \"%s\"; } ); };", sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_file(f->dir, "sw-versions", "rootfs 2.0\n", 11);
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.opens, 0);
+	write_file(f->dir, "sw-versions", "rootfs 1.0\n", 11);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 1);
+}
+
+static void hardware_mismatch_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65], desc[512];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { hardware-compatibility = [ \"1.0\", \"1.1\" ];"
+		 " images = ( { filename = \"payload.bin\"; type = \"recorder\"; "
+		 "sha256 = \"%s\"; } ); };", sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	swi_set_option(f->ctx, "hwrevision", "myboard:2.0");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "2.0"));
+	swi_set_option(f->ctx, "hwrevision", "myboard:1.1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+}
+
+static void missing_image_file_is_a_usage_error(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(swi_install_file(f->ctx, "/nonexistent/x.swu"), SWI_EINVAL);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "/nonexistent/x.swu"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(installs_and_closes_after_the_hash),
+		T(newc_archives_install_too),
+		T(installs_from_a_read_callback),
+		T(tampered_artifact_is_aborted_not_closed),
+		T(unsigned_image_refused_without_insecure),
+		T(missing_artifact_fails),
+		T(one_member_feeds_every_entry_naming_it),
+		T(first_member_must_be_sw_description),
+		T(unknown_handler_is_refused_before_writing),
+		T(attribute_the_handler_cannot_honour_is_refused),
+		T(check_and_dry_run_write_nothing),
+		T(dry_run_still_checks_hashes),
+		T(install_if_different_skips_installed_version),
+		T(hardware_mismatch_is_refused),
+		T(missing_image_file_is_a_usage_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
