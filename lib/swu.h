@@ -17,6 +17,12 @@ struct swi_member {
 };
 
 int swi_swu_open(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_swu **out);
+/* The same with read buffers of bufsize bytes (swi_swu_open() uses 64 KiB;
+ * three are kept). A member's header and name must fit in two of them, else
+ * the member is refused (its checksum could not be checked). For tests and
+ * memory-tight agents. */
+int swi_swu_open_sized(swi_ctx_t *ctx, swi_read_fn fn, void *user, size_t bufsize,
+		       struct swi_swu **out);
 /* Advances to the next member (draining and checking the current one).
  * SWI_OK, SWI_END at the trailer, or an error (SWI_EFORMAT for a malformed or
  * truncated archive or a member name with '/' or "..", SWI_EHASH for a wrong

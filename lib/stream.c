@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-artifact chain: the sha256 of the bytes as stored in the archive,
+ * then decompression, then the sink.
+ *
+ * Decoded bytes are gathered in one OUT_SIZE buffer and handed to the sink
+ * when it is full (and at the end), so a handler sees large writes however
+ * small the pieces fed in. Uncompressed data goes to the sink as fed, with
+ * no copy. Memory is bounded: the output buffer plus each decoder's state
+ * (zlib: 32 KiB window; zstd: its default window limit of 128 MiB; xz: the
+ * XZ_MEMLIMIT below, which covers every preset of `xz -9`).
+ */
+#include <lzma.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+#include <zstd.h>
+#include "stream.h"
+
+#define OUT_SIZE (256 * 1024)
+#define XZ_MEMLIMIT (256ULL << 20)
+#define SHA256_HEX_LEN 64
+
+enum codec { CODEC_NONE, CODEC_ZLIB, CODEC_ZSTD, CODEC_XZ };
+
+struct swi_stream {
+	swi_ctx_t *ctx;
+	char *member;
+	enum codec codec;
+	swi_sink_fn sink;
+	void *user;
+	uint64_t decoded;           /* bytes given to the sink */
+	int status;                 /* sticky: once failed, stays failed */
+
+	char expected[SHA256_HEX_LEN + 1]; /* empty: no hash check */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
+
+	unsigned char *out;         /* decoded bytes not yet given to the sink */
+	size_t out_used;
+	bool ended;                 /* the decoder saw the end of its stream */
+
+	z_stream z;
+	bool z_ready;
+	bool z_started;             /* the first byte was seen */
+	bool z_gzip;                /* gzip (members may follow each other) */
+	ZSTD_DCtx *zstd;
+	lzma_stream xz;
+	bool xz_ready;
+};
+
+static int fail(struct swi_stream *s, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct swi_stream *s, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	s->status = swi_vfail(s->ctx, status, fmt, ap);
+	va_end(ap);
+	return s->status;
+}
+
+static int parse_codec(const char *name, enum codec *out)
+{
+	/* sw-description's `compressed = true` is the old spelling of "zlib". */
+	if (!name || !strcmp(name, "false"))
+		*out = CODEC_NONE;
+	else if (!strcmp(name, "zlib") || !strcmp(name, "true"))
+		*out = CODEC_ZLIB;
+	else if (!strcmp(name, "zstd"))
+		*out = CODEC_ZSTD;
+	else if (!strcmp(name, "xz"))
+		*out = CODEC_XZ;
+	else
+		return -1;
+	return 0;
+}
+
+static bool is_sha256_hex(const char *hex)
+{
+	if (strlen(hex) != SHA256_HEX_LEN)
+		return false;
+	for (const char *p = hex; *p; p++)
+		if (!strchr("0123456789abcdefABCDEF", *p))
+			return false;
+	return true;
+}
+
+static int init_hash(struct swi_stream *s, const char *sha256)
+{
+	if (!sha256)
+		return SWI_OK;
+	if (!is_sha256_hex(sha256))
+		return fail(s, SWI_EFORMAT, "%s: sha256 '%s' is not 64 hex digits", s->member,
+			    sha256);
+	memcpy(s->expected, sha256, SHA256_HEX_LEN + 1);
+	s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	s->md = EVP_MD_CTX_new();
+	if (!s->sha256 || !s->md || !EVP_DigestInit_ex(s->md, s->sha256, NULL))
+		return fail(s, SWI_ENOMEM, "%s: cannot set up sha256", s->member);
+	return SWI_OK;
+}
+
+static int init_decoder(struct swi_stream *s)
+{
+	if (s->codec == CODEC_NONE)
+		return SWI_OK;
+	if (!(s->out = malloc(OUT_SIZE)))
+		return fail(s, SWI_ENOMEM, "%s: out of memory", s->member);
+	switch (s->codec) {
+	case CODEC_ZLIB:
+		/* windowBits 15 + 32: accept a zlib or a gzip header. */
+		if (inflateInit2(&s->z, 15 + 32) != Z_OK)
+			return fail(s, SWI_ENOMEM, "%s: cannot set up zlib", s->member);
+		s->z_ready = true;
+		return SWI_OK;
+	case CODEC_ZSTD:
+		if (!(s->zstd = ZSTD_createDCtx()))
+			return fail(s, SWI_ENOMEM, "%s: cannot set up zstd", s->member);
+		return SWI_OK;
+	case CODEC_XZ:
+		if (lzma_stream_decoder(&s->xz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK)
+			return fail(s, SWI_ENOMEM, "%s: cannot set up xz", s->member);
+		s->xz_ready = true;
+		return SWI_OK;
+	case CODEC_NONE:
+		break;
+	}
+	return SWI_OK;
+}
+
+int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
+		   const char *sha256, swi_sink_fn sink, void *user, struct swi_stream **out)
+{
+	if (!ctx || !member || !out)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "stream: invalid arguments") : SWI_EINVAL;
+	*out = NULL;
+	enum codec codec;
+	if (parse_codec(compressed, &codec) < 0)
+		return swi_fail(ctx, SWI_EUNSUPPORTED,
+				"%s: unknown compression '%s' (zlib, zstd or xz)", member,
+				compressed);
+	struct swi_stream *s = calloc(1, sizeof(*s));
+	if (!s || !(s->member = strdup(member))) {
+		free(s);
+		return swi_fail(ctx, SWI_ENOMEM, "%s: out of memory", member);
+	}
+	s->ctx = ctx;
+	s->codec = codec;
+	s->sink = sink;
+	s->user = user;
+	int rc = init_hash(s, sha256);
+	if (!rc)
+		rc = init_decoder(s);
+	if (rc) {
+		swi_stream_free(s);
+		return rc;
+	}
+	*out = s;
+	return SWI_OK;
+}
+
+/* Gives the sink len bytes; a sink's error was already recorded by it. */
+static int emit(struct swi_stream *s, const void *buf, size_t len)
+{
+	s->decoded += len;
+	if (!s->sink || len == 0)
+		return SWI_OK;
+	int rc = s->sink(s->user, buf, len);
+	if (rc)
+		s->status = rc;
+	return rc;
+}
+
+static int flush_out(struct swi_stream *s)
+{
+	int rc = emit(s, s->out, s->out_used);
+	s->out_used = 0;
+	return rc;
+}
+
+static int flush_if_full(struct swi_stream *s)
+{
+	return s->out_used == OUT_SIZE ? flush_out(s) : SWI_OK;
+}
+
+static int trailing_garbage(struct swi_stream *s)
+{
+	return fail(s, SWI_EFORMAT, "%s: trailing garbage after the compressed data", s->member);
+}
+
+/* gzip -dc decodes gzip members one after the other; a zlib stream is one
+ * stream. A gzip member starts with 0x1f, which is never a valid zlib
+ * header byte, so checking it is enough to refuse anything else. */
+static int zlib_next_member(struct swi_stream *s)
+{
+	if (!s->z_gzip || s->z.next_in[0] != 0x1f)
+		return trailing_garbage(s);
+	if (inflateReset(&s->z) != Z_OK)
+		return fail(s, SWI_EFORMAT, "%s: zlib reset failed", s->member);
+	s->ended = false;
+	return SWI_OK;
+}
+
+static int feed_zlib(struct swi_stream *s, const unsigned char *buf, size_t len)
+{
+	if (!s->z_started && len) {
+		s->z_started = true;
+		s->z_gzip = buf[0] == 0x1f;
+	}
+	s->z.next_in = (unsigned char *)buf;
+	s->z.avail_in = (uInt)len; /* swi_stream_feed() splits larger pieces */
+	for (;;) {
+		if (s->ended && s->z.avail_in) {
+			int rc = zlib_next_member(s);
+			if (rc)
+				return rc;
+		}
+		s->z.next_out = s->out + s->out_used;
+		s->z.avail_out = (uInt)(OUT_SIZE - s->out_used);
+		int zr = inflate(&s->z, Z_NO_FLUSH);
+		s->out_used = OUT_SIZE - s->z.avail_out;
+		bool out_full = s->z.avail_out == 0;
+		int rc = flush_if_full(s);
+		if (rc)
+			return rc;
+		if (zr == Z_STREAM_END)
+			s->ended = true;
+		else if (zr == Z_NEED_DICT)
+			return fail(s, SWI_EFORMAT, "%s: zlib data needs a preset dictionary",
+				    s->member);
+		else if (zr == Z_MEM_ERROR)
+			return fail(s, SWI_ENOMEM, "%s: out of memory in zlib", s->member);
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return fail(s, SWI_EFORMAT, "%s: corrupt zlib/gzip data (%s)", s->member,
+				    s->z.msg ? s->z.msg : zError(zr));
+		/* Done when the input is used up and inflate had room to spare,
+		 * i.e. nothing is left waiting inside it. */
+		if (s->z.avail_in == 0 && !out_full)
+			return SWI_OK;
+	}
+}
+
+static int feed_zstd(struct swi_stream *s, const unsigned char *buf, size_t len)
+{
+	ZSTD_inBuffer in = { buf, len, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { s->out, OUT_SIZE, s->out_used };
+		size_t zr = ZSTD_decompressStream(s->zstd, &out, &in);
+		s->out_used = out.pos;
+		if (ZSTD_isError(zr))
+			return fail(s, SWI_EFORMAT, "%s: corrupt zstd data (%s)", s->member,
+				    ZSTD_getErrorName(zr));
+		bool out_full = out.pos == out.size;
+		int rc = flush_if_full(s);
+		if (rc)
+			return rc;
+		/* 0: a frame ended and is fully flushed; more input starts the
+		 * next frame (concatenated frames are one stream, as for zstd -d). */
+		s->ended = zr == 0;
+		if (in.pos == in.size && !out_full)
+			return SWI_OK;
+	}
+}
+
+static const char *lzma_reason(lzma_ret r)
+{
+	switch (r) {
+	case LZMA_MEM_ERROR: return "out of memory";
+	case LZMA_MEMLIMIT_ERROR: return "needs more than 256 MiB of memory";
+	case LZMA_FORMAT_ERROR: return "not in the .xz format";
+	case LZMA_OPTIONS_ERROR: return "unsupported options";
+	case LZMA_DATA_ERROR: return "data is corrupt";
+	case LZMA_BUF_ERROR: return "data is truncated";
+	default: return "unexpected decoder error";
+	}
+}
+
+/* One lzma_code() pass over the pending input; action LZMA_FINISH at the
+ * end, since with LZMA_CONCATENATED only then can liblzma tell the end. */
+static int run_xz(struct swi_stream *s, lzma_action action)
+{
+	for (;;) {
+		s->xz.next_out = s->out + s->out_used;
+		s->xz.avail_out = OUT_SIZE - s->out_used;
+		lzma_ret lr = lzma_code(&s->xz, action);
+		s->out_used = OUT_SIZE - s->xz.avail_out;
+		bool out_full = s->xz.avail_out == 0;
+		int rc = flush_if_full(s);
+		if (rc)
+			return rc;
+		if (lr == LZMA_STREAM_END) {
+			s->ended = true;
+			return SWI_OK;
+		}
+		/* No progress possible: in LZMA_RUN, all input is used; at the
+		 * end, the stream stops short of its end. */
+		if (lr == LZMA_BUF_ERROR && action == LZMA_FINISH)
+			return fail(s, SWI_EFORMAT, "%s: compressed data is truncated", s->member);
+		if (lr == LZMA_BUF_ERROR)
+			return SWI_OK;
+		if (lr != LZMA_OK)
+			return fail(s, lr == LZMA_MEM_ERROR ? SWI_ENOMEM : SWI_EFORMAT,
+				    "%s: corrupt xz data (%s)", s->member, lzma_reason(lr));
+		if (action == LZMA_RUN && s->xz.avail_in == 0 && !out_full)
+			return SWI_OK;
+	}
+}
+
+static int feed_xz(struct swi_stream *s, const unsigned char *buf, size_t len)
+{
+	s->xz.next_in = buf;
+	s->xz.avail_in = len;
+	return run_xz(s, LZMA_RUN);
+}
+
+static int decode(struct swi_stream *s, const unsigned char *buf, size_t len)
+{
+	switch (s->codec) {
+	case CODEC_NONE:
+		return emit(s, buf, len);
+	case CODEC_ZLIB:
+		return feed_zlib(s, buf, len);
+	case CODEC_ZSTD:
+		return feed_zstd(s, buf, len);
+	case CODEC_XZ:
+		return feed_xz(s, buf, len);
+	}
+	return SWI_OK;
+}
+
+int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len)
+{
+	if (s->status)
+		return s->status;
+	if (s->md && !EVP_DigestUpdate(s->md, buf, len))
+		return fail(s, SWI_EINVAL, "%s: sha256 update failed", s->member);
+	/* zlib counts in 32-bit uInt: feed it at most 1 GiB at a time. */
+	const unsigned char *p = buf;
+	const size_t step = s->codec == CODEC_ZLIB ? (size_t)1 << 30 : len;
+	do {
+		size_t n = len < step ? len : step;
+		int rc = decode(s, p, n);
+		if (rc)
+			return rc;
+		p += n;
+		len -= n;
+	} while (len);
+	return SWI_OK;
+}
+
+static int check_hash(struct swi_stream *s)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	if (!EVP_DigestFinal_ex(s->md, digest, &dlen) || dlen * 2 != SHA256_HEX_LEN)
+		return fail(s, SWI_EINVAL, "%s: sha256 computation failed", s->member);
+	char got[SHA256_HEX_LEN + 1];
+	for (unsigned i = 0; i < dlen; i++)
+		snprintf(got + 2 * i, 3, "%02x", digest[i]);
+	if (strcasecmp(got, s->expected))
+		return fail(s, SWI_EHASH, "%s: sha256 mismatch (expected %s, got %s)", s->member,
+			    s->expected, got);
+	return SWI_OK;
+}
+
+int swi_stream_finish(struct swi_stream *s)
+{
+	if (s->status)
+		return s->status;
+	if (s->codec == CODEC_XZ) {
+		s->xz.next_in = NULL;
+		s->xz.avail_in = 0;
+		int rc = run_xz(s, LZMA_FINISH);
+		if (rc)
+			return rc;
+	}
+	if (s->codec != CODEC_NONE && !s->ended)
+		return fail(s, SWI_EFORMAT, "%s: compressed data is truncated", s->member);
+	if (s->codec != CODEC_NONE) {
+		int rc = flush_out(s);
+		if (rc)
+			return rc;
+	}
+	return s->md ? check_hash(s) : SWI_OK;
+}
+
+uint64_t swi_stream_decoded_bytes(const struct swi_stream *s)
+{
+	return s->decoded + s->out_used;
+}
+
+void swi_stream_free(struct swi_stream *s)
+{
+	if (!s)
+		return;
+	if (s->z_ready)
+		inflateEnd(&s->z);
+	ZSTD_freeDCtx(s->zstd);
+	if (s->xz_ready)
+		lzma_end(&s->xz);
+	EVP_MD_CTX_free(s->md);
+	EVP_MD_free(s->sha256);
+	free(s->out);
+	free(s->member);
+	free(s);
+}

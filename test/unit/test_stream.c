@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of lib/stream.c: data compressed at test time with the gzip,
+ * zstd and xz CLIs (zlib format with the zlib library). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "stream.h"
+
+#define ORIGINAL_LEN (700 * 1024 + 17)
+#define BIG_PIECE (1 << 20)
+
+struct bytes {
+	unsigned char *p;
+	size_t len;
+};
+
+struct fixture {
+	swi_ctx_t *ctx;
+	char dir[64];
+	struct bytes original;
+	struct bytes gz, zst, xz, zlib; /* the original, compressed */
+};
+
+/* ---- helpers ---- */
+
+static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static struct bytes load(const char *path)
+{
+	struct bytes b = { 0 };
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	b.len = (size_t)ftell(fp);
+	rewind(fp);
+	b.p = malloc(b.len + 1);
+	assert_non_null(b.p);
+	assert_int_equal(fread(b.p, 1, b.len, fp), b.len);
+	fclose(fp);
+	return b;
+}
+
+static struct bytes concat(struct bytes a, const void *b, size_t blen)
+{
+	struct bytes r = { malloc(a.len + blen + 1), a.len + blen };
+	assert_non_null(r.p);
+	memcpy(r.p, a.p, a.len);
+	memcpy(r.p + a.len, b, blen);
+	return r;
+}
+
+/* The sha256 of data as 64 lower-case hex digits, computed independently
+ * of lib/stream.c's incremental use of the same library. */
+static void sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+/* Mostly compressible, partly random: long enough to need several output
+ * buffers when decoded. */
+static struct bytes make_original(void)
+{
+	struct bytes b = { malloc(ORIGINAL_LEN), ORIGINAL_LEN };
+	assert_non_null(b.p);
+	unsigned x = 42;
+	for (size_t i = 0; i < b.len; i++) {
+		x = x * 1103515245 + 12345;
+		b.p[i] = (i / 4096) % 2 ? (unsigned char)(x >> 16) : (unsigned char)("swinstall"[i % 9]);
+	}
+	return b;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (!f || swi_ctx_new(&f->ctx))
+		return -1;
+	strcpy(f->dir, "/tmp/test_stream.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->original = make_original();
+	char path[128];
+	snprintf(path, sizeof(path), "%s/data", f->dir);
+	FILE *fp = fopen(path, "wb");
+	if (!fp || fwrite(f->original.p, 1, f->original.len, fp) != f->original.len)
+		return -1;
+	fclose(fp);
+	run("cd '%s' && gzip -c data > data.gz && zstd -q -c data > data.zst && "
+	    "xz -c data > data.xz", f->dir);
+	snprintf(path, sizeof(path), "%s/data.gz", f->dir);
+	f->gz = load(path);
+	snprintf(path, sizeof(path), "%s/data.zst", f->dir);
+	f->zst = load(path);
+	snprintf(path, sizeof(path), "%s/data.xz", f->dir);
+	f->xz = load(path);
+
+	uLongf zlen = compressBound(f->original.len);
+	f->zlib.p = malloc(zlen);
+	if (compress2(f->zlib.p, &zlen, f->original.p, f->original.len, 6) != Z_OK)
+		return -1;
+	f->zlib.len = zlen;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	int rc = system(cmd);
+	free(f->original.p);
+	free(f->gz.p);
+	free(f->zst.p);
+	free(f->xz.p);
+	free(f->zlib.p);
+	swi_ctx_free(f->ctx);
+	free(f);
+	return rc;
+}
+
+/* ---- the sink ---- */
+
+struct sink {
+	swi_ctx_t *ctx;
+	struct bytes out;
+	size_t cap;
+	size_t calls, largest;
+	const void *last_buf;
+	size_t fail_after;  /* fail once this many bytes arrived (0: never) */
+};
+
+static int collect(void *user, const void *buf, size_t len)
+{
+	struct sink *k = user;
+	assert_true(len > 0);
+	k->calls++;
+	k->last_buf = buf;
+	if (len > k->largest)
+		k->largest = len;
+	if (k->fail_after && k->out.len + len >= k->fail_after)
+		return swi_fail(k->ctx, SWI_EIO, "target.img: disk full");
+	if (k->out.len + len > k->cap) {
+		k->cap = (k->out.len + len) * 2;
+		k->out.p = realloc(k->out.p, k->cap);
+		assert_non_null(k->out.p);
+	}
+	memcpy(k->out.p + k->out.len, buf, len);
+	k->out.len += len;
+	return 0;
+}
+
+/* Feeds data in pieces of `piece` bytes and finishes; returns the first
+ * error. The sink gets what was decoded. */
+static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in,
+		  size_t piece, struct sink *k)
+{
+	struct swi_stream *s;
+	int rc = swi_stream_new(ctx, "rootfs.img", codec, sha, k ? collect : NULL, k, &s);
+	if (rc)
+		return rc;
+	for (size_t at = 0; at < in.len && !rc; at += piece) {
+		size_t n = in.len - at < piece ? in.len - at : piece;
+		rc = swi_stream_feed(s, in.p + at, n);
+	}
+	if (!rc)
+		rc = swi_stream_finish(s);
+	swi_stream_free(s);
+	return rc;
+}
+
+static void expect_decodes(struct fixture *f, const char *codec, struct bytes in,
+			   const struct bytes *want)
+{
+	char sha[65];
+	sha256_hex(in.p, in.len, sha);
+	const size_t pieces[] = { 1, 4099, BIG_PIECE };
+	for (size_t i = 0; i < 3; i++) {
+		struct sink k = { .ctx = f->ctx };
+		int rc = decode(f->ctx, codec, sha, in, pieces[i], &k);
+		if (rc)
+			fail_msg("%s in pieces of %zu: %s", codec, pieces[i], swi_errmsg(f->ctx));
+		assert_int_equal(k.out.len, want->len);
+		assert_memory_equal(k.out.p, want->p, want->len);
+		/* Large blocks however small the pieces fed in. */
+		if (want->len > 256 * 1024)
+			assert_int_equal(k.largest, 256 * 1024);
+		free(k.out.p);
+	}
+}
+
+/* ---- tests ---- */
+
+static void test_gzip(void **state)
+{
+	struct fixture *f = *state;
+	expect_decodes(f, "zlib", f->gz, &f->original);
+}
+
+static void test_zlib_format(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(f->zlib.p[0], 0x78); /* a zlib header, not gzip's 1f 8b */
+	expect_decodes(f, "zlib", f->zlib, &f->original);
+	expect_decodes(f, "true", f->zlib, &f->original); /* compressed = true */
+}
+
+static void test_zstd(void **state)
+{
+	struct fixture *f = *state;
+	expect_decodes(f, "zstd", f->zst, &f->original);
+}
+
+static void test_xz(void **state)
+{
+	struct fixture *f = *state;
+	expect_decodes(f, "xz", f->xz, &f->original);
+}
+
+/* Concatenated gzip members, zstd frames and xz streams decode to the
+ * concatenated data, as gzip -dc, zstd -d and xz -d do. */
+static void test_concatenated(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes twice = concat(f->original, f->original.p, f->original.len);
+	struct bytes in[] = { f->gz, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 3; i++) {
+		struct bytes doubled = concat(in[i], in[i].p, in[i].len);
+		expect_decodes(f, codecs[i], doubled, &twice);
+		free(doubled.p);
+	}
+	free(twice.p);
+}
+
+/* A few bytes in that expand to many output buffers: the decoder must be
+ * drained after the input is used up, not only while input remains. */
+static void test_highly_compressible(void **state)
+{
+	struct fixture *f = *state;
+	run("cd '%s' && head -c 9000001 /dev/zero > zeros && gzip -c zeros > zeros.gz && "
+	    "zstd -q --no-check -c zeros > zeros.zst && xz -c zeros > zeros.xz", f->dir);
+	struct bytes zeros = { calloc(1, 9000001), 9000001 };
+	assert_non_null(zeros.p);
+	const char *files[] = { "zeros.gz", "zeros.zst", "zeros.xz" };
+	const char *codecs[] = { "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 3; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+		struct bytes in = load(path);
+		assert_true(in.len < 20000);
+		expect_decodes(f, codecs[i], in, &zeros);
+		free(in.p);
+	}
+	free(zeros.p);
+}
+
+static void test_passthrough_no_copy(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65];
+	sha256_hex(f->original.p, f->original.len, sha);
+	struct sink k = { .ctx = f->ctx };
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(f->ctx, "a", NULL, sha, collect, &k, &s), SWI_OK);
+	for (size_t at = 0; at < f->original.len; at += 1000) {
+		size_t n = f->original.len - at < 1000 ? f->original.len - at : 1000;
+		assert_int_equal(swi_stream_feed(s, f->original.p + at, n), SWI_OK);
+		assert_ptr_equal(k.last_buf, f->original.p + at);
+	}
+	assert_int_equal(swi_stream_finish(s), SWI_OK);
+	assert_int_equal(swi_stream_decoded_bytes(s), f->original.len);
+	swi_stream_free(s);
+	assert_memory_equal(k.out.p, f->original.p, f->original.len);
+	free(k.out.p);
+
+	/* An empty member hashes to the sha256 of nothing. */
+	struct bytes empty = { (unsigned char *)"", 0 };
+	assert_int_equal(decode(f->ctx, NULL,
+				"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+				empty, 1, NULL),
+			 SWI_OK);
+}
+
+static void test_sha256_mismatch(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65];
+	sha256_hex(f->gz.p, f->gz.len, sha);
+	sha[10] = sha[10] == '0' ? '1' : '0';
+	char want[200];
+	snprintf(want, sizeof(want), "rootfs.img: sha256 mismatch (expected %s, got ", sha);
+	const char *codecs[] = { "zlib", NULL };
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(decode(f->ctx, codecs[i], sha, f->gz, 4096, NULL), SWI_EHASH);
+		assert_non_null(strstr(swi_errmsg(f->ctx), want));
+	}
+}
+
+static void test_sha256_upper_case(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65];
+	sha256_hex(f->xz.p, f->xz.len, sha);
+	for (char *p = sha; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	assert_int_equal(decode(f->ctx, "xz", sha, f->xz, BIG_PIECE, NULL), SWI_OK);
+}
+
+static void test_no_sha256_no_check(void **state)
+{
+	struct fixture *f = *state;
+	struct sink k = { .ctx = f->ctx };
+	assert_int_equal(decode(f->ctx, "zstd", NULL, f->zst, 777, &k), SWI_OK);
+	assert_int_equal(k.out.len, f->original.len);
+	free(k.out.p);
+}
+
+static void test_bad_sha256_text(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(f->ctx, "m", NULL, "abc", NULL, NULL, &s), SWI_EFORMAT);
+	assert_null(s);
+	assert_string_equal(swi_errmsg(f->ctx), "m: sha256 'abc' is not 64 hex digits");
+	char bad[65];
+	memset(bad, 'g', 64);
+	bad[64] = '\0';
+	assert_int_equal(swi_stream_new(f->ctx, "m", NULL, bad, NULL, NULL, &s), SWI_EFORMAT);
+}
+
+static void test_truncated(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->gz, f->zlib, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		size_t cuts[] = { 0, 1, 10, in[i].len / 2, in[i].len - 1 };
+		for (size_t c = 0; c < 5; c++) {
+			struct bytes part = { in[i].p, cuts[c] };
+			for (size_t piece = 1; piece <= BIG_PIECE; piece *= 1024) {
+				int rc = decode(f->ctx, codecs[i], NULL, part, piece, NULL);
+				if (rc != SWI_EFORMAT)
+					fail_msg("%s cut at %zu: %d", codecs[i], cuts[c], rc);
+				assert_non_null(strstr(swi_errmsg(f->ctx), "rootfs.img: "));
+			}
+		}
+		/* Cut right before the end: the decoder has not seen it. */
+		struct bytes part = { in[i].p, in[i].len - 1 };
+		assert_int_equal(decode(f->ctx, codecs[i], NULL, part, BIG_PIECE, NULL),
+				 SWI_EFORMAT);
+		assert_string_equal(swi_errmsg(f->ctx),
+				    "rootfs.img: compressed data is truncated");
+	}
+}
+
+static void test_corrupt(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->gz, f->zlib, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zlib", "zstd", "xz" };
+	const char *names[] = { "zlib/gzip", "zlib/gzip", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		struct bytes bad = concat(in[i], "", 0);
+		bad.p[bad.len / 2] ^= 0x55;
+		char want[64];
+		snprintf(want, sizeof(want), "rootfs.img: corrupt %s data (", names[i]);
+		char sha[65];
+		sha256_hex(bad.p, bad.len, sha); /* the stored bytes are what was hashed */
+		for (size_t piece = 1; piece <= BIG_PIECE; piece *= 1024) {
+			int rc = decode(f->ctx, codecs[i], sha, bad, piece, NULL);
+			if (rc != SWI_EFORMAT || !strstr(swi_errmsg(f->ctx), want))
+				fail_msg("%s: %d %s", codecs[i], rc, swi_errmsg(f->ctx));
+		}
+		free(bad.p);
+	}
+	/* Not compressed data at all. */
+	struct bytes text = { (unsigned char *)"hello, this is plain text", 25 };
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(decode(f->ctx, codecs[i], NULL, text, 4, NULL), SWI_EFORMAT);
+}
+
+static void test_trailing_garbage(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->gz, f->zlib, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		struct bytes bad = concat(in[i], "garbage!", 8);
+		for (size_t piece = 1; piece <= BIG_PIECE; piece *= 1024) {
+			int rc = decode(f->ctx, codecs[i], NULL, bad, piece, NULL);
+			if (rc != SWI_EFORMAT)
+				fail_msg("%s + garbage in pieces of %zu: %d", codecs[i], piece, rc);
+		}
+		free(bad.p);
+	}
+	struct bytes bad = concat(f->gz, "garbage!", 8);
+	assert_int_equal(decode(f->ctx, "zlib", NULL, bad, 3, NULL), SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx),
+			    "rootfs.img: trailing garbage after the compressed data");
+	free(bad.p);
+}
+
+static void test_sink_failure_propagates(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->original, f->gz, f->zst, f->xz };
+	const char *codecs[] = { NULL, "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		struct sink k = { .ctx = f->ctx, .fail_after = 300 * 1024 };
+		assert_int_equal(decode(f->ctx, codecs[i], NULL, in[i], 5000, &k), SWI_EIO);
+		assert_string_equal(swi_errmsg(f->ctx), "target.img: disk full");
+		free(k.out.p);
+	}
+	/* A failure at the last flush, in finish, counts too. */
+	struct sink k = { .ctx = f->ctx, .fail_after = f->original.len };
+	assert_int_equal(decode(f->ctx, "xz", NULL, f->xz, BIG_PIECE, &k), SWI_EIO);
+	free(k.out.p);
+}
+
+static void test_dry_run_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(f->ctx, "m", "zstd", NULL, NULL, NULL, &s), SWI_OK);
+	assert_int_equal(swi_stream_feed(s, f->zst.p, f->zst.len), SWI_OK);
+	assert_int_equal(swi_stream_finish(s), SWI_OK);
+	assert_int_equal(swi_stream_decoded_bytes(s), f->original.len);
+	swi_stream_free(s);
+}
+
+static void test_unknown_compression(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(f->ctx, "m", "lz4", NULL, NULL, NULL, &s),
+			 SWI_EUNSUPPORTED);
+	assert_null(s);
+	assert_string_equal(swi_errmsg(f->ctx), "m: unknown compression 'lz4' (zlib, zstd or xz)");
+	assert_int_equal(swi_stream_new(f->ctx, "m", "", NULL, NULL, NULL, &s), SWI_EUNSUPPORTED);
+	assert_int_equal(swi_stream_new(f->ctx, NULL, NULL, NULL, NULL, NULL, &s), SWI_EINVAL);
+	swi_stream_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zlib_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xz, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concatenated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_highly_compressible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passthrough_no_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha256_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha256_upper_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_sha256_no_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_sha256_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_failure_propagates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_compression, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
