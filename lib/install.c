@@ -115,12 +115,8 @@ static int check_signature(struct txn *t)
 	if (!t->signature)
 		return swi_fail(ctx, SWI_ESIG,
 				SW_DESCRIPTION_SIG ": missing; a key is configured, so the image must be signed");
-	int rc = swi_verify_signature(ctx, t->description, t->description_len,
-				      t->signature, t->signature_len);
-	if (rc == SWI_OK)
-		swi_log(ctx, SWI_LOG_INFO, SW_DESCRIPTION ": signature verified with %s",
-			ctx->opt.public_key);
-	return rc;
+	return swi_verify_signature(ctx, t->description, t->description_len,
+				    t->signature, t->signature_len);
 }
 
 /* ---- 3. manifest and hardware ---------------------------------------- */
@@ -253,7 +249,7 @@ static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_ha
 
 static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi_attrs *versions)
 {
-	const struct swi_handler *h;
+	const struct swi_handler *h = NULL;
 	int rc = check_entry_features(t, e);
 	if (rc == SWI_OK)
 		rc = pick_handler(t, e, &h);
