@@ -82,8 +82,11 @@ const char *swi_version(void);
  *   hwrevision          "BOARD:REVISION", overrides hwrevision-file
  *   hwrevision-file     default /etc/hwrevision
  *   sw-versions-file    default /etc/sw-versions
- *   bootloader          "uboot" | "none" (default "none")
+ *   bootloader          "uboot" | "grub" | "none" (default "none")
  *   uboot-env-config    fw_env.config of the U-Boot environment (default /etc/fw_env.config)
+ *   grubenv             GRUB environment block (default /boot/grub/grubenv)
+ *   cmdline-file        kernel command line (default /proc/cmdline)
+ *   mountinfo-file      mount table (default /proc/self/mountinfo)
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
  * A NULL value resets an option to its default.

@@ -12,6 +12,7 @@
 static const char *const config_keys[] = {
 	"public-key", "cert-purpose", "forced-signer-name", "select", "hwrevision",
 	"hwrevision-file", "sw-versions-file", "bootloader", "uboot-env-config", "insecure",
+	"grubenv", "cmdline-file", "mountinfo-file",
 };
 
 /* Read by a later version (the A/B slot table); accepted and ignored now. */

@@ -25,6 +25,9 @@ static void free_options(struct swi_options *o)
 	free(o->sw_versions_file);
 	free(o->bootloader);
 	free(o->uboot_env_config);
+	free(o->grubenv);
+	free(o->cmdline_file);
+	free(o->mountinfo_file);
 }
 
 void swi_ctx_free(swi_ctx_t *ctx)
@@ -134,6 +137,9 @@ static const struct opt_def options[] = {
 	STR_OPT("sw-versions-file", sw_versions_file),
 	STR_OPT("bootloader", bootloader),
 	STR_OPT("uboot-env-config", uboot_env_config),
+	STR_OPT("grubenv", grubenv),
+	STR_OPT("cmdline-file", cmdline_file),
+	STR_OPT("mountinfo-file", mountinfo_file),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
 	BOOL_OPT("check", check_only),
@@ -168,9 +174,10 @@ static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 	    strcmp(value, "codeSigning"))
 		return swi_fail(ctx, SWI_EINVAL,
 				"cert-purpose: '%s' is not emailProtection or codeSigning", value);
-	if (!strcmp(name, "bootloader") && strcmp(value, "uboot") && strcmp(value, "none"))
+	if (!strcmp(name, "bootloader") && strcmp(value, "uboot") && strcmp(value, "grub") &&
+	    strcmp(value, "none"))
 		return swi_fail(ctx, SWI_EINVAL,
-				"bootloader: '%s' is not one of uboot, none", value);
+				"bootloader: '%s' is not one of uboot, grub, none", value);
 	if (!strcmp(name, "hwrevision") && (!strchr(value, ':') || value[0] == ':'))
 		return swi_fail(ctx, SWI_EINVAL,
 				"hwrevision: '%s' is not BOARD:REVISION", value);
@@ -247,4 +254,19 @@ const char *swi_opt_uboot_env_config(const swi_ctx_t *ctx)
 const char *swi_opt_cert_purpose(const swi_ctx_t *ctx)
 {
 	return or_default(ctx->opt.cert_purpose, "emailProtection");
+}
+
+const char *swi_opt_grubenv(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.grubenv, "/boot/grub/grubenv");
+}
+
+const char *swi_opt_cmdline_file(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.cmdline_file, "/proc/cmdline");
+}
+
+const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.mountinfo_file, "/proc/self/mountinfo");
 }

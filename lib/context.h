@@ -18,6 +18,9 @@ struct swi_options {
 	char *sw_versions_file;   /* NULL: /etc/sw-versions */
 	char *bootloader;         /* NULL: "none" */
 	char *uboot_env_config;   /* NULL: /etc/fw_env.config */
+	char *grubenv;            /* NULL: /boot/grub/grubenv */
+	char *cmdline_file;       /* NULL: /proc/cmdline */
+	char *mountinfo_file;     /* NULL: /proc/self/mountinfo */
 	bool insecure;
 	bool dry_run;
 	bool check_only;
@@ -49,5 +52,8 @@ const char *swi_opt_sw_versions_file(const swi_ctx_t *ctx);
 const char *swi_opt_bootloader(const swi_ctx_t *ctx);
 const char *swi_opt_uboot_env_config(const swi_ctx_t *ctx);
 const char *swi_opt_cert_purpose(const swi_ctx_t *ctx);
+const char *swi_opt_grubenv(const swi_ctx_t *ctx);
+const char *swi_opt_cmdline_file(const swi_ctx_t *ctx);
+const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx);
 
 #endif

@@ -125,7 +125,7 @@ static void wrong_value(void **state)
 	struct fixture *fx = *state;
 	assert_int_equal(load(fx, "public-key = \"k.pem\";\n\nbootloader = \"lilo\";\n"),
 			 SWI_ECONFIG);
-	assert_message(fx, ":3: bootloader: 'lilo' is not one of uboot, none");
+	assert_message(fx, ":3: bootloader: 'lilo' is not one of uboot, grub, none");
 }
 
 static void wrong_boolean(void **state)

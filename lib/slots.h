@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The A/B model: the device's slots, which one runs, which is standby, and
+ * whether a device is in use. Private. */
+#ifndef SWI_SLOTS_H
+#define SWI_SLOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libconfig.h>
+#include "attrs.h"
+#include "swinstall.h"
+
+struct swi_slot {
+	char *name;              /* "A" */
+	char *device;            /* "/dev/mmcblk0p2" (or a plain file in tests) */
+	char *select;            /* "stable,copy1" */
+	struct swi_attrs bootenv; /* variables that make the bootloader boot it */
+};
+
+struct swi_slots {
+	struct swi_slot *items;
+	size_t count;
+};
+
+/*
+ * Reads the configuration's `slots` list (file names the configuration file
+ * for messages). Each slot needs name, device and select; bootenv is a group
+ * of string (or integer) values. Names and devices must be unique.
+ * SWI_ECONFIG "<file>:<line>: ..." on any mistake; out is left empty then.
+ */
+int swi_slots_parse(swi_ctx_t *ctx, const config_setting_t *list, const char *file,
+		    struct swi_slots *out);
+void swi_slots_free(struct swi_slots *s);
+
+const struct swi_slot *swi_slots_find(const struct swi_slots *s, const char *name);
+
+/*
+ * The running slot, found in this order:
+ *   1. `swinstall.slot=NAME` or `rauc.slot=NAME` on the kernel command line
+ *      (cmdline_file, normally /proc/cmdline);
+ *   2. `root=` on the command line matched against the slots' devices: by
+ *      path (after resolving symlinks), `PARTUUID=` / `PARTLABEL=` (through
+ *      /dev/disk/by-partuuid, by-partlabel), or `MAJOR:MINOR` against a
+ *      block device's st_rdev;
+ *   3. the device mounted at `/` (mountinfo_file, normally
+ *      /proc/self/mountinfo: its mount source, or its MAJOR:MINOR field).
+ * *how says which source decided ("kernel command line swinstall.slot",
+ * "root=", "mountinfo"). SWI_ECONFIG when no slots are configured or a named
+ * slot does not exist; SWI_ECOMPAT "running slot unknown: ..." when nothing
+ * matches.
+ */
+int swi_slots_running(swi_ctx_t *ctx, const struct swi_slots *s,
+		      const char *cmdline_file, const char *mountinfo_file,
+		      const struct swi_slot **running, const char **how);
+
+/* The slot to install into while `running` runs: the first other slot. */
+const struct swi_slot *swi_slots_standby(const struct swi_slots *s,
+					 const struct swi_slot *running);
+
+/*
+ * True (1) when device is mounted according to mountinfo_file (same path
+ * after resolving symlinks, or the same block device by st_rdev against the
+ * MAJOR:MINOR field), with *where set to the mount point (malloc'd).
+ * 0 when not, or a negative SWI_E* status.
+ */
+int swi_device_mounted(swi_ctx_t *ctx, const char *device, const char *mountinfo_file,
+		       char **where);
+
+/* True when a and b name the same file or block device (paths resolved,
+ * block devices compared by st_rdev, files by st_dev+st_ino). */
+bool swi_same_device(const char *a, const char *b);
+
+/* The slot whose every bootenv variable has its value in env (a
+ * name -> value list read from the bootloader), or NULL. */
+const struct swi_slot *swi_slots_booting_next(const struct swi_slots *s,
+					      const struct swi_attrs *env);
+
+#endif
