@@ -17,8 +17,10 @@ enum swi_entry_kind {
 
 struct swi_entry {
 	enum swi_entry_kind kind;
-	const char *filename;     /* archive member (never NULL: entries without one are skipped) */
-	const char *type;         /* handler name, SWUpdate's defaults applied */
+	/* Archive member. Image, file and script entries without one are
+	 * skipped, so it is NULL only for partitions (they carry no data). */
+	const char *filename;
+	const char *type;         /* handler name, SWUpdate's defaults applied, "uboot" -> "bootloader" */
 	const char *sha256;       /* 64 lowercase hex digits, or NULL */
 	const char *compressed;   /* NULL, "zlib", "zstd" or "xz" */
 	const char *name;         /* for sw-versions, or NULL */
@@ -27,8 +29,9 @@ struct swi_entry {
 	bool install_if_different;
 	bool install_if_higher;
 	/* Every attribute as written: strings as they are, booleans "true" /
-	 * "false", numbers in decimal, a "properties" group as "properties.KEY".
-	 * The pointers above point into these values. */
+	 * "false", numbers in decimal, a "properties" group as "properties.KEY"
+	 * (array values joined with ","). "type", "sha256" and "compressed" hold
+	 * the normalized values above. The pointers above point into these values. */
 	struct swi_attrs attrs;
 };
 
@@ -40,15 +43,19 @@ struct swi_manifest {
 	struct swi_entry *entries; /* images, files, scripts, partitions of the choice made */
 	size_t nentries;
 	struct swi_attrs bootenv;  /* bootenv / uboot name=value ("" removes) */
+	char *embedded_script;     /* embedded-script (Lua source), or NULL */
 };
 
 /*
  * Parses sw-description text (libconfig syntax as real files write it,
  * including what libconfig 1.5 alone rejects, such as trailing commas).
  * board: the device's board name (may be NULL); select: "SET,MODE" or NULL.
- * The most specific place wins: board+selection, selection, board, root.
+ * For each field and collection separately, the most specific place wins:
+ * board+selection, selection, board, root. Links (ref = "#PATH") are followed.
+ * Entries are listed images, files, scripts, partitions, then bootenv entries
+ * with a filename (bootloader files, kind IMAGE).
  * An unknown selection is SWI_ECOMPAT; malformed text is SWI_EFORMAT with the
- * line number in the message.
+ * line number in the message. On failure *m is left empty (safe to free).
  */
 int swi_manifest_parse(swi_ctx_t *ctx, const char *text, size_t len,
 		       const char *board, const char *select,
