@@ -15,6 +15,10 @@ VERSION := 0.1.0
 PKGS := libarchive libconfig libcrypto zlib liblzma libzstd libubootenv
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Only the program writes JSON (swinstall status --json).
+CLI_PKGS := json-c
+CLI_CFLAGS := $(shell pkg-config --cflags $(CLI_PKGS) 2>/dev/null)
+CLI_LIBS := $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 ifeq ($(SANITIZE),1)
@@ -38,9 +42,11 @@ CLI := $(BUILD)/swinstall
 .PHONY: all deps check check-asan unit integration demo install clean
 all: $(CLI) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/cli/%.o: ALL_CPPFLAGS += $(CLI_CFLAGS)
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -52,7 +58,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 	ln -sf libswinstall.so.$(SONAME_MAJOR) $(BUILD)/libswinstall.so
 
 $(CLI): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(CLI_LIBS)
 
 $(BUILD)/test/%: test/unit/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <swinstall.h>
 #include "progress.h"
+#include "status.h"
 
 #define DEFAULT_CONFIG "/etc/swinstall.conf"
 
@@ -25,7 +26,12 @@ enum exit_code {
 static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install FILE\n"
-	"Install a SWUpdate .swu image (FILE '-' reads standard input).\n"
+	"       swinstall [OPTIONS] status [--json]\n"
+	"       swinstall [OPTIONS] mark-good\n"
+	"       swinstall [OPTIONS] rollback\n"
+	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
+	"standby slot; show the slots and the update state; confirm the slot that\n"
+	"booted after an update; or make the bootloader boot the other slot again.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -40,6 +46,7 @@ static const char usage_text[] =
 	"                             selection) and exit; write nothing\n"
 	"  -v, --verbose              more messages\n"
 	"  -q, --quiet                errors only, no progress bar\n"
+	"      --json                 status as JSON\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version\n"
 	"\n"
@@ -47,7 +54,7 @@ static const char usage_text[] =
 	"2 usage or configuration error, 3 image not trustworthy or malformed,\n"
 	"4 image not for this device.\n";
 
-enum long_only { OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION };
+enum long_only { OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON };
 
 static const struct option long_options[] = {
 	{ "install", required_argument, NULL, 'i' },
@@ -65,12 +72,15 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options are gathered first and applied after the configuration file,
  * which they override. */
 struct cli_args {
+	const char *command;     /* install, status, mark-good, rollback */
+	bool json;
 	const char *image;
 	const char *config;
 	const char *set[16][2];  /* option name, value */
@@ -114,6 +124,7 @@ static int parse_option(struct cli_args *a, int c)
 	case 'q': a->verbosity = -1; break;
 	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
 	case OPT_VERSION: printf("swinstall %s\n", swi_version()); return EXIT_INSTALLED;
+	case OPT_JSON: a->json = true; break;
 	default: fputs("Try 'swinstall --help'.\n", stderr); return EXIT_USAGE;
 	}
 	return -1;
@@ -128,15 +139,20 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 			return rc;
 	}
 	int rest = argc - optind;
-	if (rest >= 1 && strcmp(argv[optind], "install") == 0) {
-		if (rest != 2 || a->image)
-			return usage_error("%s: needs exactly one image", "install");
-		a->image = argv[optind + 1];
-	} else if (rest > 0) {
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	a->command = rest > 0 ? argv[optind] : "install";
+	if (strcmp(a->command, "install") == 0) {
+		if (rest > 2 || (rest == 2) == (a->image != NULL))
+			return usage_error("%s", "install needs exactly one image (-i FILE or install FILE)");
+		if (rest == 2)
+			a->image = argv[optind + 1];
+	} else if (strcmp(a->command, "status") && strcmp(a->command, "mark-good") &&
+		   strcmp(a->command, "rollback")) {
+		return usage_error("unknown command '%s'", a->command);
+	} else if (rest > 1 || a->image) {
+		return usage_error("%s takes no image", a->command);
 	}
-	if (!a->image)
-		return usage_error("%s", "no image given (-i FILE or install FILE)");
+	if (a->json && strcmp(a->command, "status") != 0)
+		return usage_error("%s", "--json goes with status");
 	return -1;
 }
 
@@ -174,9 +190,20 @@ static int install(swi_ctx_t *ctx, const char *image)
 	return swi_install_file(ctx, image);
 }
 
+static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
+{
+	if (strcmp(a->command, "status") == 0)
+		return cli_status(ctx, a->json);
+	if (strcmp(a->command, "mark-good") == 0)
+		return swi_mark_good(ctx);
+	if (strcmp(a->command, "rollback") == 0)
+		return swi_rollback(ctx);
+	return install(ctx, a->image);
+}
+
 static void say_result(const struct cli_args *a, swi_ctx_t *ctx, struct cli_output *o)
 {
-	if (a->verbosity < 0)
+	if (a->verbosity < 0 || strcmp(a->command, "install") != 0)
 		return;
 	if (swi_get_option(ctx, "check"))
 		cli_log(o, SWI_LOG_INFO, "sw-description verified; nothing written (--check)");
@@ -207,7 +234,7 @@ int main(int argc, char **argv)
 
 	int status = configure(ctx, &args);
 	if (status == SWI_OK)
-		status = install(ctx, args.image);
+		status = run_command(ctx, &args);
 	cli_output_finish(&out);
 	if (status == SWI_OK)
 		say_result(&args, ctx, &out);

@@ -105,6 +105,31 @@ int swi_install_file(swi_ctx_t *ctx, const char *path);
 int swi_install_fd(swi_ctx_t *ctx, int fd);
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
 
+/*
+ * The A/B life cycle. These need "slots" in the configuration (and a
+ * bootloader): install -> reboot -> swi_mark_good(), or swi_rollback().
+ */
+struct swi_state {
+	const char *running;          /* running slot's name, NULL when unknown */
+	const char *running_found_by; /* what told it: "kernel command line", ... */
+	const char *standby;          /* slot an install goes to, NULL when unknown */
+	const char *next;             /* slot the bootloader boots next, NULL when none matches */
+	const char *ustate;           /* value of ustate, NULL when unset */
+	const char *ustate_meaning;   /* "installed, reboot pending", ... */
+	const char *recovery_status;  /* NULL when unset */
+	const char *recovery_meaning;
+	const char *const *versions;  /* "NAME VERSION" of sw-versions, NULL-terminated */
+};
+
+/* Fills state; its strings stay valid until the next call with ctx. */
+int swi_get_state(swi_ctx_t *ctx, struct swi_state *state);
+/* Confirms the slot that booted after an install (ustate 1 or 2 -> 0, boot
+ * counters reset), in one environment write. Refused while the new slot has
+ * not booted yet. */
+int swi_mark_good(swi_ctx_t *ctx);
+/* Makes the bootloader boot the other slot again, in one environment write. */
+int swi_rollback(swi_ctx_t *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,8 +15,6 @@ static const char *const config_keys[] = {
 	"grubenv", "cmdline-file", "mountinfo-file",
 };
 
-/* Read by a later version (the A/B slot table); accepted and ignored now. */
-#define SLOTS_KEY "slots"
 
 static int is_config_key(const char *name)
 {
@@ -49,12 +47,54 @@ static const char *value_text(const config_setting_t *s, char *buf, size_t size)
 	}
 }
 
+/* A group of bootloader variables, e.g. mark-good-env = { ustate = "0"; }. */
+static int read_env_group(swi_ctx_t *ctx, const char *path, const config_setting_t *s,
+			  struct swi_attrs *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: '%s' must be a group of name = \"value\"",
+				path, config_setting_source_line(s), config_setting_name(s));
+	swi_attrs_free(out);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *var = config_setting_get_elem(s, (unsigned)i);
+		char number[32];
+		const char *value = value_text(var, number, sizeof(number));
+		if (!value)
+			return swi_fail(ctx, SWI_ECONFIG, "%s:%u: '%s' must be a string or an integer",
+					path, config_setting_source_line(var),
+					config_setting_name(var));
+		if (swi_attrs_set(out, config_setting_name(var), value))
+			return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	return SWI_OK;
+}
+
+/* Settings that are lists or groups rather than options. */
+static int apply_aggregate(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	if (strcmp(name, "slots") == 0) {
+		swi_slots_free(&ctx->opt.slots);
+		return swi_slots_parse(ctx, s, path, &ctx->opt.slots);
+	}
+	if (strcmp(name, "mark-good-env") == 0)
+		return read_env_group(ctx, path, s, &ctx->opt.mark_good_env);
+	if (strcmp(name, "rollback-env") == 0)
+		return read_env_group(ctx, path, s, &ctx->opt.rollback_env);
+	if (is_config_key(name))
+		return swi_fail(ctx, SWI_ECONFIG,
+				"%s:%u: '%s' must be a string, a boolean or an integer",
+				path, config_setting_source_line(s), name);
+	return swi_fail(ctx, SWI_ECONFIG, "%s:%u: unknown setting '%s'", path,
+			config_setting_source_line(s), name);
+}
+
 static int apply_setting(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
 {
 	const char *name = config_setting_name(s);
 	unsigned line = config_setting_source_line(s);
-	if (strcmp(name, SLOTS_KEY) == 0 && is_aggregate(s))
-		return SWI_OK;
+	if (is_aggregate(s))
+		return apply_aggregate(ctx, path, s);
 	/* Refusing unknown keys catches typos ("public_key", "hw-revision")
 	 * that would otherwise silently leave a default in place. */
 	if (!is_config_key(name))

@@ -28,6 +28,9 @@ static void free_options(struct swi_options *o)
 	free(o->grubenv);
 	free(o->cmdline_file);
 	free(o->mountinfo_file);
+	swi_slots_free(&o->slots);
+	swi_attrs_free(&o->mark_good_env);
+	swi_attrs_free(&o->rollback_env);
 }
 
 void swi_ctx_free(swi_ctx_t *ctx)
@@ -36,6 +39,8 @@ void swi_ctx_free(swi_ctx_t *ctx)
 		return;
 	free_options(&ctx->opt);
 	free(ctx->handlers);
+	swi_attrs_free(&ctx->state_text);
+	free(ctx->state_versions);
 	free(ctx);
 }
 

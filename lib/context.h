@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include "attrs.h"
+#include "slots.h"
 #include "swinstall.h"
 #include "swinstall/handler.h"
 
@@ -24,6 +26,10 @@ struct swi_options {
 	bool insecure;
 	bool dry_run;
 	bool check_only;
+	/* The device's A/B layout and the variables of its life cycle. */
+	struct swi_slots slots;
+	struct swi_attrs mark_good_env;  /* empty: SWUpdate-compatible defaults */
+	struct swi_attrs rollback_env;
 };
 
 struct swi_ctx {
@@ -36,6 +42,8 @@ struct swi_ctx {
 	void *progress_user;
 	const struct swi_handler **handlers; /* registered at run time */
 	size_t nhandlers;
+	struct swi_attrs state_text;     /* strings swi_get_state() hands out */
+	const char **state_versions;
 };
 
 /* Records a formatted error message in ctx and returns status. */

@@ -22,6 +22,7 @@
 #include "context.h"
 #include "handler.h"
 #include "manifest.h"
+#include "slots.h"
 #include "stream.h"
 #include "swu.h"
 #include "verify.h"
@@ -56,6 +57,7 @@ struct txn {
 	struct swi_attrs staged;    /* bootloader variables applied at the commit */
 	struct swi_bootenv *env;
 	bool marked;                /* recovery_status=in_progress was written */
+	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
 };
 
 static bool writes_nothing(const swi_ctx_t *ctx)
@@ -139,13 +141,53 @@ static int check_hardware(struct txn *t, const char *board, const char *revision
 	return SWI_OK;
 }
 
+/*
+ * The selection to install: -e, or else the standby slot's. With slots
+ * configured the running slot must be known, except that an explicit -e
+ * still works without it (the target checks of the plan still apply).
+ */
+static int choose_selection(struct txn *t, const char **select)
+{
+	swi_ctx_t *ctx = t->ctx;
+	*select = ctx->opt.select;
+	if (ctx->opt.slots.count == 0)
+		return SWI_OK;
+	const char *found_by;
+	int rc = swi_slots_running(ctx, &ctx->opt.slots, swi_opt_cmdline_file(ctx),
+				   swi_opt_mountinfo_file(ctx), &t->running, &found_by);
+	if (rc) {
+		t->running = NULL;
+		if (!*select)
+			return rc;
+		swi_log(ctx, SWI_LOG_WARN, "%s; installing the selection given", swi_errmsg(ctx));
+		return SWI_OK;
+	}
+	const struct swi_slot *standby = swi_slots_standby(&ctx->opt.slots, t->running);
+	if (*select && strcmp(*select, t->running->select) == 0)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"selection '%s' is the running slot %s's; install into the standby "
+				"slot instead", *select, t->running->name);
+	if (!*select) {
+		if (!standby)
+			return swi_fail(ctx, SWI_ECONFIG, "slot %s is running and there is no other slot",
+					t->running->name);
+		*select = standby->select;
+	}
+	swi_log(ctx, SWI_LOG_INFO, "slot %s is running (from %s); installing '%s'",
+		t->running->name, found_by, *select);
+	return SWI_OK;
+}
+
 static int parse_manifest(struct txn *t)
 {
 	char *board = NULL, *revision = NULL;
+	const char *select = NULL;
 	int rc = swi_hwrevision_get(t->ctx, &board, &revision);
 	if (rc == SWI_OK)
+		rc = choose_selection(t, &select);
+	if (rc == SWI_OK)
 		rc = swi_manifest_parse(t->ctx, t->description, t->description_len, board,
-					t->ctx->opt.select, &t->manifest);
+					select, &t->manifest);
 	if (rc == SWI_OK)
 		rc = check_hardware(t, board, revision);
 	if (rc == SWI_OK && t->manifest.embedded_script)
@@ -221,6 +263,25 @@ static int check_entry_features(struct txn *t, const struct swi_entry *e)
 	return SWI_OK;
 }
 
+/* Whatever the manifest says, the running slot and mounted devices are
+ * never written. */
+static int refuse_busy_target(struct txn *t, const struct swi_entry *e)
+{
+	const char *device = swi_attrs_get(&e->attrs, "device");
+	if (!device)
+		return SWI_OK;
+	if (t->running && swi_same_device(device, t->running->device))
+		return swi_fail(t->ctx, SWI_ECOMPAT, "%s: target %s is the running slot %s",
+				entry_label(e), device, t->running->name);
+	char *where = NULL;
+	int rc = swi_device_mounted(t->ctx, device, swi_opt_mountinfo_file(t->ctx), &where);
+	if (rc > 0)
+		rc = swi_fail(t->ctx, SWI_ECOMPAT, "%s: target %s is mounted on %s",
+			      entry_label(e), device, where);
+	free(where);
+	return rc;
+}
+
 /* install-if-different / install-if-higher against sw-versions. */
 static bool already_installed(const struct swi_entry *e, const struct swi_attrs *versions)
 {
@@ -264,7 +325,9 @@ static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: entries without data are not supported by this version",
 				entry_label(e));
-	rc = add_job(t, e, h);
+	rc = refuse_busy_target(t, e);
+	if (rc == SWI_OK)
+		rc = add_job(t, e, h);
 	/* Target checks need the device itself: not with --check, which may run
 	 * on a build host to vet an image. */
 	if (rc == SWI_OK && h->check && !t->ctx->opt.check_only)

@@ -102,15 +102,33 @@ static void empty_file(void **state)
 	assert_null(fx->ctx->opt.public_key);
 }
 
-static void slots_group_ignored(void **state)
+static void slots_are_read(void **state)
 {
 	struct fixture *fx = *state;
-	assert_int_equal(load(fx, "slots = ( { device = \"/dev/mmcblk0p2\"; },\n"
-				  "          { device = \"/dev/mmcblk0p3\"; } );\n"
+	assert_int_equal(load(fx, "slots = ( { name = \"A\"; device = \"/dev/mmcblk0p2\"; "
+				  "select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
+				  "          { name = \"B\"; device = \"/dev/mmcblk0p3\"; "
+				  "select = \"stable,copy2\"; bootenv = { rootpart = 3; }; } );\n"
 				  "bootloader = \"none\";\n"),
 			 SWI_OK);
-	assert_int_equal(load(fx, "slots = { a = { device = \"x\"; }; };\n"), SWI_OK);
+	assert_int_equal(fx->ctx->opt.slots.count, 2);
+	assert_string_equal(fx->ctx->opt.slots.items[1].device, "/dev/mmcblk0p3");
+	assert_string_equal(swi_attrs_get(&fx->ctx->opt.slots.items[1].bootenv, "rootpart"), "3");
 	assert_string_equal(fx->ctx->opt.bootloader, "none");
+	assert_int_equal(load(fx, "slots = ( { name = \"A\"; select = \"stable,copy1\"; } );\n"),
+			 SWI_ECONFIG);
+	assert_non_null(strstr(swi_errmsg(fx->ctx), "device"));
+}
+
+static void life_cycle_variables_are_read(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "mark-good-env = { ustate = \"0\"; bootcount = 0; };\n"
+				  "rollback-env = { ustate = \"3\"; };\n"), SWI_OK);
+	assert_string_equal(swi_attrs_get(&fx->ctx->opt.mark_good_env, "bootcount"), "0");
+	assert_string_equal(swi_attrs_get(&fx->ctx->opt.rollback_env, "ustate"), "3");
+	assert_int_equal(load(fx, "\nmark-good-env = ( \"ustate\" );\n"), SWI_ECONFIG);
+	assert_message(fx, ":2: 'mark-good-env' must be a group of name = \"value\"");
 }
 
 static void slots_scalar_refused(void **state)
@@ -176,7 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(all_keys), T(boolean_false_and_integer), T(empty_file),
-		T(slots_group_ignored), T(slots_scalar_refused), T(wrong_value),
+		T(slots_are_read), T(life_cycle_variables_are_read), T(slots_scalar_refused), T(wrong_value),
 		T(wrong_boolean), T(wrong_type), T(syntax_error), T(missing_file), T(unknown_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef SWINSTALL_CLI_STATUS_H
+#define SWINSTALL_CLI_STATUS_H
+
+#include <stdbool.h>
+#include <swinstall.h>
+
+/* Prints the device's slots and update state, as text or JSON, on stdout. */
+int cli_status(swi_ctx_t *ctx, bool json);
+
+#endif
