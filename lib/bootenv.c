@@ -14,6 +14,7 @@ struct swi_bootenv {
 static const struct swi_bootenv_backend *const backends[] = {
 	&swi_bootenv_none,
 	&swi_bootenv_uboot,
+	&swi_bootenv_grub,
 };
 
 static const struct swi_bootenv_backend *find_backend(const char *name)
@@ -29,7 +30,7 @@ int swi_bootenv_open(swi_ctx_t *ctx, struct swi_bootenv **out)
 	const char *name = swi_opt_bootloader(ctx);
 	const struct swi_bootenv_backend *backend = find_backend(name);
 	if (!backend)
-		return swi_fail(ctx, SWI_ECONFIG, "bootloader: no backend for '%s' (known: none, uboot)",
+		return swi_fail(ctx, SWI_ECONFIG, "bootloader: no backend for '%s' (known: none, uboot, grub)",
 				name);
 	struct swi_bootenv *env = calloc(1, sizeof(*env));
 	if (!env)

@@ -27,5 +27,6 @@ void swi_bootenv_close(struct swi_bootenv *env);
 /* The backends (lib/bootenv_*.c), listed in lib/bootenv.c's table. */
 extern const struct swi_bootenv_backend swi_bootenv_none;
 extern const struct swi_bootenv_backend swi_bootenv_uboot;
+extern const struct swi_bootenv_backend swi_bootenv_grub;
 
 #endif
