@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* status, mark-good and rollback (lib/lifecycle.c) on a GRUB environment
+ * block made with grub-editenv, checked with grub-editenv. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "swinstall.h"
+
+struct fixture {
+	char dir[64];
+	char path[160];
+	swi_ctx_t *ctx;
+};
+
+static void sh(const char *fmt, const char *dir, const char *arg)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), fmt, dir, arg ? arg : "");
+	assert_int_equal(system(cmd), 0);
+}
+
+static void write_in(struct fixture *f, const char *name, const char *text)
+{
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+	FILE *fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* The environment's variables, as grub-editenv lists them, in one line. */
+static char *env_list(struct fixture *f)
+{
+	static char out[1024];
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv list | sort | tr '\\n' ' '", f->dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	return out;
+}
+
+static void set_env(struct fixture *f, const char *assignments)
+{
+	sh("grub-editenv %s/grubenv set %s", f->dir, assignments);
+}
+
+static void running(struct fixture *f, const char *slot)
+{
+	char line[64];
+	snprintf(line, sizeof(line), "quiet swinstall.slot=%s\n", slot);
+	write_in(f, "cmdline", line);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/swi-lifecycle-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	sh("cd %s && touch slotA slotB && grub-editenv grubenv create", f->dir, NULL);
+	set_env(f, "rootpart=2 ustate=0");
+	write_in(f, "sw-versions", "rootfs 1.0\nkernel 6.1\n");
+	write_in(f, "mountinfo", "");
+	running(f, "A");
+	char conf[2048];
+	snprintf(conf, sizeof(conf),
+		 "bootloader = \"grub\"; grubenv = \"%1$s/grubenv\";\n"
+		 "cmdline-file = \"%1$s/cmdline\"; mountinfo-file = \"%1$s/mountinfo\";\n"
+		 "sw-versions-file = \"%1$s/sw-versions\";\n"
+		 "slots = (\n"
+		 " { name = \"A\"; device = \"%1$s/slotA\"; select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
+		 " { name = \"B\"; device = \"%1$s/slotB\"; select = \"stable,copy2\"; bootenv = { rootpart = \"3\"; }; }\n"
+		 ");\n", f->dir);
+	write_in(f, "swinstall.conf", conf);
+	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
+	assert_int_equal(swi_load_config(f->ctx, f->path), SWI_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	sh("rm -rf %s", f->dir, NULL);
+	swi_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+static void status_names_the_slots_and_the_state(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_state s;
+	set_env(f, "rootpart=3 ustate=1");
+	assert_int_equal(swi_get_state(f->ctx, &s), SWI_OK);
+	assert_string_equal(s.running, "A");
+	assert_non_null(strstr(s.running_found_by, "swinstall.slot"));
+	assert_string_equal(s.standby, "B");
+	assert_string_equal(s.next, "B");
+	assert_string_equal(s.ustate, "1");
+	assert_non_null(strstr(s.ustate_meaning, "reboot pending"));
+	assert_null(s.recovery_status);
+	assert_string_equal(s.versions[0], "rootfs 1.0");
+	assert_string_equal(s.versions[1], "kernel 6.1");
+	assert_null(s.versions[2]);
+}
+
+static void status_without_a_matching_slot(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_state s;
+	set_env(f, "rootpart=9 recovery_status=failed");
+	running(f, "B");
+	assert_int_equal(swi_get_state(f->ctx, &s), SWI_OK);
+	assert_null(s.next);
+	assert_string_equal(s.running, "B");
+	assert_string_equal(s.standby, "A");
+	assert_non_null(strstr(s.recovery_meaning, "failed"));
+}
+
+static void mark_good_is_refused_before_the_reboot(void **state)
+{
+	struct fixture *f = *state;
+	set_env(f, "rootpart=3 ustate=1");
+	char before[1024];
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "reboot"));
+	assert_string_equal(env_list(f), before);
+}
+
+static void mark_good_confirms_the_new_slot(void **state)
+{
+	struct fixture *f = *state;
+	set_env(f, "rootpart=3 ustate=2 bootcount=2 upgrade_available=1");
+	running(f, "B");
+	assert_int_equal(swi_mark_good(f->ctx), SWI_OK);
+	assert_string_equal(env_list(f), "bootcount=0 rootpart=3 upgrade_available=0 ustate=0 ");
+}
+
+static void mark_good_with_nothing_to_confirm_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char before[1024];
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_mark_good(f->ctx), SWI_OK);
+	assert_string_equal(env_list(f), before);
+}
+
+static void mark_good_writes_the_configured_variables(void **state)
+{
+	struct fixture *f = *state;
+	write_in(f, "extra.conf", "mark-good-env = { ustate = \"0\"; boot_try = \"0\"; };\n");
+	assert_int_equal(swi_load_config(f->ctx, f->path), SWI_OK);
+	set_env(f, "rootpart=2 ustate=1");
+	assert_int_equal(swi_mark_good(f->ctx), SWI_OK);
+	assert_string_equal(env_list(f), "boot_try=0 rootpart=2 ustate=0 ");
+}
+
+static void rollback_boots_the_other_slot(void **state)
+{
+	struct fixture *f = *state;
+	/* Installed into B, not rebooted yet: back to A. */
+	set_env(f, "rootpart=3 ustate=1");
+	assert_int_equal(swi_rollback(f->ctx), SWI_OK);
+	assert_string_equal(env_list(f), "bootcount=0 rootpart=2 upgrade_available=0 ustate=3 ");
+	/* Booted B, its health check failed: back to A as well. */
+	set_env(f, "rootpart=3 ustate=2");
+	running(f, "B");
+	assert_int_equal(swi_rollback(f->ctx), SWI_OK);
+	assert_non_null(strstr(env_list(f), "rootpart=2 "));
+}
+
+static void rollback_needs_slots(void **state)
+{
+	struct fixture *f = *state;
+	swi_ctx_t *bare;
+	assert_int_equal(swi_ctx_new(&bare), SWI_OK);
+	assert_int_equal(swi_rollback(bare), SWI_ECONFIG);
+	assert_non_null(strstr(swi_errmsg(bare), "slots"));
+	swi_ctx_free(bare);
+	(void)f;
+}
+
+static void a_broken_environment_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_state s;
+	sh("truncate -s 100 %s/grubenv", f->dir, NULL);
+	assert_int_not_equal(swi_get_state(f->ctx, &s), SWI_OK);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "grubenv"));
+	assert_int_not_equal(swi_rollback(f->ctx), SWI_OK);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(status_names_the_slots_and_the_state),
+		T(status_without_a_matching_slot),
+		T(mark_good_is_refused_before_the_reboot),
+		T(mark_good_confirms_the_new_slot),
+		T(mark_good_with_nothing_to_confirm_changes_nothing),
+		T(mark_good_writes_the_configured_variables),
+		T(rollback_boots_the_other_slot),
+		T(rollback_needs_slots),
+		T(a_broken_environment_is_reported),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
