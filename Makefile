@@ -39,7 +39,7 @@ STATIC_LIB := $(BUILD)/libswinstall.a
 SHARED_LIB := $(BUILD)/libswinstall.so.$(VERSION)
 CLI := $(BUILD)/swinstall
 
-.PHONY: all deps check check-asan unit integration demo install clean
+.PHONY: all deps check check-asan unit integration demo bench install clean
 all: $(CLI) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h cli/*.h)
@@ -86,6 +86,11 @@ unit: $(UNIT_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh examples/demo.sh $(BUILD)
+
+# Speed and memory against Debian's swupdate and the physical limits.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh test/bench/bench.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
