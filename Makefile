@@ -64,9 +64,11 @@ $(BUILD)/test/%: test/unit/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) -lcmocka
 
+PC_SUBST := sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|'
+
 $(BUILD)/libswinstall.pc: lib/libswinstall.pc.in
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SUBST) $< > $@
 
 # Installs the Debian packages listed in test/debian-packages that are missing.
 deps:
@@ -102,7 +104,7 @@ install: all
 	ln -sf libswinstall.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libswinstall.so
 	install -m 644 include/swinstall.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/swinstall/handler.h $(DESTDIR)$(INCLUDEDIR)/swinstall/
-	install -m 644 $(BUILD)/libswinstall.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SUBST) lib/libswinstall.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libswinstall.pc
 	install -m 644 cli/swinstall.1 $(DESTDIR)$(MANDIR)/man1/
 
 clean:
