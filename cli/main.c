@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
 	"                             selection) and exit; write nothing\n"
-	"  -v, --verbose              more messages\n"
+	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
 	"      --json                 status as JSON\n"
 	"  -h, --help                 this text\n"
@@ -201,16 +201,17 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 	return install(ctx, a->image);
 }
 
-static void say_result(const struct cli_args *a, swi_ctx_t *ctx, struct cli_output *o)
+/* The outcome of an install, on standard output. */
+static void say_result(const struct cli_args *a, swi_ctx_t *ctx)
 {
 	if (a->verbosity < 0 || strcmp(a->command, "install") != 0)
 		return;
 	if (swi_get_option(ctx, "check"))
-		cli_log(o, SWI_LOG_INFO, "sw-description verified; nothing written (--check)");
+		puts("swinstall: sw-description verified; nothing written (--check)");
 	else if (swi_get_option(ctx, "dry-run"))
-		cli_log(o, SWI_LOG_INFO, "image verified and decoded; nothing written (--dry-run)");
+		puts("swinstall: image verified and decoded; nothing written (--dry-run)");
 	else
-		cli_log(o, SWI_LOG_INFO, "update installed; it is used from the next boot");
+		puts("swinstall: update installed; it is used from the next boot");
 }
 
 int main(int argc, char **argv)
@@ -226,8 +227,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct cli_output out;
-	int level = args.verbosity < 0 ? SWI_LOG_ERROR :
-		    args.verbosity == 0 ? SWI_LOG_INFO : SWI_LOG_DEBUG;
+	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
+	int level = levels[args.verbosity < 0 ? 0 : args.verbosity > 2 ? 3 : args.verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	swi_set_log(ctx, cli_log, &out);
 	swi_set_progress(ctx, cli_progress, &out);
@@ -237,7 +238,7 @@ int main(int argc, char **argv)
 		status = run_command(ctx, &args);
 	cli_output_finish(&out);
 	if (status == SWI_OK)
-		say_result(&args, ctx, &out);
+		say_result(&args, ctx);
 	else
 		fprintf(stderr, "swinstall: %s\n", swi_errmsg(ctx));
 	swi_ctx_free(ctx);

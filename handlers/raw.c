@@ -32,11 +32,11 @@ static int read_attributes(struct swi_target *t, const char **device, uint64_t *
 {
 	*device = swi_target_attr(t, "device");
 	if (!*device || !**device)
-		return swi_target_error(t, SWI_EHANDLER, "raw needs a 'device' attribute");
+		return swi_target_error(t, SWI_EFORMAT, "raw needs a 'device' attribute");
 	const char *text = swi_target_attr(t, "offset");
 	*offset = 0;
 	if (text && swi_parse_size(text, offset))
-		return swi_target_error(t, SWI_EHANDLER,
+		return swi_target_error(t, SWI_EFORMAT,
 					"offset '%s' is not a size (such as 4096, 0x1000, 8K, 16M)", text);
 	return SWI_OK;
 }

@@ -38,17 +38,17 @@ static int read_path(struct swi_target *t, struct rawfile_state *s, const char *
 {
 	const char *path = swi_target_attr(t, "path");
 	if (!path || !*path)
-		return swi_target_error(t, SWI_EHANDLER, "rawfile needs a 'path' attribute");
+		return swi_target_error(t, SWI_EFORMAT, "rawfile needs a 'path' attribute");
 	if (path[0] != '/')
-		return swi_target_error(t, SWI_EHANDLER, "path '%s' is not absolute", path);
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' is not absolute", path);
 	if (has_dotdot_component(path))
-		return swi_target_error(t, SWI_EHANDLER, "path '%s' contains a '..' component", path);
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' contains a '..' component", path);
 	const char *slash = strrchr(path, '/');
 	if (!slash[1])
-		return swi_target_error(t, SWI_EHANDLER, "path '%s' names a directory, not a file", path);
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' names a directory, not a file", path);
 	size_t dirlen = slash == path ? 1 : (size_t)(slash - path);
 	if (strlen(path) >= sizeof(s->path))
-		return swi_target_error(t, SWI_EHANDLER, "path '%s' is too long", path);
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' is too long", path);
 	strcpy(s->path, path);
 	memcpy(s->dir, path, dirlen);
 	s->dir[dirlen] = '\0';

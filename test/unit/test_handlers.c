@@ -263,11 +263,11 @@ static void raw_bad_attributes(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_target *t = target(f, &swi_handler_raw, 10, NULL, NULL);
-	assert_int_equal(t->handler->check(t), SWI_EHANDLER);
+	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 	assert_error_mentions(f, "'device'");
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "device", "/dev/null"), SWI_OK);
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "offset", "12Q"), SWI_OK);
-	assert_int_equal(t->handler->check(t), SWI_EHANDLER);
+	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 	assert_error_mentions(f, "offset '12Q' is not a size");
 }
 
@@ -455,13 +455,13 @@ static void rawfile_bad_paths(void **state)
 		{ "/tmp/dir/", "names a directory" },
 	};
 	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, NULL);
-	assert_int_equal(t->handler->check(t), SWI_EHANDLER);
+	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 	assert_error_mentions(f, "'path'");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", cases[i].path), SWI_OK);
-		assert_int_equal(t->handler->check(t), SWI_EHANDLER);
+		assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 		assert_error_mentions(f, cases[i].message);
-		assert_int_equal(t->handler->open(t), SWI_EHANDLER);
+		assert_int_equal(t->handler->open(t), SWI_EFORMAT);
 	}
 	/* "..name" is a file name, not a parent reference. */
 	char path[128];

@@ -1,0 +1,133 @@
+#!/bin/sh
+# The files in examples/ work: build-swu.sh builds images swinstall installs,
+# the swugenerator template builds with swugenerator, swinstall.conf parses,
+# demo.sh runs to the end.
+# Usage: SWINSTALL=build/swinstall sh test/integration/test_examples.sh
+. "$(dirname "$0")/lib.sh"
+EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
+t_init
+
+# The examples name real devices; the simulated device has files.
+to_device() {
+	sed -e "s|/dev/mmcblk0p2|$DEV/slotA.img|; s|/dev/mmcblk0p3|$DEV/slotB.img|" \
+		-e "s|/dev/mmcblk0boot0|$DEV/boot0.img|; s|/dev/mmcblk0p5|$DEV/firmware.img|" \
+		-e "s|/data/app/|$DEV/data/app/|" "$1"
+}
+
+# build_swu_case SIGNING-ARGS CONF-KEY INSTALL-ARGS
+build_swu_case() {
+	DEV=$CASE/dev
+	make_device "$DEV" "$2"
+	mkdir w
+	mk_data w/rootfs.ext4 500K rootfs
+	gzip -n -c w/rootfs.ext4 >w/rootfs.ext4.gz
+	to_device "$EXAMPLES/sw-description" >w/sw-description
+	# shellcheck disable=SC2086
+	sh "$EXAMPLES/build-swu.sh" $1 -o u.swu w || fail "build-swu.sh failed"
+	[ "$(cpio -it <u.swu 2>/dev/null | head -n1)" = sw-description ] || fail "sw-description is not first"
+	# shellcheck disable=SC2086
+	swi "$DEV" -e stable,copy2 $3 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.ext4
+	expect_slot_a_untouched "$DEV"
+	expect_committed "$DEV" 3
+	expect_env "$DEV" upgrade_available 1
+}
+case_build_cms() { build_swu_case "-k $KEYS/signer.key -c $KEYS/signer.pem" "$KEYS/ca.pem" ""; }
+case_build_newc() { build_swu_case "-F newc -k $KEYS/signer.key -c $KEYS/signer.pem" "$KEYS/ca.pem" ""; }
+case_build_rsa() { build_swu_case "-r $KEYS/rsa.key" "$KEYS/rsa.pub" ""; }
+case_build_unsigned() { build_swu_case "-u" "" "--insecure"; }
+
+case_build_missing_artifact() {
+	mkdir w
+	cp "$EXAMPLES/sw-description" w/
+	if sh "$EXAMPLES/build-swu.sh" -u -o u.swu w 2>err; then
+		fail "build-swu.sh built an image without its artifact"
+	fi
+	grep -q rootfs.ext4.gz err || fail "build-swu.sh does not name the missing file: $(cat err)"
+}
+
+case_extras() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	echo "firmware 4.2" >>"$DEV/sw-versions"
+	yes "eMMC boot partition" | head -c 1M >"$DEV/boot0.img"
+	cp "$DEV/boot0.img" boot0.orig
+	yes "firmware 4.2" | head -c 64K >"$DEV/firmware.img"
+	cp "$DEV/firmware.img" firmware.orig
+	mkdir w
+	mk_data w/u-boot.imx 100K uboot
+	mk_data w/firmware.bin 32K firmware
+	zstd -q -c w/firmware.bin >w/firmware.bin.zst
+	printf 'bootdelay=3\nbootcount=\n' >w/uboot-vars.txt
+	printf 'mode=production\n' >w/app.conf
+	to_device "$EXAMPLES/sw-description-extras" >w/sw-description
+	sh "$EXAMPLES/build-swu.sh" -k "$KEYS/signer.key" -c "$KEYS/signer.pem" -o u.swu w ||
+		fail "build-swu.sh failed"
+	swi "$DEV" -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/boot0.img" 8192 w/u-boot.imx
+	expect_region_unchanged "$DEV/boot0.img" boot0.orig 0 8192
+	cmp -s "$DEV/firmware.img" firmware.orig || fail "firmware.img written despite install-if-different"
+	cmp -s "$DEV/data/app/app.conf" w/app.conf || fail "app.conf not installed"
+	expect_env "$DEV" bootdelay 3
+	expect_env_absent "$DEV" bootcount
+	expect_env "$DEV" upgrade_available 1
+	expect_env "$DEV" ustate 1
+	expect_env "$DEV" rootpart 2
+	expect_env_absent "$DEV" recovery_status
+	expect_slots_untouched "$DEV"
+}
+
+case_swugenerator_template() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	mkdir w
+	yes "root filesystem" | head -c 300K >w/rootfs.ext4
+	printf 'mode=production\n' >w/app.conf
+	to_device "$EXAMPLES/swugenerator/sw-description.in" >w/sw-description.in
+	(cd w && swugenerator -s sw-description.in -o ../u.swu -a . \
+		-k "CMS,$KEYS/signer.key,$KEYS/signer.pem" create) || fail "swugenerator failed"
+	swi "$DEV" -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.ext4
+	cmp -s "$DEV/data/app/app.conf" w/app.conf || fail "app.conf not installed"
+	expect_slot_a_untouched "$DEV"
+	expect_committed "$DEV" 3
+}
+
+# examples/swinstall.conf, its paths moved to the simulated device.
+case_example_conf() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	sed -e "s|/etc/swinstall/ca.pem|$KEYS/ca.pem|; s|/etc/fw_env.config|$DEV/fw_env.config|" \
+		-e "s|/etc/hwrevision|$DEV/hwrevision|; s|/etc/sw-versions|$DEV/sw-versions|" \
+		"$EXAMPLES/swinstall.conf" >"$DEV/swinstall.conf"
+	ab_image u.swu cms crc
+	swi "$DEV" -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
+	expect_committed "$DEV" 3
+}
+
+case_demo() {
+	mkdir b
+	ln -s "$SWINSTALL" b/swinstall
+	sh "$EXAMPLES/demo.sh" b >demo.out 2>&1 || fail "demo.sh exited $?: $(tail -n 5 demo.out)"
+	grep -q 'rootpart=3' demo.out || fail "demo does not show the switch to rootpart=3"
+	grep -q 'all [0-9]* bytes match' demo.out || fail "demo's slot B does not hold the image"
+	# fresh each run
+	sh "$EXAMPLES/demo.sh" b >demo.out 2>&1 || fail "second demo.sh run exited $?"
+	grep -q 'U-Boot boots:  slot A' demo.out || fail "second run did not start from a fresh device"
+}
+
+run_case "build-swu.sh, CMS, installs" case_build_cms
+run_case "build-swu.sh, newc" case_build_newc
+run_case "build-swu.sh, RSA" case_build_rsa
+run_case "build-swu.sh, unsigned + --insecure" case_build_unsigned
+run_case "build-swu.sh refuses a missing artifact" case_build_missing_artifact
+run_case "examples/sw-description-extras installs" case_extras
+run_case "examples/swugenerator/sw-description.in builds and installs" case_swugenerator_template
+run_case "examples/swinstall.conf" case_example_conf
+run_case "examples/demo.sh runs, fresh each time" case_demo
+t_done
