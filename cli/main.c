@@ -227,8 +227,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct cli_output out;
+	/* An install reports its outcome on stdout and says more with -v; the
+	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	int level = levels[args.verbosity < 0 ? 0 : args.verbosity > 2 ? 3 : args.verbosity + 1];
+	int verbosity = args.verbosity + (strcmp(args.command, "install") != 0 && args.verbosity >= 0);
+	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	swi_set_log(ctx, cli_log, &out);
 	swi_set_progress(ctx, cli_progress, &out);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # demo.sh BUILD_DIR — swinstall on a simulated A/B device, start to end.
 # Run by `make demo`. Everything lives in BUILD_DIR/demo, made anew each run:
-# keys, a device of plain files (two 4 MiB slots and a U-Boot environment),
-# a signed image built from examples/sw-description, then one install into
-# the standby slot and what it changed.
+# keys, a device of plain files (two 4 MiB slots, a U-Boot environment, a
+# kernel command line), signed images built from examples/sw-description,
+# and the whole life cycle: status, install into the standby slot, a
+# simulated reboot into it, mark-good; then a second update and a rollback.
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -44,70 +45,88 @@ quiet mkenvimage -s 0x4000 -o "$dev/env.img" "$dev/env.txt"
 echo "$dev/env.img 0x0 0x4000" >"$dev/fw_env.config"
 echo "myboard 1.0" >"$dev/hwrevision"
 echo "rootfs 1.0.0" >"$dev/sw-versions"
+echo "console=ttyS0 root=$dev/slotA.img rootwait" >"$dev/cmdline"
+: >"$dev/mountinfo"
 cat >"$dev/swinstall.conf" <<EOF
 public-key = "$keys/ca.pem";
 bootloader = "uboot";
 uboot-env-config = "$dev/fw_env.config";
 hwrevision-file = "$dev/hwrevision";
 sw-versions-file = "$dev/sw-versions";
+cmdline-file = "$dev/cmdline";        # /proc/cmdline on a real device
+mountinfo-file = "$dev/mountinfo";    # /proc/self/mountinfo on a real device
+slots = (
+  { name = "A"; device = "$dev/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
+  { name = "B"; device = "$dev/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
+);
 EOF
 echo "  slotA.img, slotB.img  the two root filesystems (/dev/mmcblk0p2, p3 on a real board)"
 echo "  env.img               U-Boot environment (fw_env.config points at it)"
-echo "  swinstall.conf        key, environment, hwrevision and sw-versions of this device"
+echo "  cmdline               the kernel command line: root= says slot A runs"
+echo "  swinstall.conf        key, environment, slots, hwrevision and sw-versions"
 
-status() {
-	rootpart=$(envp -n rootpart 2>/dev/null || echo "?")
-	case "$rootpart" in 2) boots="slot A" ;; 3) boots="slot B" ;; *) boots="?" ;; esac
-	echo "  U-Boot boots:  $boots (rootpart=$rootpart, ustate=$(envp -n ustate 2>/dev/null))"
-	echo "  slot A sha256: $(sha "$dev/slotA.img")…  \"$(first_words "$dev/slotA.img")\""
-	echo "  slot B sha256: $(sha "$dev/slotB.img")…  \"$(first_words "$dev/slotB.img")\""
+conf="$dev/swinstall.conf"
+swi() {
+	echo "  \$ swinstall $*"
+	"$swinstall" -f "$conf" "$@" 2>&1 | sed 's/^/    /'
 }
-step "Device status before the update"
-status
+slots() {
+	echo "  slot A: \"$(first_words "$dev/slotA.img")\"  slot B: \"$(first_words "$dev/slotB.img")\""
+}
+# The bootloader's part, as examples/boot/boot.cmd does it: the first boot
+# of a new slot turns ustate 1 into 2 (testing) and counts boots.
+reboot_into() {
+	echo "  (reboot: U-Boot boots rootpart=$(envp -n rootpart), the kernel gets root=$dev/slot$1.img)"
+	if [ "$(envp -n ustate)" = 1 ]; then
+		quiet fw_setenv -c "$dev/fw_env.config" ustate 2
+		quiet fw_setenv -c "$dev/fw_env.config" upgrade_available 1
+		quiet fw_setenv -c "$dev/fw_env.config" bootcount 1
+	fi
+	echo "console=ttyS0 root=$dev/slot$1.img rootwait" >"$dev/cmdline"
+}
+# build_update VERSION: a signed image from examples/sw-description
+build_update() {
+	art="$demo/artifacts-$1"
+	mkdir -p "$art"
+	{
+		yes "system $1, freshly installed " | head -c 2M
+		openssl rand 1048576
+	} >"$art/rootfs.ext4"
+	gzip -9 -n -c "$art/rootfs.ext4" >"$art/rootfs.ext4.gz"
+	# the example names real partitions; here the slots are files
+	sed -e "s|/dev/mmcblk0p2|$dev/slotA.img|; s|/dev/mmcblk0p3|$dev/slotB.img|" \
+		"$root/examples/sw-description" >"$art/sw-description"
+	sh "$root/examples/build-swu.sh" -k "$keys/signer.key" -c "$keys/signer.pem" \
+		-o "$demo/update-$1.swu" "$art" | sed 's/^/  /'
+}
+
+step "1. Status of the running device"
+swi status
+slots
+
+step "2. Building update 2.0 (signed) and installing it: swinstall finds the standby slot itself"
+build_update 2.0
 envp >"$demo/env.before"
-cp "$dev/slotB.img" "$demo/slotB.before"
-
-step "Building a signed image from examples/sw-description"
-art="$demo/artifacts"
-{
-	yes "system 2.0, freshly installed " | head -c 2M
-	openssl rand 1048576
-} >"$art/rootfs.ext4"
-gzip -9 -n -c "$art/rootfs.ext4" >"$art/rootfs.ext4.gz"
-# the example names real partitions; here the slots are files
-sed -e "s|/dev/mmcblk0p2|$dev/slotA.img|; s|/dev/mmcblk0p3|$dev/slotB.img|" \
-	"$root/examples/sw-description" >"$art/sw-description"
-sh "$root/examples/build-swu.sh" -k "$keys/signer.key" -c "$keys/signer.pem" \
-	-o "$demo/update.swu" "$art" | sed 's/^/  /'
-echo "  rootfs.ext4: $(wc -c <"$art/rootfs.ext4") bytes, gzip-compressed in the image"
-
-step "Installing into the standby slot B"
-echo "  \$ swinstall -f $dev/swinstall.conf -e stable,copy2 -i $demo/update.swu"
-set +e
-"$swinstall" -f "$dev/swinstall.conf" -e stable,copy2 -i "$demo/update.swu"
-rc=$?
-set -e
-echo "  exit status $rc"
-
-step "What changed"
-status
-if cmp -s "$dev/slotB.img" "$demo/slotB.before"; then
-	echo "  slot B: unchanged"
-else
-	echo "  slot B: $(sha "$demo/slotB.before")… -> $(sha "$dev/slotB.img")…"
-fi
-size=$(wc -c <"$art/rootfs.ext4")
-if head -c "$size" "$dev/slotB.img" | cmp -s - "$art/rootfs.ext4"; then
-	echo "  slot B now starts with the image's rootfs.ext4 (all $size bytes match)"
-fi
-echo "  environment (fw_printenv, - before / + after):"
+swi -i "$demo/update-2.0.swu"
+slots
+echo "  environment (fw_printenv, - before / + after the install):"
 envp >"$demo/env.after"
 diff "$demo/env.before" "$demo/env.after" | sed -n 's/^</    -/p; s/^>/    +/p'
-if [ "$rc" -eq 0 ]; then
-	echo
-	echo "The next boot starts slot B; slot A, the running system, was never written."
-else
-	echo
-	echo "The install failed (exit $rc); the boot selection was not switched."
-fi
-exit "$rc"
+
+step "3. Status: the update waits for a reboot"
+swi status
+
+step "4. Reboot into slot B, then confirm it"
+reboot_into B
+swi status
+swi mark-good
+swi status
+
+step "5. Update 3.0 goes to slot A (now standby); then the agent's health check fails: rollback"
+build_update 3.0
+swi -i "$demo/update-3.0.swu"
+slots
+swi rollback
+swi status
+echo
+echo "Slot B keeps running and boots next; slot A holds 3.0 but the bootloader no longer selects it."

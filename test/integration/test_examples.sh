@@ -102,9 +102,13 @@ case_example_conf() {
 	make_device "$DEV"
 	sed -e "s|/etc/swinstall/ca.pem|$KEYS/ca.pem|; s|/etc/fw_env.config|$DEV/fw_env.config|" \
 		-e "s|/etc/hwrevision|$DEV/hwrevision|; s|/etc/sw-versions|$DEV/sw-versions|" \
+		-e "s|/dev/mmcblk0p2|$DEV/slotA.img|; s|/dev/mmcblk0p3|$DEV/slotB.img|" \
+		-e "s|# cmdline-file = \"/proc/cmdline\"|cmdline-file = \"$DEV/cmdline\"|" \
 		"$EXAMPLES/swinstall.conf" >"$DEV/swinstall.conf"
+	echo "root=$DEV/slotA.img rw" >"$DEV/cmdline"
 	ab_image u.swu cms crc
-	swi "$DEV" -e stable,copy2 -i u.swu
+	# no -e: the configured slots make slot B the standby one
+	swi "$DEV" -i u.swu
 	expect_rc 0
 	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
 	expect_committed "$DEV" 3
@@ -114,11 +118,14 @@ case_demo() {
 	mkdir b
 	ln -s "$SWINSTALL" b/swinstall
 	sh "$EXAMPLES/demo.sh" b >demo.out 2>&1 || fail "demo.sh exited $?: $(tail -n 5 demo.out)"
-	grep -q 'rootpart=3' demo.out || fail "demo does not show the switch to rootpart=3"
-	grep -q 'all [0-9]* bytes match' demo.out || fail "demo's slot B does not hold the image"
+	grep -q '+ rootpart=3' demo.out || fail "demo does not show the switch to rootpart=3"
+	grep -q 'slot B: "system 2.0' demo.out || fail "demo's slot B does not hold update 2.0"
+	grep -q 'ustate=2: testing' demo.out || fail "demo does not show the testing state after the reboot"
+	grep -q 'slot B confirmed' demo.out || fail "demo's mark-good did not confirm slot B"
+	grep -q 'rollback: slot B boots next' demo.out || fail "demo's rollback did not go back to slot B"
 	# fresh each run
 	sh "$EXAMPLES/demo.sh" b >demo.out 2>&1 || fail "second demo.sh run exited $?"
-	grep -q 'U-Boot boots:  slot A' demo.out || fail "second run did not start from a fresh device"
+	grep -q 'next boot:       A' demo.out || fail "second run did not start from a fresh device"
 }
 
 run_case "build-swu.sh, CMS, installs" case_build_cms
