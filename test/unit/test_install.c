@@ -18,6 +18,7 @@
 /* What the recording handler saw. */
 struct record {
 	int opens, closes, aborts;
+	char device[256];       /* the last opened entry's device */
 	char data[4096];
 	size_t len;
 };
@@ -26,7 +27,8 @@ static struct record rec;
 
 static int rec_open(struct swi_target *t)
 {
-	(void)t;
+	const char *device = swi_target_attr(t, "device");
+	snprintf(rec.device, sizeof(rec.device), "%s", device ? device : "");
 	rec.opens++;
 	return SWI_OK;
 }
@@ -352,6 +354,70 @@ static void missing_image_file_is_a_usage_error(void **state)
 	assert_non_null(strstr(swi_errmsg(f->ctx), "/nonexistent/x.swu"));
 }
 
+/* An A/B device of two files with slot A running, and an image with both
+ * selections, each naming its slot's file as device. */
+static void make_ab_device(struct fixture *f, const char *mountinfo)
+{
+	char text[2048], sha[65];
+	sha256_hex(payload, strlen(payload), sha);
+	write_file(f->dir, "slotA", "", 0);
+	write_file(f->dir, "slotB", "", 0);
+	write_file(f->dir, "cmdline", "quiet swinstall.slot=A\n", 23);
+	write_file(f->dir, "mountinfo", mountinfo, strlen(mountinfo));
+	snprintf(text, sizeof(text),
+		 "cmdline-file = \"%1$s/cmdline\"; mountinfo-file = \"%1$s/mountinfo\";\n"
+		 "slots = (\n"
+		 " { name = \"A\"; device = \"%1$s/slotA\"; select = \"stable,copy1\"; },\n"
+		 " { name = \"B\"; device = \"%1$s/slotB\"; select = \"stable,copy2\"; } );\n",
+		 f->dir);
+	write_file(f->dir, "swinstall.conf", text, strlen(text));
+	snprintf(text, sizeof(text),
+		 "software = { stable = {\n"
+		 " copy1 = { images = ( { filename = \"payload.bin\"; type = \"recorder\";"
+		 " device = \"%1$s/slotA\"; sha256 = \"%2$s\"; } ); };\n"
+		 " copy2 = { images = ( { filename = \"payload.bin\"; type = \"recorder\";"
+		 " device = \"%1$s/slotB\"; sha256 = \"%2$s\"; } ); };\n"
+		 "}; };\n", f->dir, sha);
+	write_file(f->dir, "sw-description", text, strlen(text));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	snprintf(text, sizeof(text), "%s/swinstall.conf", f->dir);
+	assert_int_equal(swi_load_config(f->ctx, text), SWI_OK);
+}
+
+static void installs_into_the_standby_slot_by_itself(void **state)
+{
+	struct fixture *f = *state;
+	char want[128];
+	make_ab_device(f, "");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	snprintf(want, sizeof(want), "%s/slotB", f->dir);
+	assert_string_equal(rec.device, want);
+	assert_int_equal(rec.closes, 1);
+}
+
+static void the_running_slot_is_never_selected(void **state)
+{
+	struct fixture *f = *state;
+	make_ab_device(f, "");
+	swi_set_option(f->ctx, "select", "stable,copy1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "running slot A"));
+	assert_int_equal(rec.opens, 0);
+}
+
+static void a_mounted_target_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char mountinfo[512];
+	snprintf(mountinfo, sizeof(mountinfo),
+		 "36 25 0:32 / /mnt/data rw,relatime - ext4 %s/slotB rw\n", f->dir);
+	make_ab_device(f, mountinfo);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "mounted on /mnt/data"));
+	assert_int_equal(rec.opens, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -372,6 +438,9 @@ int main(void)
 		T(install_if_different_skips_installed_version),
 		T(hardware_mismatch_is_refused),
 		T(missing_image_file_is_a_usage_error),
+		T(installs_into_the_standby_slot_by_itself),
+		T(the_running_slot_is_never_selected),
+		T(a_mounted_target_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
