@@ -24,9 +24,9 @@ CFLAGS ?= -O2 -g
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-ALL_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $(SAN_FLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -pthread $(SAN_FLAGS) $(CFLAGS)
 ALL_CPPFLAGS := -Iinclude -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
-ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+ALL_LDFLAGS := -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard handlers/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -25,7 +25,12 @@ struct raw_state {
 	uint64_t offset;
 	uint64_t size;     /* of the target */
 	uint64_t written;  /* bytes written so far, from offset on */
+	uint64_t flushed;  /* of those, bytes whose writeback was started */
 };
+
+/* Writeback is started every FLUSH_WINDOW bytes, so the disk works while
+ * the image streams and the final fdatasync() has little left to wait for. */
+#define FLUSH_WINDOW (8u << 20)
 
 /* The device and offset attributes, checked. */
 static int read_attributes(struct swi_target *t, const char **device, uint64_t *offset)
@@ -142,6 +147,17 @@ static int raw_open(struct swi_target *t)
 	return SWI_OK;
 }
 
+/* A hint only: where the target does not support it, fdatasync() at close
+ * still does all the work. */
+static void start_writeback(struct raw_state *s)
+{
+	if (s->written - s->flushed < FLUSH_WINDOW)
+		return;
+	sync_file_range(s->fd, (off_t)(s->offset + s->flushed),
+			(off_t)(s->written - s->flushed), SYNC_FILE_RANGE_WRITE);
+	s->flushed = s->written;
+}
+
 static int raw_write(struct swi_target *t, const void *buf, size_t len)
 {
 	struct raw_state *s = swi_target_state(t);
@@ -160,6 +176,7 @@ static int raw_write(struct swi_target *t, const void *buf, size_t len)
 		len -= (size_t)n;
 		s->written += (uint64_t)n;
 	}
+	start_writeback(s);
 	return SWI_OK;
 }
 

@@ -11,7 +11,10 @@ int swi_ctx_new(swi_ctx_t **out)
 	if (!out)
 		return SWI_EINVAL;
 	*out = calloc(1, sizeof(**out));
-	return *out ? SWI_OK : SWI_ENOMEM;
+	if (!*out)
+		return SWI_ENOMEM;
+	pthread_mutex_init(&(*out)->lock, NULL);
+	return SWI_OK;
 }
 
 static void free_options(struct swi_options *o)
@@ -41,6 +44,7 @@ void swi_ctx_free(swi_ctx_t *ctx)
 	free(ctx->handlers);
 	swi_attrs_free(&ctx->state_text);
 	free(ctx->state_versions);
+	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
 
@@ -76,8 +80,10 @@ const char *swi_version(void)
 
 int swi_vfail(swi_ctx_t *ctx, int status, const char *fmt, va_list ap)
 {
+	pthread_mutex_lock(&ctx->lock);
 	ctx->last_status = status;
 	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+	pthread_mutex_unlock(&ctx->lock);
 	return status;
 }
 
@@ -96,7 +102,9 @@ void swi_vlog(swi_ctx_t *ctx, int level, const char *fmt, va_list ap)
 		return;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
+	pthread_mutex_lock(&ctx->lock);
 	ctx->log_fn(ctx->log_user, level, line);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 void swi_log(swi_ctx_t *ctx, int level, const char *fmt, ...)

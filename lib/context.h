@@ -3,6 +3,7 @@
 #ifndef SWI_CONTEXT_H
 #define SWI_CONTEXT_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include "attrs.h"
@@ -33,6 +34,10 @@ struct swi_options {
 };
 
 struct swi_ctx {
+	/* The worker thread of a streaming install may fail or log while the
+	 * caller's thread does: the message and the log callback are taken
+	 * under this lock, so the callback is never called twice at once. */
+	pthread_mutex_t lock;
 	struct swi_options opt;
 	int last_status;
 	char errmsg[512];

@@ -3,10 +3,16 @@
  * Per-artifact chain: the sha256 of the bytes as stored in the archive,
  * then decompression, then the sink.
  *
+ * The caller's thread hashes; decoding and the sink (the handler's writes)
+ * run on a worker thread (worker.h), so the slowest stage sets the speed,
+ * not the sum of the stages. Both halves share nothing but the worker's
+ * ring: the decoder's state is touched by the worker alone until
+ * swi_stream_finish() has drained it.
+ *
  * Decoded bytes are gathered in one OUT_SIZE buffer and handed to the sink
  * when it is full (and at the end), so a handler sees large writes however
- * small the pieces fed in. Uncompressed data goes to the sink as fed, with
- * no copy. Memory is bounded: the output buffer plus each decoder's state
+ * small the pieces fed in. Uncompressed data goes to the sink in the
+ * worker's chunks. Memory is bounded: the ring, the output buffer plus each decoder's state
  * (zlib: 32 KiB window; zstd: its default window limit of 128 MiB; xz: the
  * XZ_MEMLIMIT below, which covers every preset of `xz -9`).
  */
@@ -19,6 +25,7 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "stream.h"
+#include "worker.h"
 
 #define OUT_SIZE (256 * 1024)
 #define XZ_MEMLIMIT (256ULL << 20)
@@ -33,7 +40,9 @@ struct swi_stream {
 	swi_sink_fn sink;
 	void *user;
 	uint64_t decoded;           /* bytes given to the sink */
-	int status;                 /* sticky: once failed, stays failed */
+	int status;                 /* the decoding side's: once failed, stays failed */
+	int reader_status;          /* the feeding side's, likewise */
+	struct swi_worker *worker;  /* NULL: nothing to decode or write */
 
 	char expected[SHA256_HEX_LEN + 1]; /* empty: no hash check */
 	EVP_MD *sha256;
@@ -54,6 +63,7 @@ struct swi_stream {
 
 static int fail(struct swi_stream *s, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static int decode_chunk(void *user, const void *buf, size_t len);
 
 static int fail(struct swi_stream *s, int status, const char *fmt, ...)
 {
@@ -156,6 +166,8 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
 	int rc = init_hash(s, sha256);
 	if (!rc)
 		rc = init_decoder(s);
+	if (!rc && (sink || codec != CODEC_NONE))
+		rc = swi_worker_start(ctx, decode_chunk, s, &s->worker);
 	if (rc) {
 		swi_stream_free(s);
 		return rc;
@@ -213,7 +225,7 @@ static int feed_zlib(struct swi_stream *s, const unsigned char *buf, size_t len)
 		s->z_gzip = buf[0] == 0x1f;
 	}
 	s->z.next_in = (unsigned char *)buf;
-	s->z.avail_in = (uInt)len; /* swi_stream_feed() splits larger pieces */
+	s->z.avail_in = (uInt)len; /* at most one worker chunk */
 	for (;;) {
 		if (s->ended && s->z.avail_in) {
 			int rc = zlib_next_member(s);
@@ -333,24 +345,23 @@ static int decode(struct swi_stream *s, const unsigned char *buf, size_t len)
 	return SWI_OK;
 }
 
+/* The worker's function: one chunk through the decoder into the sink. */
+static int decode_chunk(void *user, const void *buf, size_t len)
+{
+	struct swi_stream *s = user;
+	return s->status ? s->status : decode(s, buf, len);
+}
+
 int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len)
 {
-	if (s->status)
-		return s->status;
+	if (s->reader_status)
+		return s->reader_status;
 	if (s->md && !EVP_DigestUpdate(s->md, buf, len))
-		return fail(s, SWI_EINVAL, "%s: sha256 update failed", s->member);
-	/* zlib counts in 32-bit uInt: feed it at most 1 GiB at a time. */
-	const unsigned char *p = buf;
-	const size_t step = s->codec == CODEC_ZLIB ? (size_t)1 << 30 : len;
-	do {
-		size_t n = len < step ? len : step;
-		int rc = decode(s, p, n);
-		if (rc)
-			return rc;
-		p += n;
-		len -= n;
-	} while (len);
-	return SWI_OK;
+		return s->reader_status = swi_fail(s->ctx, SWI_EINVAL, "%s: sha256 update failed",
+						   s->member);
+	if (s->worker)
+		s->reader_status = swi_worker_put(s->worker, buf, len);
+	return s->reader_status;
 }
 
 static int check_hash(struct swi_stream *s)
@@ -370,6 +381,11 @@ static int check_hash(struct swi_stream *s)
 
 int swi_stream_finish(struct swi_stream *s)
 {
+	if (s->reader_status)
+		return s->reader_status;
+	int rc = s->worker ? swi_worker_drain(s->worker) : SWI_OK;
+	if (rc)
+		return s->reader_status = rc;
 	if (s->status)
 		return s->status;
 	if (s->codec == CODEC_XZ) {
@@ -398,6 +414,7 @@ void swi_stream_free(struct swi_stream *s)
 {
 	if (!s)
 		return;
+	swi_worker_stop(s->worker);
 	if (s->z_ready)
 		inflateEnd(&s->z);
 	ZSTD_freeDCtx(s->zstd);
