@@ -197,24 +197,37 @@ static bool update_waiting(const char *ustate)
 	return ustate && (strcmp(ustate, "1") == 0 || strcmp(ustate, "2") == 0);
 }
 
+/* Confirming is only right on the slot the bootloader chose: with slots
+ * configured, the running one must be known and be the one booting next. */
+static int check_booted_into_next(swi_ctx_t *ctx, const struct view *v)
+{
+	if (ctx->opt.slots.count == 0)
+		return SWI_OK;
+	if (!v->running)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"mark-good: the running slot is unknown, so it cannot be confirmed");
+	if (!v->next)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"mark-good: the bootloader environment selects none of the slots");
+	if (v->running != v->next)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"mark-good: slot %s is running but slot %s boots next; "
+				"reboot into it before confirming it", v->running->name,
+				v->next->name);
+	return SWI_OK;
+}
+
 static int mark_good(swi_ctx_t *ctx, struct view *v)
 {
 	char *ustate = NULL;
 	int rc = swi_bootenv_get(v->env, "ustate", &ustate);
-	if (rc == SWI_OK && !update_waiting(ustate)) {
+	if (rc == SWI_OK && !update_waiting(ustate))
 		swi_log(ctx, SWI_LOG_INFO, "mark-good: nothing to confirm (ustate is %s)",
 			ustate ? ustate : "unset");
-	} else if (rc == SWI_OK && v->running && v->next && v->running != v->next) {
-		rc = swi_fail(ctx, SWI_ECOMPAT,
-			      "mark-good: slot %s is running but slot %s boots next; "
-			      "reboot into it before confirming it", v->running->name,
-			      v->next->name);
-	} else if (rc == SWI_OK) {
-		rc = apply_vars(ctx, v, NULL, &ctx->opt.mark_good_env, "0");
-		if (rc == SWI_OK)
-			swi_log(ctx, SWI_LOG_INFO, "mark-good: slot %s confirmed",
-				v->running ? v->running->name : "(unknown)");
-	}
+	else if (rc == SWI_OK && (rc = check_booted_into_next(ctx, v)) == SWI_OK &&
+		 (rc = apply_vars(ctx, v, NULL, &ctx->opt.mark_good_env, "0")) == SWI_OK)
+		swi_log(ctx, SWI_LOG_INFO, "mark-good: slot %s confirmed",
+			v->running ? v->running->name : "(no slots configured)");
 	free(ustate);
 	return rc;
 }

@@ -136,6 +136,26 @@ static void mark_good_is_refused_before_the_reboot(void **state)
 	assert_string_equal(env_list(f), before);
 }
 
+static void mark_good_needs_to_know_what_runs_and_boots(void **state)
+{
+	struct fixture *f = *state;
+	char before[1024];
+	/* The running slot is unknown. */
+	set_env(f, "rootpart=3 ustate=1");
+	write_in(f, "cmdline", "console=ttyS0\n");
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "running slot is unknown"));
+	assert_string_equal(env_list(f), before);
+	/* The environment selects no slot. */
+	set_env(f, "rootpart=7 ustate=1");
+	running(f, "A");
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "selects none"));
+	assert_string_equal(env_list(f), before);
+}
+
 static void mark_good_confirms_the_new_slot(void **state)
 {
 	struct fixture *f = *state;
@@ -207,6 +227,7 @@ int main(void)
 		T(status_names_the_slots_and_the_state),
 		T(status_without_a_matching_slot),
 		T(mark_good_is_refused_before_the_reboot),
+		T(mark_good_needs_to_know_what_runs_and_boots),
 		T(mark_good_confirms_the_new_slot),
 		T(mark_good_with_nothing_to_confirm_changes_nothing),
 		T(mark_good_writes_the_configured_variables),
