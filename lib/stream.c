@@ -262,7 +262,9 @@ static int feed_zstd(struct swi_stream *s, const unsigned char *buf, size_t len)
 	ZSTD_inBuffer in = { buf, len, 0 };
 	for (;;) {
 		ZSTD_outBuffer out = { s->out, OUT_SIZE, s->out_used };
+		size_t in_before = in.pos;
 		size_t zr = ZSTD_decompressStream(s->zstd, &out, &in);
+		bool progress = in.pos != in_before || out.pos != s->out_used;
 		s->out_used = out.pos;
 		if (ZSTD_isError(zr))
 			return fail(s, SWI_EFORMAT, "%s: corrupt zstd data (%s)", s->member,
@@ -272,8 +274,11 @@ static int feed_zstd(struct swi_stream *s, const unsigned char *buf, size_t len)
 		if (rc)
 			return rc;
 		/* 0: a frame ended and is fully flushed; more input starts the
-		 * next frame (concatenated frames are one stream, as for zstd -d). */
-		s->ended = zr == 0;
+		 * next frame (concatenated frames are one stream, as for zstd -d).
+		 * A call that did nothing (the frame ended exactly as the output
+		 * buffer filled) says nothing about the end: keep what we knew. */
+		if (progress)
+			s->ended = zr == 0;
 		if (in.pos == in.size && !out_full)
 			return SWI_OK;
 	}

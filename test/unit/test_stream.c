@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 #include "stream.h"
 #include "worker.h"
 
@@ -276,6 +277,29 @@ static void test_highly_compressible(void **state)
 	free(zeros.p);
 }
 
+/* A zstd frame whose decoded size is a whole number of the stream's output
+ * buffers ends exactly as the buffer fills: still a complete stream. */
+static void test_zstd_ending_on_a_full_output_buffer(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	const size_t len = 8 << 20;
+	unsigned char *plain = calloc(1, len);
+	assert_non_null(plain);
+	size_t bound = ZSTD_compressBound(len);
+	struct bytes z = { malloc(bound), 0 };
+	z.len = ZSTD_compress(z.p, bound, plain, len, 3);
+	assert_false(ZSTD_isError(z.len));
+	struct sink k = { .ctx = ctx };
+	assert_int_equal(decode(ctx, "zstd", NULL, z, 4096, &k), SWI_OK);
+	assert_int_equal(k.out.len, len);
+	free(k.out.p);
+	free(z.p);
+	free(plain);
+	swi_ctx_free(ctx);
+}
+
 /* Uncompressed bytes fed in small pieces reach the sink in the worker's
  * large chunks, all of them, in order. */
 static void test_passthrough_gathers_pieces(void **state)
@@ -478,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concatenated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_highly_compressible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passthrough_gathers_pieces, setup, teardown),
+		cmocka_unit_test(test_zstd_ending_on_a_full_output_buffer),
 		cmocka_unit_test_setup_teardown(test_sha256_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sha256_upper_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sha256_no_check, setup, teardown),
