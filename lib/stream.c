@@ -3,16 +3,18 @@
  * Per-artifact chain: the sha256 of the bytes as stored in the archive,
  * then decompression, then the sink.
  *
- * The caller's thread hashes; decoding and the sink (the handler's writes)
- * run on a worker thread (worker.h), so the slowest stage sets the speed,
- * not the sum of the stages. Both halves share nothing but the worker's
- * ring: the decoder's state is touched by the worker alone until
- * swi_stream_finish() has drained it.
+ * The caller's thread hashes; decoding runs on a worker thread (worker.h),
+ * and so does the sink (the handler's writes): on the same worker for
+ * uncompressed data, on a second one after a decoder, so the slowest stage
+ * sets the speed, not the sum of the stages. The stages share nothing but
+ * the workers' rings: the decoder's state is touched by its worker alone
+ * until swi_stream_finish() has drained it.
  *
  * Decoded bytes are gathered in one OUT_SIZE buffer and handed to the sink
  * when it is full (and at the end), so a handler sees large writes however
  * small the pieces fed in. Uncompressed data goes to the sink in the
- * worker's chunks. Memory is bounded: the ring, the output buffer plus each decoder's state
+ * worker's chunks. Memory is bounded: the rings, the output buffer and the
+ * decoder's state
  * (zlib: 32 KiB window; zstd: its default window limit of 128 MiB; xz: the
  * XZ_MEMLIMIT below, which covers every preset of `xz -9`).
  */
@@ -42,7 +44,8 @@ struct swi_stream {
 	uint64_t decoded;           /* bytes given to the sink */
 	int status;                 /* the decoding side's: once failed, stays failed */
 	int reader_status;          /* the feeding side's, likewise */
-	struct swi_worker *worker;  /* NULL: nothing to decode or write */
+	struct swi_worker *worker;  /* decodes (and writes, uncompressed); NULL: nothing to do */
+	struct swi_worker *writer;  /* writes decoded bytes; NULL: uncompressed or no sink */
 
 	char expected[SHA256_HEX_LEN + 1]; /* empty: no hash check */
 	EVP_MD *sha256;
@@ -64,6 +67,7 @@ struct swi_stream {
 static int fail(struct swi_stream *s, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int decode_chunk(void *user, const void *buf, size_t len);
+static int write_chunk(void *user, const void *buf, size_t len);
 
 static int fail(struct swi_stream *s, int status, const char *fmt, ...)
 {
@@ -168,6 +172,8 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
 		rc = init_decoder(s);
 	if (!rc && (sink || codec != CODEC_NONE))
 		rc = swi_worker_start(ctx, decode_chunk, s, &s->worker);
+	if (!rc && sink && codec != CODEC_NONE)
+		rc = swi_worker_start(ctx, write_chunk, s, &s->writer);
 	if (rc) {
 		swi_stream_free(s);
 		return rc;
@@ -176,13 +182,20 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
 	return SWI_OK;
 }
 
+/* The writer's function: decoded bytes to the sink. */
+static int write_chunk(void *user, const void *buf, size_t len)
+{
+	struct swi_stream *s = user;
+	return s->sink(s->user, buf, len);
+}
+
 /* Gives the sink len bytes; a sink's error was already recorded by it. */
 static int emit(struct swi_stream *s, const void *buf, size_t len)
 {
 	s->decoded += len;
 	if (!s->sink || len == 0)
 		return SWI_OK;
-	int rc = s->sink(s->user, buf, len);
+	int rc = s->writer ? swi_worker_put(s->writer, buf, len) : s->sink(s->user, buf, len);
 	if (rc)
 		s->status = rc;
 	return rc;
@@ -404,8 +417,10 @@ int swi_stream_finish(struct swi_stream *s)
 		return fail(s, SWI_EFORMAT, "%s: compressed data is truncated", s->member);
 	if (s->codec != CODEC_NONE) {
 		int rc = flush_out(s);
+		if (rc == SWI_OK && s->writer)
+			rc = swi_worker_drain(s->writer);
 		if (rc)
-			return rc;
+			return s->status = rc;
 	}
 	return s->md ? check_hash(s) : SWI_OK;
 }
@@ -420,6 +435,7 @@ void swi_stream_free(struct swi_stream *s)
 	if (!s)
 		return;
 	swi_worker_stop(s->worker);
+	swi_worker_stop(s->writer);
 	if (s->z_ready)
 		inflateEnd(&s->z);
 	ZSTD_freeDCtx(s->zstd);
