@@ -425,11 +425,13 @@ static int start_job(struct txn *t, struct job *j)
 
 static void abort_job(struct job *j)
 {
+	/* The stream first: its worker may still be writing through the
+	 * handler, and must have stopped before the handler lets go. */
+	swi_stream_free(j->stream);
+	j->stream = NULL;
 	if (j->opened)
 		j->target.handler->abort(&j->target);
 	j->opened = false;
-	swi_stream_free(j->stream);
-	j->stream = NULL;
 }
 
 static int finish_job(struct job *j)

@@ -19,6 +19,8 @@
 struct record {
 	int opens, closes, aborts;
 	char device[256];       /* the last opened entry's device */
+	int writes_after_abort; /* a write that came after abort: a use after free */
+	unsigned write_delay_us;
 	char data[4096];
 	size_t len;
 };
@@ -35,8 +37,13 @@ static int rec_open(struct swi_target *t)
 
 static int rec_write(struct swi_target *t, const void *buf, size_t len)
 {
+	if (rec.write_delay_us)
+		usleep(rec.write_delay_us);
+	if (rec.aborts) /* the handler's state would be gone by now */
+		rec.writes_after_abort++;
+	(void)t;
 	if (rec.len + len > sizeof(rec.data))
-		return swi_target_error(t, SWI_EIO, "record full");
+		return SWI_OK; /* large images are only streamed, not kept */
 	memcpy(rec.data + rec.len, buf, len);
 	rec.len += len;
 	return SWI_OK;
@@ -418,6 +425,30 @@ static void a_mounted_target_is_refused(void **state)
 	assert_int_equal(rec.opens, 0);
 }
 
+/* A stream cut off while the worker is still writing: abort comes only
+ * once the worker stopped writing through the handler. */
+static void abort_waits_for_the_writer(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 2 << 20;
+	char *big = malloc(len), sha[65], desc[512], cmd[256];
+	memset(big, 'x', len);
+	sha256_hex(big, len, sha);
+	write_file(f->dir, "payload.bin", big, len);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = ( { filename = \"payload.bin\"; type = \"recorder\"; "
+		 "sha256 = \"%s\"; } ); };", sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	snprintf(cmd, sizeof(cmd), "truncate -s 1500000 %s", image_path(f));
+	assert_int_equal(system(cmd), 0);
+	rec.write_delay_us = 2000;
+	assert_int_not_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.aborts, 1);
+	assert_int_equal(rec.writes_after_abort, 0);
+	free(big);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -441,6 +472,7 @@ int main(void)
 		T(installs_into_the_standby_slot_by_itself),
 		T(the_running_slot_is_never_selected),
 		T(a_mounted_target_is_refused),
+		T(abort_waits_for_the_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
