@@ -67,7 +67,7 @@ $(CLI): $(CLI_OBJ) $(STATIC_LIB)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CLI_OBJ) $(STATIC_LIB) $(CLI_STATIC_ARCHIVE) \
 		$(PKG_LIBS) $(CLI_LIBS)
 
-$(BUILD)/test/%: test/unit/%.c $(STATIC_LIB)
+$(BUILD)/test/%: test/unit/%.c $(STATIC_LIB) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) -lcmocka
 

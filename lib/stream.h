@@ -20,6 +20,7 @@ int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len);
 /* End of the member: the decoder must have reached the end of its stream
  * (else SWI_EFORMAT) and the hash must match (else SWI_EHASH). */
 int swi_stream_finish(struct swi_stream *s);
+/* Bytes decoded so far; read it after swi_stream_finish() (a worker counts). */
 uint64_t swi_stream_decoded_bytes(const struct swi_stream *s);
 void swi_stream_free(struct swi_stream *s);
 

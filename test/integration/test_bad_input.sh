@@ -78,14 +78,9 @@ case_tampered_bootloader_file() {
 	expect_safe_failure "$DEV"
 }
 
-# Two artifacts, the second one tampered: the first was written, the boot
-# selection still is not switched.
-case_second_artifact_tampered() {
-	DEV=$CASE/dev
-	make_device "$DEV"
-	mkdir w
-	mk_data w/rootfs.img 200K rootfs
-	mk_data w/extra.bin 20K extra
+# desc_rootfs_and_extra: w/sw-description naming w/rootfs.img at the start
+# of slot B and w/extra.bin at 1M in it.
+desc_rootfs_and_extra() {
 	cat >w/sw-description <<EOF
 software = {
 	version = "2.0.0";
@@ -97,6 +92,17 @@ software = {
 	bootenv = ( { name = "rootpart"; value = "3"; } );
 }
 EOF
+}
+
+# Two artifacts, the second one tampered: the first was written, the boot
+# selection still is not switched.
+case_second_artifact_tampered() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	mkdir w
+	mk_data w/rootfs.img 200K rootfs
+	mk_data w/extra.bin 20K extra
+	desc_rootfs_and_extra
 	mk_swu u.swu cms newc w rootfs.img extra.bin
 	flip_data u.swu extra.bin
 	swi "$DEV" -i u.swu
@@ -112,17 +118,7 @@ case_missing_artifact() {
 	mkdir w
 	mk_data w/rootfs.img 100K rootfs
 	mk_data w/extra.bin 10K extra
-	cat >w/sw-description <<EOF
-software = {
-	version = "2.0.0";
-	hardware-compatibility = [ "1.0" ];
-	images = (
-		{ filename = "rootfs.img"; device = "$DEV/slotB.img"; sha256 = "$(sha w/rootfs.img)"; },
-		{ filename = "extra.bin"; device = "$DEV/slotB.img"; offset = "1M"; sha256 = "$(sha w/extra.bin)"; }
-	);
-	bootenv = ( { name = "rootpart"; value = "3"; } );
-}
-EOF
+	desc_rootfs_and_extra
 	mk_swu u.swu cms crc w rootfs.img
 	swi "$DEV" -i u.swu
 	expect_rc 3

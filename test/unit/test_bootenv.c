@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +68,7 @@ static char *printenv(const struct fixture *f)
 {
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "fw_printenv -c %s 2>&1", f->config);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	static const size_t cap = 4096;
-	char *out = calloc(1, cap);
-	assert_non_null(out);
-	size_t n = fread(out, 1, cap - 1, p);
-	out[n] = '\0';
-	assert_int_equal(pclose(p), 0);
-	return out;
+	return command_output(cmd);
 }
 
 static void read_file_bytes(const char *path, unsigned char *buf, size_t len)

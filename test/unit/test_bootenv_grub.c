@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,15 +41,7 @@ static char *editenv_list(const struct fixture *f)
 {
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "grub-editenv %s list 2>&1", f->env);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	static const size_t cap = 4096;
-	char *out = calloc(1, cap);
-	assert_non_null(out);
-	size_t n = fread(out, 1, cap - 1, p);
-	out[n] = '\0';
-	assert_int_equal(pclose(p), 0);
-	return out;
+	return command_output(cmd);
 }
 
 static void assert_list(const struct fixture *f, const char *expected)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +34,16 @@ static void write_in(struct fixture *f, const char *name, const char *text)
 	fclose(fp);
 }
 
-/* The environment's variables, as grub-editenv lists them, in one line. */
+/* The environment's variables, as grub-editenv lists them, in one line;
+ * valid until the next call. */
 static char *env_list(struct fixture *f)
 {
 	static char out[1024];
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv list | sort | tr '\\n' ' '", f->dir);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	assert_int_equal(pclose(p), 0);
+	char *text = command_output(cmd);
+	snprintf(out, sizeof(out), "%s", text);
+	free(text);
 	return out;
 }
 
