@@ -100,7 +100,14 @@ int swi_load_config(swi_ctx_t *ctx, const char *path);
 void swi_set_log(swi_ctx_t *ctx, swi_log_fn fn, void *user);
 void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user);
 
-/* Install (or verify, with dry-run/check) an image, in one pass over it. */
+/*
+ * Install (or verify, with dry-run/check) an image, in one pass over it.
+ * A file or block device is read ahead on a thread of the library; a pipe
+ * or socket given to swi_install_fd(), and fn of swi_install_read(), are
+ * read on the caller's thread only, and not after a failure was found.
+ * Progress is reported on the caller's thread; the log callback may also be
+ * called from the library's threads, never two calls at once.
+ */
 int swi_install_file(swi_ctx_t *ctx, const char *path);
 int swi_install_fd(swi_ctx_t *ctx, int fd);
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);

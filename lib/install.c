@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "bootenv.h"
 #include "context.h"
@@ -478,6 +479,16 @@ static void report_progress(struct txn *t, uint64_t done)
 	t->ctx->progress_fn(t->ctx->progress_user, &p);
 }
 
+/* Hands a block to a job's stream: lent where it lies in the image's read
+ * buffers (no copy), copied when libarchive had to assemble it. */
+static int feed_block(struct txn *t, struct swi_stream *s, const void *buf, size_t len)
+{
+	struct swi_swu_slot *slot = swi_swu_lend(t->swu, buf, len);
+	if (!slot)
+		return swi_stream_feed(s, buf, len);
+	return swi_stream_feed_lent(s, buf, len, swi_swu_give_back, slot);
+}
+
 static int feed_member(struct txn *t, struct job **jobs, size_t n)
 {
 	uint64_t done = 0;
@@ -489,7 +500,7 @@ static int feed_member(struct txn *t, struct job **jobs, size_t n)
 		if (rc || len == 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
-			if ((rc = swi_stream_feed(jobs[i]->stream, buf, len)))
+			if ((rc = feed_block(t, jobs[i]->stream, buf, len)))
 				return rc;
 		done += len;
 		report_progress(t, done);
@@ -562,10 +573,10 @@ static int verify_and_plan(struct txn *t)
 	return rc;
 }
 
-static int run(struct txn *t, swi_read_fn fn, void *user)
+static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
-	int rc = swi_swu_open(ctx, fn, user, &t->swu);
+	int rc = swi_swu_open(ctx, fn, user, mode, &t->swu);
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
@@ -596,16 +607,22 @@ static void txn_free(struct txn *t)
 	free(t->signature);
 }
 
+static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode)
+{
+	ctx->errmsg[0] = '\0';
+	ctx->last_status = SWI_OK;
+	struct txn t = { .ctx = ctx };
+	int rc = run(&t, fn, user, mode);
+	txn_free(&t);
+	return rc;
+}
+
+/* The caller's function is only ever called on the caller's thread. */
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
 {
 	if (!ctx || !fn)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image source given") : SWI_EINVAL;
-	ctx->errmsg[0] = '\0';
-	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx };
-	int rc = run(&t, fn, user);
-	txn_free(&t);
-	return rc;
+	return install(ctx, fn, user, SWI_SWU_INLINE);
 }
 
 static ssize_t read_fd(void *user, void *buf, size_t len)
@@ -618,11 +635,18 @@ static ssize_t read_fd(void *user, void *buf, size_t len)
 	return n;
 }
 
+/* Files and block devices are read ahead on a thread of ours (their reads
+ * always return soon); pipes and sockets on the caller's, so that stopping
+ * never waits for a read that may not return. */
 int swi_install_fd(swi_ctx_t *ctx, int fd)
 {
-	if (ctx && fd < 0)
+	if (!ctx)
+		return SWI_EINVAL;
+	if (fd < 0)
 		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
-	return swi_install_read(ctx, read_fd, &fd);
+	struct stat st;
+	bool ahead = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+	return install(ctx, read_fd, &fd, ahead ? SWI_SWU_READ_AHEAD : SWI_SWU_INLINE);
 }
 
 int swi_install_file(swi_ctx_t *ctx, const char *path)

@@ -10,13 +10,16 @@
  * the workers' rings: the decoder's state is touched by its worker alone
  * until swi_stream_finish() has drained it.
  *
- * Decoded bytes are gathered in one OUT_SIZE buffer and handed to the sink
- * when it is full (and at the end), so a handler sees large writes however
- * small the pieces fed in. Uncompressed data goes to the sink in the
- * worker's chunks. Memory is bounded: the rings, the output buffer and the
- * decoder's state
- * (zlib: 32 KiB window; zstd: its default window limit of 128 MiB; xz: the
- * XZ_MEMLIMIT below, which covers every preset of `xz -9`).
+ * Input reaches the worker copied into its chunks (swi_stream_feed) or lent
+ * where it lies (swi_stream_feed_lent: the image's read buffers, so the
+ * bytes of a raw artifact are never copied in user space). Decoded bytes
+ * are gathered in one OUT_SIZE buffer and handed to the sink when it is
+ * full (and at the end), so a handler sees large writes however small the
+ * pieces fed in; with a writer, that buffer is one of the writer's chunks:
+ * the decoder writes where the writer reads. Memory is bounded: the
+ * workers' chunks and the decoder's state (zlib: 32 KiB window; zstd: its
+ * default window limit of 128 MiB; xz: the XZ_MEMLIMIT below, which covers
+ * every preset of `xz -9`).
  */
 #include <lzma.h>
 #include <openssl/evp.h>
@@ -29,7 +32,7 @@
 #include "stream.h"
 #include "worker.h"
 
-#define OUT_SIZE (256 * 1024)
+#define OUT_SIZE SWI_WORKER_CHUNK
 #define XZ_MEMLIMIT (256ULL << 20)
 #define SHA256_HEX_LEN 64
 
@@ -51,7 +54,8 @@ struct swi_stream {
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
 
-	unsigned char *out;         /* decoded bytes not yet given to the sink */
+	unsigned char *out;         /* decoded bytes not yet given to the sink; with a
+				     * writer, its chunk (NULL: none taken yet) */
 	size_t out_used;
 	bool ended;                 /* the decoder saw the end of its stream */
 
@@ -123,7 +127,8 @@ static int init_decoder(struct swi_stream *s)
 {
 	if (s->codec == CODEC_NONE)
 		return SWI_OK;
-	if (!(s->out = malloc(OUT_SIZE)))
+	/* Without a writer, decoded bytes gather in a buffer of our own. */
+	if (!s->writer && !(s->out = malloc(OUT_SIZE)))
 		return fail(s, SWI_ENOMEM, "%s: out of memory", s->member);
 	switch (s->codec) {
 	case CODEC_ZLIB:
@@ -168,12 +173,12 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
 	s->sink = sink;
 	s->user = user;
 	int rc = init_hash(s, sha256);
+	if (!rc && sink && codec != CODEC_NONE)
+		rc = swi_worker_start(ctx, write_chunk, s, &s->writer);
 	if (!rc)
 		rc = init_decoder(s);
 	if (!rc && (sink || codec != CODEC_NONE))
 		rc = swi_worker_start(ctx, decode_chunk, s, &s->worker);
-	if (!rc && sink && codec != CODEC_NONE)
-		rc = swi_worker_start(ctx, write_chunk, s, &s->writer);
 	if (rc) {
 		swi_stream_free(s);
 		return rc;
@@ -195,7 +200,19 @@ static int emit(struct swi_stream *s, const void *buf, size_t len)
 	s->decoded += len;
 	if (!s->sink || len == 0)
 		return SWI_OK;
-	int rc = s->writer ? swi_worker_put(s->writer, buf, len) : s->sink(s->user, buf, len);
+	int rc = s->sink(s->user, buf, len);
+	if (rc)
+		s->status = rc;
+	return rc;
+}
+
+/* Makes sure the decoder has an output buffer: with a writer, a chunk of
+ * it (waiting for one to be free). */
+static int out_ready(struct swi_stream *s)
+{
+	if (s->out)
+		return SWI_OK;
+	int rc = swi_worker_acquire(s->writer, &s->out);
 	if (rc)
 		s->status = rc;
 	return rc;
@@ -203,9 +220,14 @@ static int emit(struct swi_stream *s, const void *buf, size_t len)
 
 static int flush_out(struct swi_stream *s)
 {
-	int rc = emit(s, s->out, s->out_used);
+	size_t len = s->out_used;
 	s->out_used = 0;
-	return rc;
+	if (!s->writer || len == 0)
+		return emit(s, s->out, len);
+	s->decoded += len;
+	swi_worker_commit(s->writer, len);
+	s->out = NULL;
+	return SWI_OK;
 }
 
 static int flush_if_full(struct swi_stream *s)
@@ -245,12 +267,15 @@ static int feed_zlib(struct swi_stream *s, const unsigned char *buf, size_t len)
 			if (rc)
 				return rc;
 		}
+		int rc = out_ready(s);
+		if (rc)
+			return rc;
 		s->z.next_out = s->out + s->out_used;
 		s->z.avail_out = (uInt)(OUT_SIZE - s->out_used);
 		int zr = inflate(&s->z, Z_NO_FLUSH);
 		s->out_used = OUT_SIZE - s->z.avail_out;
 		bool out_full = s->z.avail_out == 0;
-		int rc = flush_if_full(s);
+		rc = flush_if_full(s);
 		if (rc)
 			return rc;
 		if (zr == Z_STREAM_END)
@@ -274,6 +299,9 @@ static int feed_zstd(struct swi_stream *s, const unsigned char *buf, size_t len)
 {
 	ZSTD_inBuffer in = { buf, len, 0 };
 	for (;;) {
+		int rc = out_ready(s);
+		if (rc)
+			return rc;
 		ZSTD_outBuffer out = { s->out, OUT_SIZE, s->out_used };
 		size_t in_before = in.pos;
 		size_t zr = ZSTD_decompressStream(s->zstd, &out, &in);
@@ -283,7 +311,7 @@ static int feed_zstd(struct swi_stream *s, const unsigned char *buf, size_t len)
 			return fail(s, SWI_EFORMAT, "%s: corrupt zstd data (%s)", s->member,
 				    ZSTD_getErrorName(zr));
 		bool out_full = out.pos == out.size;
-		int rc = flush_if_full(s);
+		rc = flush_if_full(s);
 		if (rc)
 			return rc;
 		/* 0: a frame ended and is fully flushed; more input starts the
@@ -315,12 +343,15 @@ static const char *lzma_reason(lzma_ret r)
 static int run_xz(struct swi_stream *s, lzma_action action)
 {
 	for (;;) {
+		int rc = out_ready(s);
+		if (rc)
+			return rc;
 		s->xz.next_out = s->out + s->out_used;
 		s->xz.avail_out = OUT_SIZE - s->out_used;
 		lzma_ret lr = lzma_code(&s->xz, action);
 		s->out_used = OUT_SIZE - s->xz.avail_out;
 		bool out_full = s->xz.avail_out == 0;
-		int rc = flush_if_full(s);
+		rc = flush_if_full(s);
 		if (rc)
 			return rc;
 		if (lr == LZMA_STREAM_END) {
@@ -370,16 +401,31 @@ static int decode_chunk(void *user, const void *buf, size_t len)
 	return s->status ? s->status : decode(s, buf, len);
 }
 
-int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len)
+static int hash(struct swi_stream *s, const void *buf, size_t len)
 {
-	if (s->reader_status)
-		return s->reader_status;
 	if (s->md && !EVP_DigestUpdate(s->md, buf, len))
 		return s->reader_status = swi_fail(s->ctx, SWI_EINVAL, "%s: sha256 update failed",
 						   s->member);
+	return SWI_OK;
+}
+
+int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len)
+{
+	if (s->reader_status || hash(s, buf, len))
+		return s->reader_status;
 	if (s->worker)
 		s->reader_status = swi_worker_put(s->worker, buf, len);
 	return s->reader_status;
+}
+
+int swi_stream_feed_lent(struct swi_stream *s, const void *buf, size_t len,
+			 swi_release_fn release, void *token)
+{
+	if (s->reader_status || hash(s, buf, len) || !s->worker) {
+		release(token);
+		return s->reader_status;
+	}
+	return s->reader_status = swi_worker_lend(s->worker, buf, len, release, token);
 }
 
 static int check_hash(struct swi_stream *s)
@@ -434,6 +480,7 @@ void swi_stream_free(struct swi_stream *s)
 {
 	if (!s)
 		return;
+	bool own_out = !s->writer;
 	swi_worker_stop(s->worker);
 	swi_worker_stop(s->writer);
 	if (s->z_ready)
@@ -443,7 +490,8 @@ void swi_stream_free(struct swi_stream *s)
 		lzma_end(&s->xz);
 	EVP_MD_CTX_free(s->md);
 	EVP_MD_free(s->sha256);
-	free(s->out);
+	if (own_out)
+		free(s->out);
 	free(s->member);
 	free(s);
 }

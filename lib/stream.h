@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "context.h"
+#include "worker.h"
 
 typedef int (*swi_sink_fn)(void *user, const void *buf, size_t len);
 
@@ -17,6 +18,10 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const char *compressed,
 		   const char *sha256, swi_sink_fn sink, void *user,
 		   struct swi_stream **out);
 int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len);
+/* The same without a copy: buf stays valid until release(token), which
+ * follows in every case (on another thread, or before this returns). */
+int swi_stream_feed_lent(struct swi_stream *s, const void *buf, size_t len,
+			 swi_release_fn release, void *token);
 /* End of the member: the decoder must have reached the end of its stream
  * (else SWI_EFORMAT) and the hash must match (else SWI_EHASH). */
 int swi_stream_finish(struct swi_stream *s);

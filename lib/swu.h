@@ -16,13 +16,22 @@ struct swi_member {
 	uint64_t size;
 };
 
-int swi_swu_open(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_swu **out);
-/* The same with read buffers of bufsize bytes (swi_swu_open() uses 64 KiB;
- * three are kept). A member's header and name must fit in two of them, else
- * the member is refused (its checksum could not be checked). For tests and
- * memory-tight agents. */
-int swi_swu_open_sized(swi_ctx_t *ctx, swi_read_fn fn, void *user, size_t bufsize,
-		       struct swi_swu **out);
+/* Which thread calls the source's read function. */
+enum swi_swu_mode {
+	SWI_SWU_INLINE,     /* the caller's, as it asks for data */
+	SWI_SWU_READ_AHEAD, /* a thread of ours, ahead of the caller: only for
+			     * sources whose reads always return soon (files,
+			     * block devices) and may run on any thread */
+};
+
+int swi_swu_open(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
+		 struct swi_swu **out);
+/* The same with read buffers of bufsize bytes (swi_swu_open() uses 128 KiB;
+ * eight of them). A member's header and name
+ * must fit in two of them, else the member is refused (its checksum could
+ * not be checked). For tests and memory-tight agents. */
+int swi_swu_open_sized(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
+		       size_t bufsize, struct swi_swu **out);
 /* Advances to the next member (draining and checking the current one).
  * SWI_OK, SWI_END at the trailer, or an error (SWI_EFORMAT for a malformed or
  * truncated archive or a member name with '/' or "..", SWI_EHASH for a wrong
@@ -34,6 +43,14 @@ int swi_swu_read(struct swi_swu *r, const void **buf, size_t *len);
 /* The whole current member in malloc'd memory (NUL-terminated); members
  * larger than max are refused with SWI_EFORMAT. */
 int swi_swu_read_all(struct swi_swu *r, size_t max, char **buf, size_t *len);
+/* Lends the block [buf, buf+len) that swi_swu_read() returned to another
+ * thread: its buffer is not refilled until swi_swu_give_back(slot), which
+ * may be called on any thread. NULL when the block is not in one of our
+ * buffers (libarchive had to copy it): copy it instead. */
+struct swi_swu_slot;
+struct swi_swu_slot *swi_swu_lend(struct swi_swu *r, const void *buf, size_t len);
+void swi_swu_give_back(void *slot);
+/* Every lent block must have been given back. */
 void swi_swu_close(struct swi_swu *r);
 
 #endif

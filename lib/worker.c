@@ -1,14 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The worker thread and its ring of chunks (see worker.h). */
+/* The worker thread and its queue (see worker.h). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "worker.h"
 
-/* Four chunks: while the worker works on one, the caller fills another and
- * two more absorb the jitter between the threads. */
+/* Four chunks for copied bytes: while the worker works on one, the caller
+ * fills another and two more absorb the jitter between the threads. */
 #define CHUNKS 4
+/* Queued pieces, copied chunks and lent buffers together. */
+#define ITEMS 16
+/* An idle worker is woken once this many pieces wait, not at the first:
+ * on a virtual machine, waking a thread on another core costs about as
+ * much as hashing 20 KiB, and one wake-up per piece would add up. A lone
+ * piece is taken after WAKE_LATE_NS anyway (its buffer may be what the
+ * caller is waiting for). */
+#define WAKE_AT 2
+#define WAKE_LATE_NS (2 * 1000 * 1000)
+
+struct item {
+	const unsigned char *buf;
+	size_t len;
+	swi_release_fn release; /* NULL: buf is one of the worker's chunks */
+	void *token;
+};
 
 struct swi_worker {
 	swi_ctx_t *ctx;
@@ -17,15 +35,20 @@ struct swi_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	unsigned char *memory;   /* CHUNKS chunks of SWI_WORKER_CHUNK bytes */
-	size_t len[CHUNKS];
-	/* Chunks tail .. tail+ready-1 (mod CHUNKS) belong to the worker, in
-	 * order; chunk head (= tail+ready) is the one the caller fills. head
-	 * is the caller's, tail the worker's; ready is shared. */
+	/* Items tail .. tail+queued-1 (mod ITEMS) are the worker's, in order
+	 * (the first one is being worked on); head = tail+queued is the next
+	 * free one. head is the caller's, tail the worker's, queued shared. */
+	struct item items[ITEMS];
 	unsigned head;
 	unsigned tail;
-	unsigned ready;
+	unsigned queued;
+	/* Chunks for copied bytes, used in ring order like the items: the
+	 * caller fills chunk `filling`; chunks_queued are in items. */
+	unsigned char *memory;   /* CHUNKS chunks of SWI_WORKER_CHUNK bytes */
+	unsigned filling;
+	unsigned chunks_queued;
 	size_t filled;           /* bytes in the chunk being filled */
+	bool draining;
 	bool stopping;
 	int rc;                  /* fn's first error */
 };
@@ -35,14 +58,33 @@ static unsigned char *chunk(struct swi_worker *w, unsigned i)
 	return w->memory + (size_t)i * SWI_WORKER_CHUNK;
 }
 
-/* Takes the oldest chunk; false when stopping with nothing left. */
-static bool wait_for_chunk(struct swi_worker *w, unsigned *index)
+static struct timespec in_ns(long ns)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += ns;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Takes the oldest item; false when stopping. A worker that ran out of
+ * items waits for WAKE_AT of them, for a drain, or, with one waiting,
+ * for WAKE_LATE_NS. */
+static bool wait_for_item(struct swi_worker *w, struct item *it)
 {
 	pthread_mutex_lock(&w->lock);
-	while (w->ready == 0 && !w->stopping)
-		pthread_cond_wait(&w->changed, &w->lock);
-	bool got = w->ready > 0 && !w->stopping;
-	*index = w->tail;
+	bool late = false;
+	if (w->queued == 0)
+		while (!w->stopping && w->queued < WAKE_AT &&
+		       !(w->queued > 0 && (w->draining || late))) {
+			struct timespec when = in_ns(WAKE_LATE_NS);
+			late = pthread_cond_timedwait(&w->changed, &w->lock, &when) == ETIMEDOUT;
+		}
+	bool got = !w->stopping;
+	*it = w->items[w->tail];
 	pthread_mutex_unlock(&w->lock);
 	return got;
 }
@@ -50,16 +92,20 @@ static bool wait_for_chunk(struct swi_worker *w, unsigned *index)
 static void *worker_main(void *arg)
 {
 	struct swi_worker *w = arg;
-	unsigned i;
-	while (wait_for_chunk(w, &i)) {
-		/* After an error the chunks are only released, so that the
+	struct item it;
+	while (wait_for_item(w, &it)) {
+		/* After an error the items are only released, so that the
 		 * caller never waits for room that would not come. */
-		int rc = w->rc ? w->rc : w->fn(w->user, chunk(w, i), w->len[i]);
+		int rc = w->rc ? w->rc : w->fn(w->user, it.buf, it.len);
+		if (it.release)
+			it.release(it.token);
 		pthread_mutex_lock(&w->lock);
 		if (rc && !w->rc)
 			w->rc = rc;
-		w->tail = (w->tail + 1) % CHUNKS;
-		w->ready--;
+		if (!it.release)
+			w->chunks_queued--;
+		w->tail = (w->tail + 1) % ITEMS;
+		w->queued--;
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
 	}
@@ -77,7 +123,11 @@ int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_work
 	w->fn = fn;
 	w->user = user;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->changed, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->changed, &attr);
+	pthread_condattr_destroy(&attr);
 	int err = pthread_create(&w->thread, NULL, worker_main, w);
 	if (err) {
 		pthread_cond_destroy(&w->changed);
@@ -90,42 +140,53 @@ int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_work
 	return SWI_OK;
 }
 
-/* Gives the chunk being filled to the worker. */
-static void hand_over(struct swi_worker *w)
+/* Waits for a free item (and, with a chunk, a free chunk); the worker's
+ * error, or SWI_OK. */
+static int wait_for_room(struct swi_worker *w, bool need_chunk)
 {
 	pthread_mutex_lock(&w->lock);
-	w->len[w->head] = w->filled;
-	w->head = (w->head + 1) % CHUNKS;
-	w->ready++;
-	w->filled = 0;
-	pthread_cond_broadcast(&w->changed);
-	pthread_mutex_unlock(&w->lock);
-}
-
-/* Waits for a free chunk to fill; the worker's error, or SWI_OK. */
-static int wait_for_room(struct swi_worker *w)
-{
-	pthread_mutex_lock(&w->lock);
-	while (w->ready == CHUNKS && !w->rc)
+	while ((w->queued == ITEMS || (need_chunk && w->chunks_queued == CHUNKS)) && !w->rc)
 		pthread_cond_wait(&w->changed, &w->lock);
 	int rc = w->rc;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
 
+/* Queues an item (room was waited for). */
+static void enqueue(struct swi_worker *w, struct item it)
+{
+	pthread_mutex_lock(&w->lock);
+	w->items[w->head] = it;
+	w->head = (w->head + 1) % ITEMS;
+	w->queued++;
+	if (!it.release)
+		w->chunks_queued++;
+	if (w->queued >= WAKE_AT)
+		pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Queues the chunk being filled. */
+static void hand_over(struct swi_worker *w)
+{
+	enqueue(w, (struct item){ .buf = chunk(w, w->filling), .len = w->filled });
+	w->filling = (w->filling + 1) % CHUNKS;
+	w->filled = 0;
+}
+
 int swi_worker_put(struct swi_worker *w, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	while (len > 0) {
-		int rc = wait_for_room(w);
+		int rc = wait_for_room(w, true);
 		if (rc)
 			return rc;
-		/* The chunk at head is the caller's until it is handed over:
+		/* The chunk being filled is not queued yet: it is the caller's,
 		 * no lock is needed to fill it. */
 		size_t n = SWI_WORKER_CHUNK - w->filled;
 		if (n > len)
 			n = len;
-		memcpy(chunk(w, w->head) + w->filled, p, n);
+		memcpy(chunk(w, w->filling) + w->filled, p, n);
 		w->filled += n;
 		p += n;
 		len -= n;
@@ -135,17 +196,50 @@ int swi_worker_put(struct swi_worker *w, const void *buf, size_t len)
 	return SWI_OK;
 }
 
+int swi_worker_acquire(struct swi_worker *w, unsigned char **out)
+{
+	int rc = wait_for_room(w, true);
+	*out = rc ? NULL : chunk(w, w->filling);
+	return rc;
+}
+
+void swi_worker_commit(struct swi_worker *w, size_t len)
+{
+	w->filled = len;
+	hand_over(w);
+}
+
+int swi_worker_lend(struct swi_worker *w, const void *buf, size_t len, swi_release_fn release,
+		    void *token)
+{
+	/* Copied bytes given before go first. */
+	int rc = w->filled ? wait_for_room(w, true) : SWI_OK;
+	if (rc == SWI_OK && w->filled)
+		hand_over(w);
+	if (rc == SWI_OK)
+		rc = wait_for_room(w, false);
+	if (rc) {
+		release(token);
+		return rc;
+	}
+	enqueue(w, (struct item){ .buf = buf, .len = len, .release = release, .token = token });
+	return SWI_OK;
+}
+
 int swi_worker_drain(struct swi_worker *w)
 {
 	if (w->filled) {
-		int rc = wait_for_room(w);
+		int rc = wait_for_room(w, true);
 		if (rc)
 			return rc;
 		hand_over(w);
 	}
 	pthread_mutex_lock(&w->lock);
-	while (w->ready > 0)
+	w->draining = true;
+	pthread_cond_broadcast(&w->changed);
+	while (w->queued > 0)
 		pthread_cond_wait(&w->changed, &w->lock);
+	w->draining = false;
 	int rc = w->rc;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
@@ -160,6 +254,10 @@ void swi_worker_stop(struct swi_worker *w)
 	pthread_cond_broadcast(&w->changed);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	/* What was lent and not done is given back. */
+	for (; w->queued > 0; w->queued--, w->tail = (w->tail + 1) % ITEMS)
+		if (w->items[w->tail].release)
+			w->items[w->tail].release(w->items[w->tail].token);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->lock);
 	free(w->memory);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +217,64 @@ static void tampered_artifact_is_aborted_not_closed(void **state)
 	assert_int_equal(rec.closes, 0);
 	assert_int_equal(rec.aborts, 1);
 	assert_non_null(strstr(swi_errmsg(f->ctx), "payload.bin"));
+}
+
+/* Writes a file into a pipe, then keeps the pipe open (neither more data
+ * nor its end) until told to stop. */
+struct pipe_feeder {
+	const char *path;
+	int fd;
+	int stop_fd;
+};
+
+static void *feed_then_hold(void *arg)
+{
+	struct pipe_feeder *p = arg;
+	FILE *fp = fopen(p->path, "rb");
+	char buf[4096];
+	size_t n;
+	while (fp && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		if (write(p->fd, buf, n) != (ssize_t)n)
+			break;
+	if (fp)
+		fclose(fp);
+	/* Blocks until the test writes to (or closes) the stop pipe. */
+	if (read(p->stop_fd, buf, 1) < 0)
+		buf[0] = 0;
+	close(p->fd);
+	return NULL;
+}
+
+/* From a pipe that stays open, a failed install still returns: pipes are
+ * read on the caller's thread, which stops reading at the failure, never
+ * by a read-ahead thread that would sit in read() and hold up the
+ * clean-up. The bad artifact is followed by 200 KiB more: the failure
+ * shows in the first buffer read, and the rest leaves a read-ahead thread
+ * room to read on into the silence. (A hang ends in the alarm: failed.) */
+static void failure_on_an_open_pipe_returns(void **state)
+{
+	struct fixture *f = *state;
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	static char filler[200 * 1024];
+	write_file(f->dir, "filler.bin", filler, sizeof(filler));
+	write_description(f, "0000000000000000000000000000000000000000000000000000000000000000",
+			  ", { filename = \"filler.bin\"; type = \"recorder\"; }");
+	build_image(f->dir, "crc", "sw-description payload.bin filler.bin");
+	int p[2], stop[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(stop), 0);
+	signal(SIGPIPE, SIG_IGN); /* the feeder may still be writing when we close */
+	struct pipe_feeder feeder = { image_path(f), p[1], stop[0] };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, feed_then_hold, &feeder), 0);
+	alarm(30);
+	assert_int_equal(swi_install_fd(f->ctx, p[0]), SWI_EHASH);
+	alarm(0);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "payload.bin: sha256 mismatch"));
+	close(p[0]);
+	close(stop[1]);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(stop[0]);
 }
 
 static void unsigned_image_refused_without_insecure(void **state)
@@ -458,6 +518,7 @@ int main(void)
 		T(newc_archives_install_too),
 		T(installs_from_a_read_callback),
 		T(tampered_artifact_is_aborted_not_closed),
+		T(failure_on_an_open_pipe_returns),
 		T(unsigned_image_refused_without_insecure),
 		T(missing_artifact_fails),
 		T(one_member_feeds_every_entry_naming_it),

@@ -7,12 +7,17 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "swu.h"
+
+/* Every test runs twice: reading on the caller's thread, then with the
+ * read-ahead thread (main() sets this between the two runs). */
+static enum swi_swu_mode mode = SWI_SWU_INLINE;
 
 /* ---- helpers: temp dir, files, cpio ---- */
 
@@ -161,8 +166,8 @@ static int read_archive(swi_ctx_t *ctx, swi_read_fn fn, void *user, size_t bufsi
 {
 	struct swi_swu *r;
 	memset(g, 0, sizeof(*g));
-	int rc = bufsize ? swi_swu_open_sized(ctx, fn, user, bufsize, &r)
-			 : swi_swu_open(ctx, fn, user, &r);
+	int rc = bufsize ? swi_swu_open_sized(ctx, fn, user, mode, bufsize, &r)
+			 : swi_swu_open(ctx, fn, user, mode, &r);
 	if (rc)
 		return rc;
 	struct swi_member m;
@@ -291,7 +296,7 @@ static void check_skip_members(void **state, const char *format, int expected)
 	struct mem_src src = { .data = b.p, .len = b.len, .short_reads = 1 };
 	struct swi_swu *r;
 	struct swi_member m;
-	assert_int_equal(swi_swu_open(f->ctx, mem_read, &src, &r), SWI_OK);
+	assert_int_equal(swi_swu_open(f->ctx, mem_read, &src, mode, &r), SWI_OK);
 	int rc;
 	unsigned n = 0;
 	while ((rc = swi_swu_next(r, &m)) == SWI_OK)
@@ -626,7 +631,7 @@ static void test_large_member(void **state)
 	assert_true(fd >= 0);
 	struct swi_swu *r;
 	struct swi_member m;
-	assert_int_equal(swi_swu_open_sized(f->ctx, fd_read, &fd, 4096, &r), SWI_OK);
+	assert_int_equal(swi_swu_open_sized(f->ctx, fd_read, &fd, mode, 4096, &r), SWI_OK);
 	assert_int_equal(swi_swu_next(r, &m), SWI_OK);
 	assert_string_equal(m.name, "big.img");
 	assert_int_equal(m.size, 20u << 20);
@@ -649,7 +654,7 @@ static void test_large_member(void **state)
 	/* Flip a zero byte deep inside the member: 110 + "big.img\0" padded = 120. */
 	assert_int_equal(pwrite(fd, "\x01", 1, 120 + 17000000), 1);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_int_equal(swi_swu_open_sized(f->ctx, fd_read, &fd, 4096, &r), SWI_OK);
+	assert_int_equal(swi_swu_open_sized(f->ctx, fd_read, &fd, mode, 4096, &r), SWI_OK);
 	assert_int_equal(swi_swu_next(r, &m), SWI_OK);
 	assert_int_equal(swi_swu_next(r, &m), SWI_EHASH);
 	assert_string_equal(swi_errmsg(f->ctx),
@@ -673,7 +678,7 @@ static void test_read_all_cap(void **state)
 	struct swi_member m;
 	char *all;
 	size_t len;
-	assert_int_equal(swi_swu_open(f->ctx, mem_read, &src, &r), SWI_OK);
+	assert_int_equal(swi_swu_open(f->ctx, mem_read, &src, mode, &r), SWI_OK);
 	assert_int_equal(swi_swu_next(r, &m), SWI_OK);
 	assert_int_equal(swi_swu_read_all(r, 999, &all, &len), SWI_EFORMAT);
 	assert_null(all);
@@ -733,13 +738,113 @@ static void test_header_not_buffered_fails_safe(void **state)
 	free(b.p);
 }
 
+/* Wherever buffer boundaries fall (inside a header, its name, the data,
+ * exactly at a member's end), every header is found and every sum checked,
+ * whole-buffer sums (taken when a buffer is filled) included. */
+static void test_every_buffer_boundary(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	static unsigned char data[5000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 31 + 7);
+	put_file(&b, 1, "sw-description", "hello", 5);
+	put_file(&b, 1, "rootfs.img", data, sizeof(data));
+	put_file(&b, 1, "empty", "", 0);
+	put_file(&b, 1, "boot.img", data, 1234);
+	put_trailer(&b, 1);
+	struct bytes bytes = { b.p, b.len };
+	for (size_t bufsize = 128; bufsize <= 700; bufsize += 3) {
+		struct got g;
+		if (read_bytes(f->ctx, &bytes, 0, bufsize, &g))
+			fail_msg("buffers of %zu bytes: %s", bufsize, swi_errmsg(f->ctx));
+		assert_int_equal(g.count, 4);
+		assert_memory_equal(g.data[1].p, data, sizeof(data));
+		got_free(&g);
+	}
+	/* One byte changed: caught whatever the buffer size. */
+	b.p[find(&bytes, "hello") + 200 + 110] ^= 0x10;
+	for (size_t bufsize = 128; bufsize <= 700; bufsize += 31) {
+		struct got g;
+		assert_int_equal(read_bytes(f->ctx, &bytes, 0, bufsize, &g), SWI_EHASH);
+		assert_non_null(strstr(swi_errmsg(f->ctx), "rootfs.img: cpio checksum mismatch"));
+		got_free(&g);
+	}
+	free(b.p);
+}
+
+/* A lent block stays as it was until given back, however far the reader
+ * goes on; its buffer is refilled only then. */
+struct lent_check {
+	const unsigned char *block;
+	unsigned char copy[4096];
+	size_t len;
+	struct swi_swu_slot *slot;
+	int unchanged;
+};
+
+static void *give_back_later(void *arg)
+{
+	struct lent_check *c = arg;
+	usleep(100 * 1000);
+	c->unchanged = !memcmp(c->block, c->copy, c->len);
+	swi_swu_give_back(c->slot);
+	return NULL;
+}
+
+static void test_lent_block_is_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	size_t size = 64 * 4096;
+	unsigned char *data = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (unsigned char)(i / 4096 + i);
+	put_file(&b, 1, "sw-description", "x", 1);
+	put_file(&b, 1, "rootfs.img", (const char *)data, size);
+	put_trailer(&b, 1);
+	struct mem_src src = { .data = b.p, .len = b.len };
+	struct swi_swu *r;
+	struct swi_member m;
+	assert_int_equal(swi_swu_open_sized(f->ctx, mem_read, &src, mode, 4096, &r), SWI_OK);
+	assert_int_equal(swi_swu_next(r, &m), SWI_OK);
+	assert_int_equal(swi_swu_next(r, &m), SWI_OK);
+	assert_string_equal(m.name, "rootfs.img");
+
+	const void *buf;
+	size_t len;
+	assert_int_equal(swi_swu_read(r, &buf, &len), SWI_OK);
+	assert_true(len > 0 && len <= 4096);
+	struct lent_check c = { .block = buf, .len = len };
+	memcpy(c.copy, buf, len);
+	assert_non_null(c.slot = swi_swu_lend(r, buf, len));
+	/* Not ours: refused, to be copied instead. */
+	assert_null(swi_swu_lend(r, data, 16));
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, give_back_later, &c), 0);
+	size_t total = len;
+	while (swi_swu_read(r, &buf, &len) == SWI_OK && len) {
+		assert_memory_equal(buf, data + total, len);
+		total += len;
+	}
+	assert_int_equal(total, size);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(c.unchanged);
+	assert_int_equal(swi_swu_next(r, &m), SWI_END);
+	swi_swu_close(r);
+	free(data);
+	free(b.p);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_swu *r;
-	assert_int_equal(swi_swu_open(NULL, mem_read, NULL, &r), SWI_EINVAL);
-	assert_int_equal(swi_swu_open(f->ctx, NULL, NULL, &r), SWI_EINVAL);
-	assert_int_equal(swi_swu_open_sized(f->ctx, mem_read, NULL, 0, &r), SWI_EINVAL);
+	assert_int_equal(swi_swu_open(NULL, mem_read, NULL, mode, &r), SWI_EINVAL);
+	assert_int_equal(swi_swu_open(f->ctx, NULL, NULL, mode, &r), SWI_EINVAL);
+	assert_int_equal(swi_swu_open_sized(f->ctx, mem_read, NULL, mode, 0, &r), SWI_EINVAL);
+	assert_int_equal(swi_swu_open(f->ctx, mem_read, NULL, (enum swi_swu_mode)7, &r),
+			 SWI_EINVAL);
 	swi_swu_close(NULL);
 }
 
@@ -763,7 +868,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_all_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_error_is_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_not_buffered_fails_safe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_buffer_boundary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lent_block_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("swu, reading inline", tests, NULL, NULL);
+	mode = SWI_SWU_READ_AHEAD;
+	return failed + cmocka_run_group_tests_name("swu, reading ahead", tests, NULL, NULL);
 }

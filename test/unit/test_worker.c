@@ -140,6 +140,125 @@ static void stop_drops_what_is_pending(void **state)
 	swi_ctx_free(ctx);
 }
 
+/* Lent pieces: the tokens come back, in order, once the worker is done. */
+struct lender {
+	unsigned returned;
+	unsigned order_ok;   /* returns that came in the order lent */
+};
+
+struct token {
+	struct lender *l;
+	unsigned index;
+};
+
+static void give_back_token(void *arg)
+{
+	struct token *t = arg;
+	t->l->order_ok += t->index == t->l->returned;
+	t->l->returned++;
+}
+
+static void lent_and_copied_bytes_keep_their_order(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct seen s = { .ctx = ctx };
+	struct lender l = { 0 };
+	struct token tokens[20];
+	const size_t piece = 50000;
+	unsigned char *p = pattern(20 * piece);
+	struct swi_worker *w;
+	assert_int_equal(swi_worker_start(ctx, record, &s, &w), SWI_OK);
+	unsigned lent = 0;
+	for (unsigned i = 0; i < 20; i++) {
+		/* Every third piece copied, the others lent where they lie. */
+		if (i % 3 == 0) {
+			assert_int_equal(swi_worker_put(w, p + i * piece, piece), SWI_OK);
+			continue;
+		}
+		tokens[i] = (struct token){ &l, lent++ };
+		assert_int_equal(swi_worker_lend(w, p + i * piece, piece, give_back_token,
+						 &tokens[i]), SWI_OK);
+	}
+	assert_int_equal(swi_worker_drain(w), SWI_OK);
+	assert_int_equal(s.len, 20 * piece);
+	assert_memory_equal(s.data, p, 20 * piece);
+	assert_int_equal(lent, 13);
+	assert_int_equal(l.returned, 13); /* all back once drained, */
+	assert_int_equal(l.order_ok, 13); /* in the order lent */
+	swi_worker_stop(w);
+	free(p);
+	free(s.data);
+	swi_ctx_free(ctx);
+}
+
+static void lent_pieces_come_back_after_an_error_or_a_stop(void **state)
+{
+	(void)state;
+	for (int stop_early = 0; stop_early <= 1; stop_early++) {
+		swi_ctx_t *ctx;
+		assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+		struct seen s = { .ctx = ctx, .fail_at_call = stop_early ? 0 : 3,
+				  .delay_us = 5000 };
+		struct lender l = { 0 };
+		struct token tokens[12];
+		unsigned char *p = pattern(12 * 1000);
+		struct swi_worker *w;
+		assert_int_equal(swi_worker_start(ctx, record, &s, &w), SWI_OK);
+		unsigned lent = 0;
+		for (unsigned i = 0; i < 12; i++) {
+			tokens[i] = (struct token){ &l, i };
+			lent++;
+			if (swi_worker_lend(w, p + i * 1000, 1000, give_back_token, &tokens[i]))
+				break; /* the error came back; this piece was given back too */
+		}
+		if (!stop_early)
+			assert_int_equal(swi_worker_drain(w), SWI_EIO);
+		swi_worker_stop(w);
+		assert_int_equal(l.returned, lent);
+		assert_int_equal(l.order_ok, lent);
+		if (!stop_early)
+			assert_int_equal(s.len, 2000); /* nothing after the failing call */
+		else
+			assert_true(s.len < 12000);
+		free(p);
+		free(s.data);
+		swi_ctx_free(ctx);
+	}
+}
+
+/* A producer that writes into the worker's own chunks. */
+static void acquired_chunks_arrive_as_committed(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct seen s = { .ctx = ctx, .delay_us = 100 };
+	const size_t len = 9 * SWI_WORKER_CHUNK + 1234;
+	unsigned char *p = pattern(len);
+	struct swi_worker *w;
+	assert_int_equal(swi_worker_start(ctx, record, &s, &w), SWI_OK);
+	for (size_t at = 0; at < len;) {
+		unsigned char *chunk;
+		assert_int_equal(swi_worker_acquire(w, &chunk), SWI_OK);
+		/* Uneven fills: a committed chunk need not be full. */
+		size_t n = at % 3 == 0 ? SWI_WORKER_CHUNK : SWI_WORKER_CHUNK / 3;
+		if (n > len - at)
+			n = len - at;
+		memcpy(chunk, p + at, n);
+		swi_worker_commit(w, n);
+		at += n;
+	}
+	assert_int_equal(swi_worker_drain(w), SWI_OK);
+	assert_int_equal(s.len, len);
+	assert_memory_equal(s.data, p, len);
+	swi_worker_stop(w);
+	free(p);
+	free(s.data);
+	swi_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +266,9 @@ int main(void)
 		cmocka_unit_test(drain_keeps_the_worker_ready_for_more),
 		cmocka_unit_test(an_error_stops_the_flow_and_is_returned),
 		cmocka_unit_test(stop_drops_what_is_pending),
+		cmocka_unit_test(lent_and_copied_bytes_keep_their_order),
+		cmocka_unit_test(lent_pieces_come_back_after_an_error_or_a_stop),
+		cmocka_unit_test(acquired_chunks_arrive_as_committed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
