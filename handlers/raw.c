@@ -29,8 +29,11 @@ struct raw_state {
 };
 
 /* Writeback is started every FLUSH_WINDOW bytes, so the disk works while
- * the image streams and the final fdatasync() has little left to wait for. */
-#define FLUSH_WINDOW (8u << 20)
+ * the image streams and the final fdatasync() has little left to wait for.
+ * Measured on a virtio disk busy with earlier writes, 1 GiB: 2 MiB windows
+ * install in 0.68-0.73 s, 8 MiB ones in 0.75-0.98 s, 32 MiB ones in about
+ * 1 s; 1 MiB and 512 KiB ones are no faster than 2 MiB. */
+#define FLUSH_WINDOW (2u << 20)
 
 /* The device and offset attributes, checked. */
 static int read_attributes(struct swi_target *t, const char **device, uint64_t *offset)
