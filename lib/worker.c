@@ -20,6 +20,7 @@
  * caller is waiting for). */
 #define WAKE_AT 2
 #define WAKE_LATE_NS (2 * 1000 * 1000)
+#define IDLE_LOOK_NS (100 * 1000 * 1000)
 
 struct item {
 	const unsigned char *buf;
@@ -71,8 +72,9 @@ static struct timespec in_ns(long ns)
 }
 
 /* Takes the oldest item; false when stopping. A worker that ran out of
- * items waits for WAKE_AT of them, for a drain, or, with one waiting,
- * for WAKE_LATE_NS. */
+ * items waits for WAKE_AT of them or for a drain; a lone item is taken
+ * after WAKE_LATE_NS (an idle worker looks every IDLE_LOOK_NS whether one
+ * came, since the first item does not wake it). */
 static bool wait_for_item(struct swi_worker *w, struct item *it)
 {
 	pthread_mutex_lock(&w->lock);
@@ -80,8 +82,10 @@ static bool wait_for_item(struct swi_worker *w, struct item *it)
 	if (w->queued == 0)
 		while (!w->stopping && w->queued < WAKE_AT &&
 		       !(w->queued > 0 && (w->draining || late))) {
-			struct timespec when = in_ns(WAKE_LATE_NS);
-			late = pthread_cond_timedwait(&w->changed, &w->lock, &when) == ETIMEDOUT;
+			bool lone = w->queued > 0;
+			struct timespec when = in_ns(lone ? WAKE_LATE_NS : IDLE_LOOK_NS);
+			late = pthread_cond_timedwait(&w->changed, &w->lock, &when) == ETIMEDOUT &&
+			       lone;
 		}
 	bool got = !w->stopping;
 	*it = w->items[w->tail];

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include "worker.h"
 
@@ -228,6 +229,40 @@ static void lent_pieces_come_back_after_an_error_or_a_stop(void **state)
 	}
 }
 
+/* An idle worker is not woken by a single piece (wake-ups are batched),
+ * but it still gets to it soon: a producer waiting for that piece's buffer
+ * without draining must not wait forever. The release writes to a pipe. */
+static void release_to_pipe(void *token)
+{
+	int fd = *(int *)token;
+	/* On the worker's thread: no cmocka assertion (it cannot unwind there). */
+	if (write(fd, "r", 1) != 1)
+		abort();
+}
+
+static void a_lone_lent_piece_is_not_forgotten(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct seen s = { .ctx = ctx };
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct swi_worker *w;
+	assert_int_equal(swi_worker_start(ctx, record, &s, &w), SWI_OK);
+	usleep(20 * 1000); /* the worker is idle, waiting */
+	assert_int_equal(swi_worker_lend(w, "lone", 4, release_to_pipe, &p[1]), SWI_OK);
+	struct pollfd released = { .fd = p[0], .events = POLLIN };
+	assert_int_equal(poll(&released, 1, 3000), 1);
+	assert_int_equal(swi_worker_drain(w), SWI_OK);
+	assert_memory_equal(s.data, "lone", 4);
+	swi_worker_stop(w);
+	close(p[0]);
+	close(p[1]);
+	free(s.data);
+	swi_ctx_free(ctx);
+}
+
 /* A producer that writes into the worker's own chunks. */
 static void acquired_chunks_arrive_as_committed(void **state)
 {
@@ -268,6 +303,7 @@ int main(void)
 		cmocka_unit_test(stop_drops_what_is_pending),
 		cmocka_unit_test(lent_and_copied_bytes_keep_their_order),
 		cmocka_unit_test(lent_pieces_come_back_after_an_error_or_a_stop),
+		cmocka_unit_test(a_lone_lent_piece_is_not_forgotten),
 		cmocka_unit_test(acquired_chunks_arrive_as_committed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
