@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "context.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -32,9 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(fx->dir);
 	swi_ctx_free(fx->ctx);
 	free(fx);
 	return rc == 0 ? 0 : -1;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "context.h"
 #include "slots.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -55,9 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(fx->dir);
 	swi_slots_free(&fx->slots);
 	swi_ctx_free(fx->ctx);
 	free(fx);

@@ -13,6 +13,7 @@
 #include <zstd.h>
 #include "stream.h"
 #include "worker.h"
+#include "testutil.h"
 
 #define ORIGINAL_LEN (700 * 1024 + 17)
 #define BIG_PIECE (1 << 20)
@@ -128,9 +129,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(f->dir);
 	free(f->original.p);
 	free(f->gz.p);
 	free(f->zst.p);

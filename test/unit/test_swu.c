@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "swu.h"
+#include "testutil.h"
 
 /* Every test runs twice: reading on the caller's thread, then with the
  * read-ahead thread (main() sets this between the two runs). */
@@ -41,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(f->dir);
 	swi_ctx_free(f->ctx);
 	free(f);
 	return rc;

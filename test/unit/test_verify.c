@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "verify.h"
+#include "testutil.h"
 
 static const char sw_description[] = "software = { version = \"1.0\"; };\n";
 
@@ -89,9 +90,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(fx->dir);
 	free(fx);
 	return rc == 0 ? 0 : -1;
 }

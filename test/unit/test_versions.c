@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "versions.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -36,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	int rc = system(cmd);
+	int rc = remove_tree(fx->dir);
 	swi_ctx_free(fx->ctx);
 	free(fx->board);
 	free(fx->revision);

@@ -22,4 +22,12 @@ static inline char *command_output(const char *cmd)
 	return out;
 }
 
+/* Removes a test's temporary directory and all in it; system()'s status. */
+static inline int remove_tree(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
 #endif
