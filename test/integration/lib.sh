@@ -407,6 +407,14 @@ expect_committed() {
 	expect_env_absent "$1" recovery_status
 }
 
+# expect_installed_in_b DEV: the last run succeeded, slot B holds
+# w/rootfs.img and B boots next.
+expect_installed_in_b() {
+	expect_rc 0
+	expect_bytes "$1/slotB.img" 0 w/rootfs.img
+	expect_committed "$1" 3
+}
+
 snap_of() {
 	sed -n "$2p" "$1/.snapshot"
 }
