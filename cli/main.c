@@ -4,6 +4,7 @@
  * and exit codes only; every decision about the image is the library's.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +21,18 @@ enum exit_code {
 	EXIT_FAILED = 1,        /* target I/O, handler */
 	EXIT_USAGE = 2,         /* usage or configuration */
 	EXIT_UNTRUSTED = 3,     /* signature, hash, checksum, malformed, truncated */
-	EXIT_INCOMPATIBLE = 4,  /* not for this device */
+	EXIT_INCOMPATIBLE = 4,  /* not for this device, or nothing in it for this device */
+	EXIT_BUSY = 5,          /* another swinstall holds the lock */
+	EXIT_STATE = 6,         /* the update state refuses (mark-good, rollback) */
 };
 
 static const char usage_text[] =
-	"Usage: swinstall [OPTIONS] -i FILE\n"
+	"Usage: swinstall [OPTIONS] FILE\n"
+	"       swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install FILE\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
-	"       swinstall [OPTIONS] rollback\n"
+	"       swinstall [OPTIONS] [--force] rollback\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
 	"standby slot; show the slots and the update state; confirm the slot that\n"
 	"booted after an update; or make the bootloader boot the other slot again.\n"
@@ -40,21 +44,30 @@ static const char usage_text[] =
 	"      --insecure             allow images that are not verified when no key is configured\n"
 	"  -e, --select SET,MODE      software selection, e.g. stable,copy2\n"
 	"  -H, --hwrevision BOARD:REV hardware revision (default: the hwrevision file)\n"
-	"  -K, --key-aes FILE         decryption key (not supported yet: refused)\n"
+	"  -K, --key-aes FILE         decryption key (not supported yet: refused, exit 4)\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
 	"                             selection) and exit; write nothing\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
 	"      --json                 status as JSON\n"
+	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
+	"                             long as it takes) instead of refusing at once\n"
+	"      --force                rollback even when the other slot holds no complete install\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version\n"
 	"\n"
-	"Exit status: 0 installed (or verified with -c/-n), 1 failed while installing,\n"
-	"2 usage or configuration error, 3 image not trustworthy or malformed,\n"
-	"4 image not for this device.\n";
+	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
+	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
+	"configuration error, 3 image not trustworthy or malformed, 4 image not for\n"
+	"this device (or nothing in it for this device), 5 another swinstall is\n"
+	"running, 6 refused by the update state (mark-good before the reboot,\n"
+	"rollback with nothing to roll back to).\n";
 
-enum long_only { OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON };
+enum long_only {
+	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
+	OPT_FORCE,
+};
 
 static const struct option long_options[] = {
 	{ "install", required_argument, NULL, 'i' },
@@ -73,14 +86,19 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "wait", optional_argument, NULL, OPT_WAIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options are gathered first and applied after the configuration file,
  * which they override. */
 struct cli_args {
+	char **argv;
+	char short_option[3];
 	const char *command;     /* install, status, mark-good, rollback */
 	bool json;
+	bool force;
 	const char *image;
 	const char *config;
 	const char *set[16][2];  /* option name, value */
@@ -105,6 +123,17 @@ static void add_setting(struct cli_args *a, const char *name, const char *value)
 	}
 }
 
+/* The option getopt just refused, as the user wrote it. */
+static const char *option_name(struct cli_args *a)
+{
+	if (optopt) {
+		a->short_option[0] = '-';
+		a->short_option[1] = (char)optopt;
+		return a->short_option;
+	}
+	return a->argv[optind - 1];
+}
+
 /* Returns -1 to go on, or the exit code to stop with. */
 static int parse_option(struct cli_args *a, int c)
 {
@@ -117,7 +146,10 @@ static int parse_option(struct cli_args *a, int c)
 	case OPT_INSECURE: add_setting(a, "insecure", "1"); break;
 	case 'e': add_setting(a, "select", optarg); break;
 	case 'H': add_setting(a, "hwrevision", optarg); break;
-	case 'K': return usage_error("-K %s: encrypted images are not supported yet", optarg);
+	case 'K':
+		fprintf(stderr, "swinstall: -K %s: encrypted images are not supported by this "
+			"version yet\n", optarg);
+		return EXIT_INCOMPATIBLE;
 	case 'n': add_setting(a, "dry-run", "1"); break;
 	case 'c': add_setting(a, "check", "1"); break;
 	case 'v': a->verbosity++; break;
@@ -125,35 +157,64 @@ static int parse_option(struct cli_args *a, int c)
 	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
 	case OPT_VERSION: printf("swinstall %s\n", swi_version()); return EXIT_INSTALLED;
 	case OPT_JSON: a->json = true; break;
-	default: fputs("Try 'swinstall --help'.\n", stderr); return EXIT_USAGE;
+	case OPT_WAIT: add_setting(a, "lock-wait", optarg ? optarg : "forever"); break;
+	case OPT_FORCE: add_setting(a, "force", "1"); a->force = true; break;
+	case ':': return usage_error("option %s needs a value", option_name(a));
+	default: return usage_error("unknown option %s", option_name(a));
 	}
+	return -1;
+}
+
+static bool is_command(const char *word)
+{
+	return !strcmp(word, "install") || !strcmp(word, "status") || !strcmp(word, "mark-good") ||
+	       !strcmp(word, "rollback");
+}
+
+/* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
+ * word that is no command but an existing file, or "-" (standard input). */
+static bool is_image_argument(const char *word)
+{
+	return !strcmp(word, "-") || access(word, F_OK) == 0;
+}
+
+static int parse_command(struct cli_args *a, int rest, char **words)
+{
+	a->command = rest > 0 ? words[0] : "install";
+	if (rest > 0 && !is_command(words[0])) {
+		if (!is_image_argument(words[0]))
+			return usage_error("'%s' is neither a command nor an image file", words[0]);
+		if (rest > 1 || a->image)
+			return usage_error("%s", "install needs exactly one image");
+		a->command = "install";
+		a->image = words[0];
+	} else if (strcmp(a->command, "install") == 0) {
+		if (rest > 2 || (rest == 2) == (a->image != NULL))
+			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
+		if (rest == 2)
+			a->image = words[1];
+	} else if (rest > 1 || a->image) {
+		return usage_error("%s takes no image", a->command);
+	}
+	if (a->json && strcmp(a->command, "status") != 0)
+		return usage_error("%s", "--json goes with status");
+	if (a->force && strcmp(a->command, "rollback") != 0)
+		return usage_error("%s", "--force goes with rollback");
 	return -1;
 }
 
 static int parse_args(struct cli_args *a, int argc, char **argv)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, "i:f:k:e:H:K:ncvqh", long_options, NULL)) != -1) {
+	a->argv = argv;
+	/* Our own messages: getopt's would name the program by its full path. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:ncvqh", long_options, NULL)) != -1) {
 		int rc = parse_option(a, c);
 		if (rc >= 0)
 			return rc;
 	}
-	int rest = argc - optind;
-	a->command = rest > 0 ? argv[optind] : "install";
-	if (strcmp(a->command, "install") == 0) {
-		if (rest > 2 || (rest == 2) == (a->image != NULL))
-			return usage_error("%s", "install needs exactly one image (-i FILE or install FILE)");
-		if (rest == 2)
-			a->image = argv[optind + 1];
-	} else if (strcmp(a->command, "status") && strcmp(a->command, "mark-good") &&
-		   strcmp(a->command, "rollback")) {
-		return usage_error("unknown command '%s'", a->command);
-	} else if (rest > 1 || a->image) {
-		return usage_error("%s takes no image", a->command);
-	}
-	if (a->json && strcmp(a->command, "status") != 0)
-		return usage_error("%s", "--json goes with status");
-	return -1;
+	return parse_command(a, argc - optind, argv + optind);
 }
 
 static int exit_code_for(int status)
@@ -167,6 +228,8 @@ static int exit_code_for(int status)
 	case SWI_EHASH: return EXIT_UNTRUSTED;
 	case SWI_ECOMPAT:
 	case SWI_EUNSUPPORTED: return EXIT_INCOMPATIBLE;
+	case SWI_EBUSY: return EXIT_BUSY;
+	case SWI_ESTATE: return EXIT_STATE;
 	default: return EXIT_FAILED;
 	}
 }
@@ -204,14 +267,41 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 /* The outcome of an install, on standard output. */
 static void say_result(const struct cli_args *a, swi_ctx_t *ctx)
 {
-	if (a->verbosity < 0 || strcmp(a->command, "install") != 0)
+	struct swi_result result;
+	if (a->verbosity < 0 || strcmp(a->command, "install") != 0 ||
+	    swi_get_result(ctx, &result) != SWI_OK)
 		return;
-	if (swi_get_option(ctx, "check"))
+	if (result.nothing_to_do)
+		printf("swinstall: nothing to do: every entry of the image is installed already "
+		       "(%u skipped); nothing written\n", result.skipped);
+	else if (swi_get_option(ctx, "check"))
 		puts("swinstall: sw-description verified; nothing written (--check)");
 	else if (swi_get_option(ctx, "dry-run"))
 		puts("swinstall: image verified and decoded; nothing written (--dry-run)");
 	else
 		puts("swinstall: update installed; it is used from the next boot");
+}
+
+/* SIGINT, SIGTERM and SIGHUP cancel: the library undoes what it started
+ * and records the failure, and the program exits with a failure code. */
+static swi_ctx_t *signal_ctx;
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+	caught_signal = sig;
+	swi_cancel(signal_ctx);
+}
+
+static void catch_signals(swi_ctx_t *ctx)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	/* No SA_RESTART: a read waiting on a pipe returns, and sees the cancel. */
+	sigemptyset(&sa.sa_mask);
+	signal_ctx = ctx;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa, NULL);
 }
 
 int main(int argc, char **argv)
@@ -236,12 +326,17 @@ int main(int argc, char **argv)
 	swi_set_log(ctx, cli_log, &out);
 	swi_set_progress(ctx, cli_progress, &out);
 
+	catch_signals(ctx);
 	int status = configure(ctx, &args);
 	if (status == SWI_OK)
 		status = run_command(ctx, &args);
 	cli_output_finish(&out);
 	if (status == SWI_OK)
 		say_result(&args, ctx);
+	else if (caught_signal)
+		fprintf(stderr, "swinstall: interrupted by %s: %s\n",
+			caught_signal == SIGINT ? "SIGINT" : caught_signal == SIGTERM ? "SIGTERM"
+			: "SIGHUP", swi_errmsg(ctx));
 	else
 		fprintf(stderr, "swinstall: %s\n", swi_errmsg(ctx));
 	swi_ctx_free(ctx);

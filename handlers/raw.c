@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <swinstall/handler.h>
 
@@ -24,6 +27,7 @@ struct raw_state {
 	const char *device;
 	uint64_t offset;
 	uint64_t size;     /* of the target */
+	uint64_t end;      /* where writing stops: size, or where a region in use starts */
 	uint64_t written;  /* bytes written so far, from offset on */
 	uint64_t flushed;  /* of those, bytes whose writeback was started */
 };
@@ -69,10 +73,54 @@ static int target_size(struct swi_target *t, int fd, const char *device, uint64_
 	return SWI_OK;
 }
 
+/* Where writing must stop: the end of the target, or earlier where the
+ * core protects what follows (the running slot on the same disk). */
+static uint64_t writable_end(struct swi_target *t, uint64_t offset, uint64_t size)
+{
+	uint64_t limit = swi_target_write_limit(t);
+	return offset <= size && limit < size - offset ? offset + limit : size;
+}
+
+/* Whether device is a whole disk (a block device that is no partition). */
+static bool is_whole_disk(const char *device)
+{
+	struct stat st;
+	char path[96];
+	if (stat(device, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/partition", major(st.st_rdev),
+		 minor(st.st_rdev));
+	return access(path, F_OK) < 0;
+}
+
+/*
+ * A block device is opened for writing with O_EXCL: the kernel then
+ * refuses it while it is mounted or otherwise claimed. A whole disk is
+ * claimed as soon as one of its partitions is mounted, and writing a
+ * bootloader area of a disk whose system runs is common; for a whole
+ * disk that is busy the open is retried shared, because the core has
+ * already limited the write to the part no slot or mount uses
+ * (swi_target_write_limit()).
+ */
+static int open_for_writing(const char *device)
+{
+	int fd = open(device, O_WRONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY && is_whole_disk(device))
+		fd = open(device, O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 static int open_target(struct swi_target *t, const char *device, int flags, int *fd,
 		       uint64_t *size)
 {
-	*fd = open(device, flags | O_CLOEXEC);
+	/* O_EXCL without O_CREAT means "exclusive" only for block devices;
+	 * for a regular file it is left out. */
+	struct stat st;
+	bool block = stat(device, &st) == 0 && S_ISBLK(st.st_mode);
+	*fd = block && flags == O_WRONLY ? open_for_writing(device) : open(device, flags | O_CLOEXEC);
+	if (*fd < 0 && errno == EBUSY)
+		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "
+					"system): refused", device);
 	if (*fd < 0)
 		return swi_target_error(t, SWI_EIO, "%s: %s", device, strerror(errno));
 	int rc = target_size(t, *fd, device, size);
@@ -83,8 +131,12 @@ static int open_target(struct swi_target *t, const char *device, int flags, int 
 	return rc;
 }
 
-static int past_end(struct swi_target *t, const char *device, uint64_t size)
+static int past_end(struct swi_target *t, const char *device, uint64_t size, uint64_t end)
 {
+	if (end < size)
+		return swi_target_error(t, SWI_EIO, "would write past byte %" PRIu64 " of %s, where "
+					"a region in use (the running slot or a mounted partition) "
+					"begins", end, device);
 	return swi_target_error(t, SWI_EIO, "would write past the end of %s (size %" PRIu64 ")",
 				device, size);
 }
@@ -119,8 +171,9 @@ static int raw_check(struct swi_target *t)
 					"offset %" PRIu64 " is past the end of %s (size %" PRIu64 ")",
 					offset, device, size);
 	/* Compressed entries are only checked as they are written. */
-	if (minimum_decoded_size(t, &min) && min > size - offset)
-		return past_end(t, device, size);
+	uint64_t end = writable_end(t, offset, size);
+	if (minimum_decoded_size(t, &min) && min > end - offset)
+		return past_end(t, device, size, end);
 	return SWI_OK;
 }
 
@@ -137,9 +190,10 @@ static int raw_open(struct swi_target *t)
 	/* The stored size is known now (not at check time): refuse an image
 	 * that cannot fit before its first byte is written. */
 	uint64_t min;
+	s->end = writable_end(t, s->offset, s->size);
 	if (!rc && (s->offset > s->size ||
-		    (minimum_decoded_size(t, &min) && min > s->size - s->offset)))
-		rc = past_end(t, s->device, s->size);
+		    (minimum_decoded_size(t, &min) && min > s->end - s->offset)))
+		rc = past_end(t, s->device, s->size, s->end);
 	if (rc) {
 		if (s->fd >= 0)
 			close(s->fd);
@@ -164,8 +218,8 @@ static void start_writeback(struct raw_state *s)
 static int raw_write(struct swi_target *t, const void *buf, size_t len)
 {
 	struct raw_state *s = swi_target_state(t);
-	if (len > s->size - s->offset - s->written)
-		return past_end(t, s->device, s->size);
+	if (len > s->end - s->offset - s->written)
+		return past_end(t, s->device, s->size, s->end);
 	const char *p = buf;
 	while (len > 0) {
 		ssize_t n = pwrite(s->fd, p, len, (off_t)(s->offset + s->written));

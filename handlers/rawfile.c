@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Handler "rawfile": writes a file at `path`, atomically. The bytes go to a
- * temporary file beside it (".NAME.XXXXXX"), which close() syncs and renames
- * into place once the core verified the hash; abort() removes it, so the old
- * file stays as it was until the very end.
+ * Handler "rawfile": writes a file at `path`, staged until the commit.
+ *
+ * open   walks to the directory without following a symbolic link (making
+ *        missing directories with create-destination) and creates a
+ *        recognisable temporary file there, mode 0600, journalled by the core;
+ * write  appends to it, keeping the file system's free-space reserve;
+ * close  (the sha256 verified) syncs it and only then gives it its final
+ *        owner, group and mode: the old file's, or 0644 for a new file;
+ * commit (every entry of the install closed, right before the boot
+ *        selection changes) renames it over `path` and syncs the directory;
+ * abort  removes it, whenever it comes before the commit.
+ * So a failed install leaves every file as it was, and nothing unverified
+ * ever carries the old file's setuid bit.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +26,15 @@
 #include <swinstall/handler.h>
 
 #define NEW_FILE_MODE 0644
-#define NEW_DIR_MODE 0755
 
 struct rawfile_state {
-	int fd;
-	char path[PATH_MAX];
+	int dirfd;
+	int fd;                /* the staged file; -1 once closed */
 	char dir[PATH_MAX];
-	char temp[PATH_MAX];
+	const char *name;      /* in the path attribute */
+	char temp[SWI_STAGED_NAME_MAX];
+	bool keep_owner;       /* the old file's owner and mode carry over */
+	struct stat old;
 };
 
 static int has_dotdot_component(const char *path)
@@ -34,7 +46,7 @@ static int has_dotdot_component(const char *path)
 }
 
 /* The path attribute, checked, split into its directory and file name. */
-static int read_path(struct swi_target *t, struct rawfile_state *s, const char **name)
+static int read_path(struct swi_target *t, char dir[PATH_MAX], const char **name)
 {
 	const char *path = swi_target_attr(t, "path");
 	if (!path || !*path)
@@ -47,103 +59,79 @@ static int read_path(struct swi_target *t, struct rawfile_state *s, const char *
 	if (!slash[1])
 		return swi_target_error(t, SWI_EFORMAT, "path '%s' names a directory, not a file", path);
 	size_t dirlen = slash == path ? 1 : (size_t)(slash - path);
-	if (strlen(path) >= sizeof(s->path))
+	if (strlen(path) >= PATH_MAX)
 		return swi_target_error(t, SWI_EFORMAT, "path '%s' is too long", path);
-	strcpy(s->path, path);
-	memcpy(s->dir, path, dirlen);
-	s->dir[dirlen] = '\0';
+	memcpy(dir, path, dirlen);
+	dir[dirlen] = '\0';
 	*name = slash + 1;
 	return SWI_OK;
 }
 
-static int creates_destination(const struct swi_target *t)
+static bool creates_destination(const struct swi_target *t)
 {
 	const char *v = swi_target_attr(t, "create-destination");
 	return v && !strcmp(v, "true");
 }
 
-/* SWI_OK when the directory exists, 1 when it is missing and may be created. */
-static int check_directory(struct swi_target *t, const char *dir)
+/* What is at `path` now: nothing, or a regular file to replace (its
+ * metadata in *old); anything else is refused. Returns 1 for a file. */
+static int inspect_destination(struct swi_target *t, int dirfd, const char *name,
+			       struct stat *old)
 {
-	struct stat st;
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? SWI_OK
-			: swi_target_error(t, SWI_EIO, "%s is not a directory", dir);
-	if (errno != ENOENT)
-		return swi_target_error(t, SWI_EIO, "%s: %s", dir, strerror(errno));
-	if (!creates_destination(t))
-		return swi_target_error(t, SWI_EIO,
-					"directory %s does not exist (set create-destination = true to create it)",
-					dir);
-	return 1;
+	const char *path = swi_target_attr(t, "path");
+	if (fstatat(dirfd, name, old, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+			: swi_target_error(t, SWI_EIO, "%s: %s", path, strerror(errno));
+	if (S_ISREG(old->st_mode))
+		return 1;
+	if (S_ISDIR(old->st_mode))
+		return swi_target_error(t, SWI_EIO, "%s is a directory", path);
+	if (S_ISLNK(old->st_mode))
+		return swi_target_error(t, SWI_EIO, "%s is a symbolic link; swinstall does not "
+					"follow links on the way to a file it writes", path);
+	return swi_target_error(t, SWI_EIO, "%s is not a regular file", path);
 }
 
-static int check_not_directory(struct swi_target *t, const char *path)
+/* The directory, opened. A missing one is an error unless it may be
+ * created; the check before the install creates nothing and returns 1. */
+static int open_directory(struct swi_target *t, const char *dir, bool create, int *dirfd)
 {
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return swi_target_error(t, SWI_EIO, "%s is a directory", path);
-	return SWI_OK;
+	int rc = swi_target_open_dir(t, dir, 0, dirfd);
+	if (rc == SWI_OK || access(dir, F_OK) == 0 || errno != ENOENT)
+		return rc;
+	if (!creates_destination(t))
+		return swi_target_error(t, SWI_EIO, "directory %s does not exist (set "
+					"create-destination = true to create it)", dir);
+	return create ? swi_target_open_dir(t, dir, 1, dirfd) : 1;
 }
 
 static int rawfile_check(struct swi_target *t)
 {
-	struct rawfile_state s;
+	char dir[PATH_MAX];
 	const char *name;
-	int rc = read_path(t, &s, &name);
-	if (rc)
-		return rc;
-	rc = check_directory(t, s.dir);
-	if (rc < 0)
-		return rc;
-	return check_not_directory(t, s.path);
-}
-
-/* mkdir -p: libc has no call for it. dir is absolute and has no "..". */
-static int make_directories(struct swi_target *t, const char *dir)
-{
-	char partial[PATH_MAX];
-	strcpy(partial, dir);
-	for (char *p = partial + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char end = *p;
-		*p = '\0';
-		if (mkdir(partial, NEW_DIR_MODE) < 0 && errno != EEXIST)
-			return swi_target_error(t, SWI_EIO, "cannot create directory %s: %s", partial,
-						strerror(errno));
-		if (!end)
-			return SWI_OK;
-		*p = end;
+	int dirfd = -1;
+	int rc = read_path(t, dir, &name);
+	if (rc == SWI_OK)
+		rc = open_directory(t, dir, false, &dirfd);
+	if (rc == 1) /* to be created: nothing there yet */
+		return SWI_OK;
+	if (rc == SWI_OK) {
+		struct stat old;
+		rc = inspect_destination(t, dirfd, name, &old);
+		rc = rc > 0 ? SWI_OK : rc;
+		close(dirfd);
 	}
+	return rc;
 }
 
-/* The old file's permission bits if there is one, else NEW_FILE_MODE. */
-static mode_t destination_mode(const char *path)
+static void release(struct swi_target *t, struct rawfile_state *s)
 {
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return st.st_mode & 07777;
-	return NEW_FILE_MODE;
-}
-
-static int create_temporary(struct swi_target *t, struct rawfile_state *s, const char *name)
-{
-	int len = snprintf(s->temp, sizeof(s->temp), "%s/.%s.XXXXXX",
-			   strcmp(s->dir, "/") ? s->dir : "", name);
-	if (len < 0 || (size_t)len >= sizeof(s->temp))
-		return swi_target_error(t, SWI_EHANDLER, "path '%s' is too long", s->path);
-	s->fd = mkostemp(s->temp, O_CLOEXEC);
-	if (s->fd < 0)
-		return swi_target_error(t, SWI_EIO, "cannot create a temporary file in %s: %s", s->dir,
-					strerror(errno));
-	if (fchmod(s->fd, destination_mode(s->path)) < 0) {
-		int rc = swi_target_error(t, SWI_EIO, "%s: %s", s->temp, strerror(errno));
+	if (s->fd >= 0)
 		close(s->fd);
-		unlink(s->temp);
-		return rc;
-	}
-	return SWI_OK;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s);
+	swi_target_set_state(t, NULL);
 }
 
 static int rawfile_open(struct swi_target *t)
@@ -151,61 +139,59 @@ static int rawfile_open(struct swi_target *t)
 	struct rawfile_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return swi_target_error(t, SWI_ENOMEM, "out of memory");
-	const char *name;
-	int rc = read_path(t, s, &name);
-	if (!rc)
-		rc = check_directory(t, s->dir);
-	if (rc == 1)
-		rc = make_directories(t, s->dir);
-	if (!rc)
-		rc = check_not_directory(t, s->path);
-	if (!rc)
-		rc = create_temporary(t, s, name);
-	if (rc) {
-		free(s);
-		return rc;
-	}
+	s->dirfd = s->fd = -1;
 	swi_target_set_state(t, s);
-	return SWI_OK;
+	int rc = read_path(t, s->dir, &s->name);
+	if (rc == SWI_OK)
+		rc = open_directory(t, s->dir, true, &s->dirfd);
+	if (rc == SWI_OK)
+		rc = inspect_destination(t, s->dirfd, s->name, &s->old);
+	if (rc >= 0) {
+		s->keep_owner = rc == 1;
+		rc = swi_target_create_staged(t, s->dirfd, s->dir, s->name, s->temp, &s->fd);
+	}
+	if (rc) {
+		if (s->fd >= 0)
+			unlinkat(s->dirfd, s->temp, 0);
+		release(t, s);
+	}
+	return rc;
 }
 
 static int rawfile_write(struct swi_target *t, const void *buf, size_t len)
 {
 	struct rawfile_state *s = swi_target_state(t);
+	int rc = swi_target_check_free_space(t, s->fd, swi_target_attr(t, "path"), len);
 	const char *p = buf;
-	while (len > 0) {
+	while (rc == SWI_OK && len > 0) {
 		ssize_t n = write(s->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return swi_target_error(t, SWI_EIO, "%s: write failed: %s", s->temp,
+			return swi_target_error(t, SWI_EIO, "%s/%s: write failed: %s", s->dir, s->temp,
 						n < 0 ? strerror(errno) : "no space written");
 		p += n;
 		len -= (size_t)n;
 	}
+	return rc;
+}
+
+/* Owner first: changing the owner clears set-user-ID and set-group-ID. */
+static int apply_metadata(struct swi_target *t, struct rawfile_state *s)
+{
+	mode_t mode = s->keep_owner ? s->old.st_mode & 07777 : NEW_FILE_MODE;
+	if (s->keep_owner && fchown(s->fd, s->old.st_uid, s->old.st_gid) < 0)
+		return swi_target_error(t, SWI_EIO, "%s/%s: cannot set owner %u:%u: %s", s->dir,
+					s->temp, (unsigned)s->old.st_uid, (unsigned)s->old.st_gid,
+					strerror(errno));
+	if (fchmod(s->fd, mode) < 0)
+		return swi_target_error(t, SWI_EIO, "%s/%s: cannot set mode %04o: %s", s->dir,
+					s->temp, (unsigned)mode, strerror(errno));
 	return SWI_OK;
 }
 
-/* A rename is durable only once the directory holding it is synced. */
-static int sync_directory(struct swi_target *t, const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		int rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	close(fd);
-	return SWI_OK;
-}
-
-static void release(struct swi_target *t, struct rawfile_state *s)
-{
-	free(s);
-	swi_target_set_state(t, NULL);
-}
-
+/* The bytes are verified: make them durable and give them their metadata.
+ * The file stays staged until the commit. */
 static int rawfile_close(struct swi_target *t)
 {
 	struct rawfile_state *s = swi_target_state(t);
@@ -213,16 +199,31 @@ static int rawfile_close(struct swi_target *t)
 		return SWI_OK;
 	int rc = SWI_OK;
 	if (fsync(s->fd) < 0)
-		rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", s->temp, strerror(errno));
-	if (close(s->fd) < 0 && !rc)
-		rc = swi_target_error(t, SWI_EIO, "%s: close failed: %s", s->temp, strerror(errno));
-	if (!rc && rename(s->temp, s->path) < 0)
-		rc = swi_target_error(t, SWI_EIO, "cannot rename %s to %s: %s", s->temp, s->path,
+		rc = swi_target_error(t, SWI_EIO, "%s/%s: sync failed: %s", s->dir, s->temp,
 				      strerror(errno));
+	if (rc == SWI_OK)
+		rc = apply_metadata(t, s);
+	if (close(s->fd) < 0 && rc == SWI_OK)
+		rc = swi_target_error(t, SWI_EIO, "%s/%s: close failed: %s", s->dir, s->temp,
+				      strerror(errno));
+	s->fd = -1;
+	return rc;
+}
+
+/* A rename is durable only once the directory holding it is synced. */
+static int rawfile_commit(struct swi_target *t)
+{
+	struct rawfile_state *s = swi_target_state(t);
+	if (!s)
+		return SWI_OK;
+	int rc = SWI_OK;
+	if (renameat(s->dirfd, s->temp, s->dirfd, s->name) < 0)
+		rc = swi_target_error(t, SWI_EIO, "cannot rename %s/%s to %s: %s", s->dir, s->temp,
+				      swi_target_attr(t, "path"), strerror(errno));
+	else if (fsync(s->dirfd) < 0)
+		rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", s->dir, strerror(errno));
 	if (rc)
-		unlink(s->temp);
-	else
-		rc = sync_directory(t, s->dir);
+		unlinkat(s->dirfd, s->temp, 0);
 	release(t, s);
 	return rc;
 }
@@ -232,8 +233,7 @@ static void rawfile_abort(struct swi_target *t)
 	struct rawfile_state *s = swi_target_state(t);
 	if (!s)
 		return;
-	close(s->fd);
-	unlink(s->temp);
+	unlinkat(s->dirfd, s->temp, 0);
 	release(t, s);
 }
 
@@ -248,4 +248,5 @@ const struct swi_handler swi_handler_rawfile = {
 	.write = rawfile_write,
 	.close = rawfile_close,
 	.abort = rawfile_abort,
+	.commit = rawfile_commit,
 };

@@ -34,6 +34,10 @@ enum swi_status {
 	SWI_ECOMPAT = -8,  /* image not for this device: hardware, selection, version */
 	SWI_EHANDLER = -9, /* a handler failed or cannot honour an entry */
 	SWI_EUNSUPPORTED = -10, /* the image needs a feature this build lacks */
+	SWI_EBUSY = -11,   /* another install or life-cycle change holds the lock */
+	SWI_ESTATE = -12,  /* the device's update state does not allow it now
+			    * (mark-good before the reboot, nothing to roll back to) */
+	SWI_ECANCELED = -13, /* stopped by swi_cancel(); nothing was switched */
 };
 
 enum swi_log_level {
@@ -87,9 +91,18 @@ const char *swi_version(void);
  *   grubenv             GRUB environment block (default /boot/grub/grubenv)
  *   cmdline-file        kernel command line (default /proc/cmdline)
  *   mountinfo-file      mount table (default /proc/self/mountinfo)
+ *   lock-file           the lock every writing command holds (default /run/swinstall.lock)
+ *   lock-wait           seconds to wait for the lock: "0" refuses at once (default),
+ *                       "forever" waits as long as it takes
+ *   state-dir           where an install journals the files it stages, so that the
+ *                       next run removes what a power cut left (default /var/lib/swinstall)
+ *   min-free-space      free space a file system written by rawfile keeps: a size
+ *                       ("16M") or a share of the file system ("5%"); default "1%"
+ *   force               "1": roll back even when the other slot holds no complete install
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
- * A NULL value resets an option to its default.
+ * A NULL value resets an option to its default. Lists (slots, extra-targets)
+ * and groups (mark-good-env, rollback-env) come from swi_load_config().
  */
 int swi_set_option(swi_ctx_t *ctx, const char *name, const char *value);
 /* The current value of an option, or NULL when unset. */
@@ -113,8 +126,32 @@ int swi_install_fd(swi_ctx_t *ctx, int fd);
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
 
 /*
+ * Asks the install running on ctx (or waiting for the lock) to stop: it
+ * aborts what it started, removes what it staged, records the failure and
+ * returns SWI_ECANCELED. Safe to call from a signal handler or any thread;
+ * cleared when the install returns.
+ */
+int swi_cancel(swi_ctx_t *ctx);
+
+/* What the last install, check or dry run did. */
+struct swi_result {
+	unsigned planned;     /* entries with data to install */
+	unsigned installed;   /* of those, streamed and verified */
+	unsigned skipped;     /* entries left out by install-if-different/-higher */
+	int committed;        /* the environment now boots the new software */
+	int nothing_to_do;    /* every entry is installed already; nothing was written */
+	const char *slot;     /* the slot written, NULL when none */
+};
+/* Fills result for the last swi_install_*() call on ctx; its strings stay
+ * valid until the next install. */
+int swi_get_result(const swi_ctx_t *ctx, struct swi_result *result);
+
+/*
  * The A/B life cycle. These need "slots" in the configuration (and a
  * bootloader): install -> reboot -> swi_mark_good(), or swi_rollback().
+ * Installs (not checks or dry runs), swi_mark_good() and swi_rollback()
+ * hold the lock named by "lock-file" while they run; another one meanwhile
+ * fails with SWI_EBUSY (or waits, with "lock-wait").
  */
 struct swi_state {
 	const char *running;          /* running slot's name, NULL when unknown */
@@ -126,6 +163,8 @@ struct swi_state {
 	const char *recovery_status;  /* NULL when unset */
 	const char *recovery_meaning;
 	const char *const *versions;  /* "NAME VERSION" of sw-versions, NULL-terminated */
+	const char *rollback;         /* slot a rollback would boot, NULL when it is refused */
+	const char *rollback_meaning; /* why it is possible or not */
 };
 
 /* Fills state; its strings stay valid until the next call with ctx. */
@@ -134,7 +173,10 @@ int swi_get_state(swi_ctx_t *ctx, struct swi_state *state);
  * counters reset), in one environment write. Refused while the new slot has
  * not booted yet. */
 int swi_mark_good(swi_ctx_t *ctx);
-/* Makes the bootloader boot the other slot again, in one environment write. */
+/* Makes the bootloader boot the other slot again, in one environment write.
+ * Refused (SWI_ESTATE) when there is nothing to roll back to: no update is
+ * pending or unconfirmed and the other slot holds no complete install,
+ * unless the "force" option is set. */
 int swi_rollback(swi_ctx_t *ctx);
 
 #ifdef __cplusplus

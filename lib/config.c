@@ -3,6 +3,7 @@
  * top-level setting per option, named like the option. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
 #include "context.h"
@@ -12,7 +13,8 @@
 static const char *const config_keys[] = {
 	"public-key", "cert-purpose", "forced-signer-name", "select", "hwrevision",
 	"hwrevision-file", "sw-versions-file", "bootloader", "uboot-env-config", "insecure",
-	"grubenv", "cmdline-file", "mountinfo-file",
+	"grubenv", "cmdline-file", "mountinfo-file", "lock-file", "lock-wait", "state-dir",
+	"min-free-space",
 };
 
 
@@ -69,6 +71,41 @@ static int read_env_group(swi_ctx_t *ctx, const char *path, const config_setting
 	return SWI_OK;
 }
 
+/* extra-targets = [ "/dev/mmcblk0boot0", ... ]: devices besides the slots
+ * an image may write. */
+static int read_extra_targets(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
+{
+	struct swi_options *o = &ctx->opt;
+	int n = config_setting_length(s);
+	if (config_setting_is_group(s))
+		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: 'extra-targets' must be a list of device "
+				"paths [ \"...\" ]", path, config_setting_source_line(s));
+	char **list = calloc((size_t)n + 1, sizeof(*list));
+	if (!list)
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	int rc = SWI_OK;
+	for (int i = 0; rc == SWI_OK && i < n; i++) {
+		const char *device = config_setting_get_string_elem(s, i);
+		if (!device || device[0] != '/')
+			rc = swi_fail(ctx, SWI_ECONFIG, "%s:%u: extra-targets element %d must be an "
+				      "absolute device path", path, config_setting_source_line(s), i + 1);
+		else if (!(list[i] = strdup(device)))
+			rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+		return rc;
+	}
+	for (size_t i = 0; i < o->nextra_targets; i++)
+		free(o->extra_targets[i]);
+	free(o->extra_targets);
+	o->extra_targets = list;
+	o->nextra_targets = (size_t)n;
+	return SWI_OK;
+}
+
 /* Settings that are lists or groups rather than options. */
 static int apply_aggregate(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
 {
@@ -77,6 +114,8 @@ static int apply_aggregate(swi_ctx_t *ctx, const char *path, const config_settin
 		swi_slots_free(&ctx->opt.slots);
 		return swi_slots_parse(ctx, s, path, &ctx->opt.slots);
 	}
+	if (strcmp(name, "extra-targets") == 0)
+		return read_extra_targets(ctx, path, s);
 	if (strcmp(name, "mark-good-env") == 0)
 		return read_env_group(ctx, path, s, &ctx->opt.mark_good_env);
 	if (strcmp(name, "rollback-env") == 0)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The context: options, callbacks and the last error. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,13 @@ static void free_options(struct swi_options *o)
 	free(o->grubenv);
 	free(o->cmdline_file);
 	free(o->mountinfo_file);
+	free(o->lock_file);
+	free(o->lock_wait);
+	free(o->state_dir);
+	free(o->min_free_space);
+	for (size_t i = 0; i < o->nextra_targets; i++)
+		free(o->extra_targets[i]);
+	free(o->extra_targets);
 	swi_slots_free(&o->slots);
 	swi_attrs_free(&o->mark_good_env);
 	swi_attrs_free(&o->rollback_env);
@@ -44,6 +53,7 @@ void swi_ctx_free(swi_ctx_t *ctx)
 	free(ctx->handlers);
 	swi_attrs_free(&ctx->state_text);
 	free(ctx->state_versions);
+	free(ctx->result_slot);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
@@ -69,6 +79,9 @@ const char *swi_strerror(int status)
 	case SWI_ECOMPAT: return "image not compatible with this device";
 	case SWI_EHANDLER: return "handler failed";
 	case SWI_EUNSUPPORTED: return "unsupported feature";
+	case SWI_EBUSY: return "another install or life-cycle change is running";
+	case SWI_ESTATE: return "not possible in the device's current update state";
+	case SWI_ECANCELED: return "cancelled";
 	default: return "unknown error";
 	}
 }
@@ -78,11 +91,31 @@ const char *swi_version(void)
 	return SWI_VERSION_STRING;
 }
 
+/* Messages name members and paths taken from the image: a control
+ * character in one (an escape sequence, a newline) is written as \xNN, so
+ * no image can forge or hide lines on the terminal or in a log. */
+static void escape_controls(char *text)
+{
+	char copy[1024];
+	snprintf(copy, sizeof(copy), "%s", text);
+	size_t out = 0, size = sizeof(copy);
+	for (const unsigned char *in = (const unsigned char *)copy; *in && out + 5 < size; in++) {
+		if (*in < 0x20 || *in == 0x7f)
+			out += (size_t)snprintf(text + out, size - out, "\\x%02x", *in);
+		else
+			text[out++] = (char)*in;
+	}
+	text[out] = '\0';
+}
+
 int swi_vfail(swi_ctx_t *ctx, int status, const char *fmt, va_list ap)
 {
+	char message[sizeof(ctx->errmsg)];
+	vsnprintf(message, sizeof(message), fmt, ap);
+	escape_controls(message);
 	pthread_mutex_lock(&ctx->lock);
 	ctx->last_status = status;
-	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+	memcpy(ctx->errmsg, message, sizeof(message));
 	pthread_mutex_unlock(&ctx->lock);
 	return status;
 }
@@ -102,6 +135,7 @@ void swi_vlog(swi_ctx_t *ctx, int level, const char *fmt, va_list ap)
 		return;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
+	escape_controls(line);
 	pthread_mutex_lock(&ctx->lock);
 	ctx->log_fn(ctx->log_user, level, line);
 	pthread_mutex_unlock(&ctx->lock);
@@ -153,9 +187,14 @@ static const struct opt_def options[] = {
 	STR_OPT("grubenv", grubenv),
 	STR_OPT("cmdline-file", cmdline_file),
 	STR_OPT("mountinfo-file", mountinfo_file),
+	STR_OPT("lock-file", lock_file),
+	STR_OPT("lock-wait", lock_wait),
+	STR_OPT("state-dir", state_dir),
+	STR_OPT("min-free-space", min_free_space),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
 	BOOL_OPT("check", check_only),
+	BOOL_OPT("force", force),
 };
 
 static const struct opt_def *find_option(const char *name)
@@ -194,6 +233,14 @@ static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 	if (!strcmp(name, "hwrevision") && (!strchr(value, ':') || value[0] == ':'))
 		return swi_fail(ctx, SWI_EINVAL,
 				"hwrevision: '%s' is not BOARD:REVISION", value);
+	if (!strcmp(name, "lock-wait") && swi_parse_wait(value, NULL))
+		return swi_fail(ctx, SWI_EINVAL,
+				"lock-wait: '%s' is not a number of seconds or \"forever\"", value);
+	if (!strcmp(name, "min-free-space") && swi_parse_reserve(value, NULL, NULL))
+		return swi_fail(ctx, SWI_EINVAL,
+				"min-free-space: '%s' is not a size (16M) or a percentage (5%%)", value);
+	if ((!strcmp(name, "lock-file") || !strcmp(name, "state-dir")) && value[0] != '/')
+		return swi_fail(ctx, SWI_EINVAL, "%s: '%s' is not an absolute path", name, value);
 	if (!strcmp(name, "select")) {
 		const char *comma = strchr(value, ',');
 		if (!comma || comma == value || !comma[1] || strchr(comma + 1, ','))
@@ -282,4 +329,92 @@ const char *swi_opt_cmdline_file(const swi_ctx_t *ctx)
 const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx)
 {
 	return or_default(ctx->opt.mountinfo_file, "/proc/self/mountinfo");
+}
+
+const char *swi_opt_lock_file(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.lock_file, "/run/swinstall.lock");
+}
+
+const char *swi_opt_state_dir(const swi_ctx_t *ctx)
+{
+	return or_default(ctx->opt.state_dir, "/var/lib/swinstall");
+}
+
+int swi_parse_wait(const char *text, long *seconds)
+{
+	long v = -1;
+	if (text && strcmp(text, "forever") != 0) {
+		char *end;
+		errno = 0;
+		v = strtol(text, &end, 10);
+		if (end == text || *end || errno || v < 0)
+			return -1;
+	}
+	if (seconds)
+		*seconds = text ? v : 0;
+	return 0;
+}
+
+int swi_parse_reserve(const char *text, uint64_t *bytes, unsigned *percent)
+{
+	uint64_t b = 0;
+	unsigned pct = 1;
+	if (text) {
+		size_t len = strlen(text);
+		pct = 0;
+		if (len > 1 && text[len - 1] == '%') {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(text, &end, 10);
+			if (end != text + len - 1 || errno || v > 100 || text[0] == '-')
+				return -1;
+			pct = (unsigned)v;
+		} else if (swi_parse_size(text, &b)) {
+			return -1;
+		}
+	}
+	if (bytes)
+		*bytes = b;
+	if (percent)
+		*percent = pct;
+	return 0;
+}
+
+int swi_cancel(swi_ctx_t *ctx)
+{
+	if (!ctx)
+		return SWI_EINVAL;
+	atomic_store(&ctx->cancel, 1);
+	return SWI_OK;
+}
+
+bool swi_cancelled(swi_ctx_t *ctx)
+{
+	return atomic_load(&ctx->cancel) != 0;
+}
+
+int swi_fail_cancelled(swi_ctx_t *ctx)
+{
+	return swi_fail(ctx, SWI_ECANCELED,
+			"cancelled: the install stopped before it finished and what it had "
+			"started was undone; the device boots what it booted before");
+}
+
+int swi_get_result(const swi_ctx_t *ctx, struct swi_result *result)
+{
+	if (!ctx || !result)
+		return SWI_EINVAL;
+	*result = ctx->result;
+	return SWI_OK;
+}
+
+int swi_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }

@@ -5,7 +5,9 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "attrs.h"
 #include "slots.h"
 #include "swinstall.h"
@@ -24,9 +26,17 @@ struct swi_options {
 	char *grubenv;            /* NULL: /boot/grub/grubenv */
 	char *cmdline_file;       /* NULL: /proc/cmdline */
 	char *mountinfo_file;     /* NULL: /proc/self/mountinfo */
+	char *lock_file;          /* NULL: /run/swinstall.lock */
+	char *lock_wait;          /* NULL: "0"; seconds or "forever" */
+	char *state_dir;          /* NULL: /var/lib/swinstall */
+	char *min_free_space;     /* NULL: "1%" */
 	bool insecure;
 	bool dry_run;
 	bool check_only;
+	bool force;
+	/* Devices besides the slots that an install may write (extra-targets). */
+	char **extra_targets;
+	size_t nextra_targets;
 	/* The device's A/B layout and the variables of its life cycle. */
 	struct swi_slots slots;
 	struct swi_attrs mark_good_env;  /* empty: SWUpdate-compatible defaults */
@@ -49,6 +59,10 @@ struct swi_ctx {
 	size_t nhandlers;
 	struct swi_attrs state_text;     /* strings swi_get_state() hands out */
 	const char **state_versions;
+	/* Set by swi_cancel(), possibly from a signal handler. */
+	atomic_int cancel;
+	struct swi_result result;        /* of the last install */
+	char *result_slot;
 };
 
 /* Records a formatted error message in ctx and returns status. */
@@ -68,5 +82,22 @@ const char *swi_opt_cert_purpose(const swi_ctx_t *ctx);
 const char *swi_opt_grubenv(const swi_ctx_t *ctx);
 const char *swi_opt_cmdline_file(const swi_ctx_t *ctx);
 const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx);
+const char *swi_opt_lock_file(const swi_ctx_t *ctx);
+const char *swi_opt_state_dir(const swi_ctx_t *ctx);
+
+/* "SECONDS" or "forever" (-1); NULL is 0. */
+int swi_parse_wait(const char *text, long *seconds);
+/* A size ("16M": *bytes) or a share of the file system ("5%": *percent);
+ * NULL is the default, 1%. */
+int swi_parse_reserve(const char *text, uint64_t *bytes, unsigned *percent);
+
+/* True once swi_cancel() was called. */
+bool swi_cancelled(swi_ctx_t *ctx);
+/* Records SWI_ECANCELED with the standard message. */
+int swi_fail_cancelled(swi_ctx_t *ctx);
+
+/* Starts a thread of the library with every signal blocked, so signals
+ * go to the application's threads (a blocked read there is interrupted). */
+int swi_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include "handler.h"
 
 /* The one table of built-in handlers: a new handler is one line here. */
@@ -133,4 +134,41 @@ int swi_parse_size(const char *text, uint64_t *out)
 		return SWI_EINVAL;
 	*out = (uint64_t)v << shift;
 	return SWI_OK;
+}
+
+uint64_t swi_target_write_limit(const struct swi_target *t)
+{
+	return t->limited ? t->limit : UINT64_MAX;
+}
+
+int swi_target_open_dir(struct swi_target *t, const char *path, int create, int *dirfd)
+{
+	int rc = swi_open_dir_nofollow(t->ctx, path, create != 0, dirfd);
+	return rc ? swi_target_error(t, rc, "%s", swi_errmsg(t->ctx)) : SWI_OK;
+}
+
+int swi_target_create_staged(struct swi_target *t, int dirfd, const char *dir, const char *name,
+			     char tmpname[SWI_STAGED_NAME_MAX], int *fd)
+{
+	int rc = swi_create_staged(t->ctx, t->journal, dirfd, dir, name, tmpname,
+				   SWI_STAGED_NAME_MAX, fd);
+	return rc ? swi_target_error(t, rc, "%s", swi_errmsg(t->ctx)) : SWI_OK;
+}
+
+int swi_target_check_free_space(struct swi_target *t, int fd, const char *where, uint64_t more)
+{
+	uint64_t bytes;
+	unsigned percent;
+	struct statvfs fs;
+	swi_parse_reserve(t->ctx->opt.min_free_space, &bytes, &percent);
+	if (fstatvfs(fd, &fs) < 0)
+		return swi_target_error(t, SWI_EIO, "%s: %s", where, strerror(errno));
+	uint64_t avail = (uint64_t)fs.f_bavail * fs.f_frsize;
+	uint64_t reserve = percent ? (uint64_t)fs.f_blocks * fs.f_frsize / 100 * percent : bytes;
+	if (avail >= reserve && avail - reserve >= more)
+		return SWI_OK;
+	return swi_target_error(t, SWI_EIO,
+				"%s: its file system would fall under the free space it keeps "
+				"(min-free-space: %llu bytes); %llu bytes are free",
+				where, (unsigned long long)reserve, (unsigned long long)avail);
 }

@@ -6,6 +6,7 @@
 #include "attrs.h"
 #include "context.h"
 #include "manifest.h"
+#include "staging.h"
 
 struct swi_target {
 	swi_ctx_t *ctx;
@@ -14,6 +15,9 @@ struct swi_target {
 	uint64_t stored_size;
 	void *state;
 	struct swi_attrs *staged_bootenv; /* where swi_target_set_bootenv() stages */
+	struct swi_journal *journal;      /* where staged files are recorded; NULL: nowhere */
+	bool limited;                     /* a protected region follows the offset: */
+	uint64_t limit;                   /* bytes writable from the offset on */
 };
 
 /* The handler named name: run-time registered ones first, then built-ins. */

@@ -2,15 +2,21 @@
 /*
  * The transaction: the only file that orders the steps of an install.
  *
+ *   0. take the lock; remove what an interrupted install left staged
  *   1. read sw-description (and sw-description.sig) from the stream
  *   2. verify the signature
  *   3. parse the manifest for this board and selection
- *   4. plan: handler, attributes, hashes, versions, targets checked
+ *   4. plan: handler, attributes, hashes, versions, targets checked; an
+ *      image with nothing for this device is refused here
  *      -- up to here nothing on the device has changed --
- *   5. mark the transaction in the bootloader environment
+ *   5. mark the transaction in the bootloader environment; in the same
+ *      write, point the boot selection away from the slot about to be written
  *   6. stream each member through its entries' chains into their handlers
- *   7. after the trailer, every entry arrived: one environment write commits
- *   8. any failure: abort what is open, mark the failure, keep the boot selection
+ *   7. after the trailer, every entry arrived: staged files are put in
+ *      place, then one environment write commits (the written slot's
+ *      variables, then the image's)
+ *   8. any failure or cancel: abort what is open or staged, mark the
+ *      failure, keep the boot selection
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +28,11 @@
 #include "bootenv.h"
 #include "context.h"
 #include "handler.h"
+#include "lifecycle.h"
+#include "lock.h"
 #include "manifest.h"
 #include "slots.h"
+#include "staging.h"
 #include "stream.h"
 #include "swu.h"
 #include "verify.h"
@@ -55,10 +64,16 @@ struct txn {
 	struct job *jobs;
 	size_t njobs;
 	unsigned installed;         /* artifacts streamed so far */
+	unsigned skipped;           /* entries installed already (versions) */
 	struct swi_attrs staged;    /* bootloader variables applied at the commit */
 	struct swi_bootenv *env;
 	bool marked;                /* recovery_status=in_progress was written */
+	bool committed;
+	int lock_fd;                /* -1: no lock held */
+	struct swi_journal journal; /* of staged files; fd -1 when none are */
 	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
+	const struct swi_slot *slot;    /* the slot whose selection is installed, or NULL */
+	bool slot_written;          /* a job writes that slot's device */
 };
 
 static bool writes_nothing(const swi_ctx_t *ctx)
@@ -142,6 +157,15 @@ static int check_hardware(struct txn *t, const char *board, const char *revision
 	return SWI_OK;
 }
 
+/* The configured slot whose selection is select, or NULL. */
+static const struct swi_slot *slot_of_selection(const struct swi_slots *slots, const char *select)
+{
+	for (size_t i = 0; select && i < slots->count; i++)
+		if (strcmp(slots->items[i].select, select) == 0)
+			return &slots->items[i];
+	return NULL;
+}
+
 /*
  * The selection to install: -e, or else the standby slot's. With slots
  * configured the running slot must be known, except that an explicit -e
@@ -161,6 +185,7 @@ static int choose_selection(struct txn *t, const char **select)
 		if (!*select)
 			return rc;
 		swi_log(ctx, SWI_LOG_WARN, "%s; installing the selection given", swi_errmsg(ctx));
+		t->slot = slot_of_selection(&ctx->opt.slots, *select);
 		return SWI_OK;
 	}
 	const struct swi_slot *standby = swi_slots_standby(&ctx->opt.slots, t->running);
@@ -174,21 +199,21 @@ static int choose_selection(struct txn *t, const char **select)
 					t->running->name);
 		*select = standby->select;
 	}
+	t->slot = slot_of_selection(&ctx->opt.slots, *select);
 	swi_log(ctx, SWI_LOG_INFO, "slot %s is running (from %s); installing '%s'",
 		t->running->name, found_by, *select);
 	return SWI_OK;
 }
 
-static int parse_manifest(struct txn *t)
+static int parse_manifest(struct txn *t, const char **select)
 {
 	char *board = NULL, *revision = NULL;
-	const char *select = NULL;
 	int rc = swi_hwrevision_get(t->ctx, &board, &revision);
 	if (rc == SWI_OK)
-		rc = choose_selection(t, &select);
+		rc = choose_selection(t, select);
 	if (rc == SWI_OK)
 		rc = swi_manifest_parse(t->ctx, t->description, t->description_len, board,
-					select, &t->manifest);
+					*select, &t->manifest);
 	if (rc == SWI_OK)
 		rc = check_hardware(t, board, revision);
 	if (rc == SWI_OK && t->manifest.embedded_script)
@@ -264,10 +289,40 @@ static int check_entry_features(struct txn *t, const struct swi_entry *e)
 	return SWI_OK;
 }
 
-/* Whatever the manifest says, the running slot and mounted devices are
- * never written. */
-static int refuse_busy_target(struct txn *t, const struct swi_entry *e)
+static bool is_extra_target(const swi_ctx_t *ctx, const char *device)
 {
+	for (size_t i = 0; i < ctx->opt.nextra_targets; i++)
+		if (swi_same_device(device, ctx->opt.extra_targets[i]))
+			return true;
+	return false;
+}
+
+/* With slots configured, a device an image writes is the slot being
+ * installed or one the configuration lists in extra-targets: an image
+ * cannot name the running slot through another path, or any other disk. */
+static int check_target_allowed(struct txn *t, const struct swi_entry *e, const char *device)
+{
+	if (t->ctx->opt.slots.count == 0 || is_extra_target(t->ctx, device))
+		return SWI_OK;
+	if (t->slot && swi_same_device(device, t->slot->device)) {
+		t->slot_written = true;
+		return SWI_OK;
+	}
+	if (t->slot)
+		return swi_fail(t->ctx, SWI_ECOMPAT,
+				"%s: target %s is neither slot %s's device (%s) nor listed in the "
+				"configuration's extra-targets; refused", entry_label(e), device,
+				t->slot->name, t->slot->device);
+	return swi_fail(t->ctx, SWI_ECOMPAT,
+			"%s: target %s is not listed in the configuration's extra-targets, and the "
+			"selection installs no slot; refused", entry_label(e), device);
+}
+
+/* Whatever the manifest says, the running slot and mounted devices are
+ * never written, nor the part of a disk where they lie. */
+static int refuse_busy_target(struct txn *t, struct job *j)
+{
+	const struct swi_entry *e = j->target.entry;
 	const char *device = swi_attrs_get(&e->attrs, "device");
 	if (!device)
 		return SWI_OK;
@@ -280,6 +335,17 @@ static int refuse_busy_target(struct txn *t, const struct swi_entry *e)
 		rc = swi_fail(t->ctx, SWI_ECOMPAT, "%s: target %s is mounted on %s",
 			      entry_label(e), device, where);
 	free(where);
+	if (rc == SWI_OK)
+		rc = check_target_allowed(t, e, device);
+	/* The extents need the device itself: not with --check, which may run
+	 * on a build host. A bad offset is left to the handler to report. */
+	uint64_t offset = 0;
+	const char *text = swi_attrs_get(&e->attrs, "offset");
+	if (rc == SWI_OK && !t->ctx->opt.check_only && (!text || !swi_parse_size(text, &offset))) {
+		rc = swi_target_window(t->ctx, entry_label(e), device, offset, t->running,
+				       swi_opt_mountinfo_file(t->ctx), &j->target.limit);
+		j->target.limited = j->target.limit != UINT64_MAX;
+	}
 	return rc;
 }
 
@@ -304,7 +370,7 @@ static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_ha
 	t->jobs = jobs;
 	t->jobs[t->njobs++] = (struct job){
 		.target = { .ctx = t->ctx, .entry = e, .handler = h,
-			    .staged_bootenv = &t->staged },
+			    .staged_bootenv = &t->staged, .journal = &t->journal },
 	};
 	return SWI_OK;
 }
@@ -320,15 +386,16 @@ static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi
 	if (already_installed(e, versions)) {
 		swi_log(t->ctx, SWI_LOG_INFO, "%s: %s %s is installed already; skipped",
 			entry_label(e), e->name, e->version);
+		t->skipped++;
 		return SWI_OK;
 	}
 	if (!e->filename)
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: entries without data are not supported by this version",
 				entry_label(e));
-	rc = refuse_busy_target(t, e);
+	rc = add_job(t, e, h);
 	if (rc == SWI_OK)
-		rc = add_job(t, e, h);
+		rc = refuse_busy_target(t, &t->jobs[t->njobs - 1]);
 	/* Target checks need the device itself: not with --check, which may run
 	 * on a build host to vet an image. */
 	if (rc == SWI_OK && h->check && !t->ctx->opt.check_only)
@@ -336,17 +403,81 @@ static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi
 	return rc;
 }
 
-static int plan(struct txn *t)
+/* Names a bootloader reads back as they were written: U-Boot ends a name
+ * at '=', GRUB a line at a newline; spaces and control characters make
+ * names no boot script can use. */
+static bool valid_env_name(const char *name)
+{
+	if (!name[0] || name[0] == '#')
+		return false;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c == '=' || *c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
+}
+
+static int stage_bootenv(struct txn *t)
+{
+	const struct swi_attrs *vars = &t->manifest.bootenv;
+	for (size_t i = 0; i < vars->count; i++) {
+		if (!valid_env_name(vars->items[i].name))
+			return swi_fail(t->ctx, SWI_EFORMAT,
+					SW_DESCRIPTION ": bootenv name '%s' is not a valid variable "
+					"name (no '=', white space or control characters)",
+					vars->items[i].name);
+		if (swi_attrs_set(&t->staged, vars->items[i].name, vars->items[i].value))
+			return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	}
+	return SWI_OK;
+}
+
+/* An image must have something for this device; what it has may all be
+ * installed already, which is not an error but leaves nothing to do. */
+static int check_something_to_do(struct txn *t, const char *select)
+{
+	if (t->njobs > 0 || t->skipped > 0 || t->manifest.bootenv.count > 0)
+		return SWI_OK;
+	const char *offered = t->manifest.selections;
+	if (!select && offered)
+		return swi_fail(t->ctx, SWI_ECOMPAT,
+				SW_DESCRIPTION ": nothing to install without a selection; the image "
+				"offers %s (choose one with -e, or configure slots)", offered);
+	return swi_fail(t->ctx, SWI_ECOMPAT,
+			SW_DESCRIPTION ": nothing to install for this device (selection %s): no "
+			"images, files, scripts or bootenv apply to it", select ? select : "none");
+}
+
+/* Staged files are journalled, so that an interrupted install's leftovers
+ * are found: the journal must be writable before anything is staged. */
+static int open_journal_if_staging(struct txn *t)
+{
+	for (size_t i = 0; i < t->njobs; i++)
+		if (t->jobs[i].target.handler->commit)
+			return swi_journal_open(t->ctx, &t->journal);
+	return SWI_OK;
+}
+
+static int plan(struct txn *t, const char *select)
 {
 	struct swi_attrs versions = { 0 };
 	int rc = swi_sw_versions_load(t->ctx, swi_opt_sw_versions_file(t->ctx), &versions);
 	for (size_t i = 0; rc == SWI_OK && i < t->manifest.nentries; i++)
 		rc = plan_entry(t, &t->manifest.entries[i], &versions);
 	swi_attrs_free(&versions);
-	for (size_t i = 0; rc == SWI_OK && i < t->manifest.bootenv.count; i++)
-		rc = swi_attrs_set(&t->staged, t->manifest.bootenv.items[i].name,
-				   t->manifest.bootenv.items[i].value) ? SWI_ENOMEM : SWI_OK;
+	if (rc == SWI_OK)
+		rc = stage_bootenv(t);
+	if (rc == SWI_OK)
+		rc = check_something_to_do(t, select);
+	if (rc == SWI_OK && !writes_nothing(t->ctx))
+		rc = open_journal_if_staging(t);
 	return rc;
+}
+
+/* Every entry with data is installed already: nothing is written, and
+ * the boot selection stays (switching to an unwritten slot would be wrong). */
+static bool nothing_left(const struct txn *t)
+{
+	return t->njobs == 0 && t->skipped > 0;
 }
 
 /* ---- 5. and 7. the bootloader environment ------------------------------ */
@@ -364,27 +495,94 @@ static int write_env(struct txn *t, const char *const *pairs)
 	return rc;
 }
 
+static int add_all(swi_ctx_t *ctx, struct swi_attrs *to, const struct swi_attrs *from)
+{
+	for (size_t i = 0; i < from->count; i++)
+		if (swi_attrs_set(to, from->items[i].name, from->items[i].value))
+			return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	return SWI_OK;
+}
+
+/*
+ * Before the first byte goes to a slot, that slot must not be the one that
+ * boots next: a second install into a slot whose earlier install still
+ * waits for its reboot would otherwise leave a half-written slot selected.
+ * So the first write also selects the running slot (or, when it is not
+ * known, the other one), with nothing pending and boot counting off, and
+ * takes the slot off the list of complete ones.
+ */
+static int add_boot_away(struct txn *t, struct swi_attrs *vars)
+{
+	swi_ctx_t *ctx = t->ctx;
+	if (!t->slot_written)
+		return SWI_OK;
+	const struct swi_slot *boot = t->running ? t->running
+				      : swi_slots_standby(&ctx->opt.slots, t->slot);
+	int rc = SWI_OK;
+	if (boot && boot != t->slot) {
+		rc = add_all(ctx, vars, &boot->bootenv);
+		if (rc == SWI_OK && swi_life_settled_vars(ctx, vars))
+			rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	if (rc == SWI_OK)
+		rc = swi_life_complete_change(ctx, t->env, t->slot->name,
+					      t->running ? t->running->name : NULL, vars);
+	return rc;
+}
+
 static int mark_in_progress(struct txn *t)
 {
+	struct swi_attrs vars = { 0 };
 	int rc = swi_bootenv_open(t->ctx, &t->env);
+	if (rc == SWI_OK && swi_attrs_set(&vars, "recovery_status", "in_progress"))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
 	if (rc == SWI_OK)
-		rc = write_env(t, (const char *const[]){ "recovery_status", "in_progress", NULL });
+		rc = add_boot_away(t, &vars);
+	if (rc == SWI_OK)
+		rc = swi_bootenv_apply(t->env, &vars);
+	swi_attrs_free(&vars);
 	t->marked = rc == SWI_OK;
 	return rc;
 }
 
-/* The commit: the staged variables, ustate=1 and the marker's removal in
- * one environment write. Before it the device boots what it booted. */
+/* Staged results (rawfile's new files) are put in place together, right
+ * before the commit; a failure here still leaves the boot selection. */
+static int publish_staged(struct txn *t)
+{
+	for (size_t i = 0; i < t->njobs; i++) {
+		struct job *j = &t->jobs[i];
+		if (!j->target.handler->commit)
+			continue;
+		int rc = j->target.handler->commit(&j->target);
+		j->opened = false; /* commit lets go of the job, also when it fails */
+		if (rc)
+			return rc;
+	}
+	return SWI_OK;
+}
+
+/* The commit: the written slot's variables, then the image's, ustate=1 and
+ * the marker's removal, in one environment write. Before it the device
+ * boots what it booted. */
 static int commit(struct txn *t)
 {
-	if (swi_attrs_set(&t->staged, "ustate", "1") ||
-	    swi_attrs_set(&t->staged, "recovery_status", ""))
-		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	int rc = swi_bootenv_apply(t->env, &t->staged);
+	struct swi_attrs vars = { 0 };
+	int rc = t->slot_written ? add_all(t->ctx, &vars, &t->slot->bootenv) : SWI_OK;
 	if (rc == SWI_OK)
+		rc = add_all(t->ctx, &vars, &t->staged);
+	if (rc == SWI_OK && (swi_attrs_set(&vars, "ustate", "1") ||
+			     swi_attrs_set(&vars, "recovery_status", "")))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK && t->slot_written)
+		rc = swi_life_complete_change(t->ctx, t->env, NULL, t->slot->name, &vars);
+	if (rc == SWI_OK)
+		rc = swi_bootenv_apply(t->env, &vars);
+	if (rc == SWI_OK) {
+		t->committed = true;
 		swi_log(t->ctx, SWI_LOG_INFO,
-			"installed: bootloader environment committed (%zu variables)",
-			t->staged.count);
+			"installed: bootloader environment committed (%zu variables)", vars.count);
+	}
+	swi_attrs_free(&vars);
 	return rc;
 }
 
@@ -440,7 +638,9 @@ static int finish_job(struct job *j)
 	int rc = swi_stream_finish(j->stream);
 	if (rc == SWI_OK && j->opened) {
 		rc = j->target.handler->close(&j->target);
-		j->opened = false;
+		/* A staging handler holds its result until the commit; after a
+		 * failed close, abort still cleans up. */
+		j->opened = rc != SWI_OK || j->target.handler->commit;
 	}
 	if (rc)
 		return rc;
@@ -489,22 +689,62 @@ static int feed_block(struct txn *t, struct swi_stream *s, const void *buf, size
 	return swi_stream_feed_lent(s, buf, len, swi_swu_give_back, slot);
 }
 
-static int feed_member(struct txn *t, struct job **jobs, size_t n)
+/* Feeds the rest of the current member to the jobs' streams. */
+static int feed_member(struct txn *t, struct job **jobs, size_t n, bool progress)
 {
 	uint64_t done = 0;
-	report_progress(t, 0);
+	if (progress)
+		report_progress(t, 0);
 	for (;;) {
+		if (swi_cancelled(t->ctx))
+			return swi_fail_cancelled(t->ctx);
 		const void *buf;
 		size_t len;
 		int rc = swi_swu_read(t->swu, &buf, &len);
 		if (rc || len == 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
-			if ((rc = feed_block(t, jobs[i]->stream, buf, len)))
+			if (jobs[i]->stream && (rc = feed_block(t, jobs[i]->stream, buf, len)))
 				return rc;
 		done += len;
-		report_progress(t, done);
+		if (progress)
+			report_progress(t, done);
 	}
+}
+
+/* Errors that say the image itself is bad, or that nothing is to be done. */
+static bool blames_image(int rc)
+{
+	return rc == SWI_EHASH || rc == SWI_EFORMAT || rc == SWI_ESIG || rc == SWI_ECANCELED;
+}
+
+/*
+ * A target failed (a disk filled up, a write went past the end of a
+ * device): was it the target, or an image made to fail it, such as a
+ * compression bomb? The rest of the member is read through the hashes
+ * alone; when a hash or the archive then fails, that is the cause
+ * reported, else the target's error stands.
+ */
+static int find_real_cause(struct txn *t, struct job **jobs, size_t n, int rc)
+{
+	if (blames_image(rc) || swi_cancelled(t->ctx))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!jobs[i]->stream || !jobs[i]->target.entry->sha256)
+			return rc; /* without every hash, nothing can be learnt */
+	char cause[sizeof(t->ctx->errmsg)];
+	memcpy(cause, t->ctx->errmsg, sizeof(cause));
+	for (size_t i = 0; i < n; i++)
+		swi_stream_hash_only(jobs[i]->stream);
+	int image = feed_member(t, jobs, n, false);
+	for (size_t i = 0; i < n && image == SWI_OK; i++)
+		image = swi_stream_finish(jobs[i]->stream);
+	if (blames_image(image))
+		return swi_fail(t->ctx, image, "%s (writing it had failed: %s)", t->ctx->errmsg,
+				cause);
+	memcpy(t->ctx->errmsg, cause, sizeof(cause));
+	t->ctx->last_status = rc;
+	return rc;
 }
 
 static int install_member(struct txn *t, struct job **jobs, size_t n)
@@ -513,9 +753,11 @@ static int install_member(struct txn *t, struct job **jobs, size_t n)
 	for (size_t i = 0; i < n && rc == SWI_OK; i++)
 		rc = start_job(t, jobs[i]);
 	if (rc == SWI_OK)
-		rc = feed_member(t, jobs, n);
+		rc = feed_member(t, jobs, n, true);
 	for (size_t i = 0; i < n && rc == SWI_OK; i++)
 		rc = finish_job(jobs[i]);
+	if (rc)
+		rc = find_real_cause(t, jobs, n, rc);
 	if (rc)
 		for (size_t i = 0; i < n; i++)
 			abort_job(jobs[i]);
@@ -533,6 +775,10 @@ static int stream_members(struct txn *t)
 		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
 	int rc = SWI_OK;
 	do {
+		if (swi_cancelled(t->ctx)) {
+			rc = swi_fail_cancelled(t->ctx);
+			break;
+		}
 		size_t n = jobs_for_member(t, jobs);
 		if (n > 0)
 			rc = install_member(t, jobs, n);
@@ -563,24 +809,32 @@ static int check_all_arrived(struct txn *t)
 
 static int verify_and_plan(struct txn *t)
 {
+	const char *select = NULL;
 	int rc = read_description(t);
 	if (rc == SWI_OK)
 		rc = check_signature(t);
 	if (rc == SWI_OK)
-		rc = parse_manifest(t);
+		rc = parse_manifest(t, &select);
 	if (rc == SWI_OK)
-		rc = plan(t);
+		rc = plan(t, select);
 	return rc;
 }
 
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
-	int rc = swi_swu_open(ctx, fn, user, mode, &t->swu);
+	int rc = writes_nothing(ctx) ? SWI_OK : swi_lock_take(ctx, &t->lock_fd);
+	if (rc == SWI_OK)
+		rc = swi_swu_open(ctx, fn, user, mode, &t->swu);
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
 		return rc;
+	if (nothing_left(t)) {
+		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
+			"nothing was written");
+		return SWI_OK;
+	}
 	if (!ctx->opt.dry_run)
 		rc = mark_in_progress(t);
 	if (rc == SWI_OK)
@@ -588,7 +842,11 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	if (rc == SWI_OK)
 		rc = check_all_arrived(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
+		rc = publish_staged(t);
+	if (rc == SWI_OK && !ctx->opt.dry_run)
 		rc = commit(t);
+	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
+		rc = swi_fail_cancelled(ctx);
 	if (rc && t->marked)
 		mark_failed(t);
 	return rc;
@@ -598,6 +856,8 @@ static void txn_free(struct txn *t)
 {
 	for (size_t i = 0; i < t->njobs; i++)
 		abort_job(&t->jobs[i]);
+	/* Every staged file is in place or removed now. */
+	swi_journal_close(&t->journal);
 	free(t->jobs);
 	swi_manifest_free(&t->manifest);
 	swi_attrs_free(&t->staged);
@@ -605,15 +865,32 @@ static void txn_free(struct txn *t)
 	swi_swu_close(t->swu);
 	free(t->description);
 	free(t->signature);
+	swi_lock_release(t->lock_fd);
+}
+
+static void keep_result(swi_ctx_t *ctx, const struct txn *t)
+{
+	free(ctx->result_slot);
+	ctx->result_slot = t->slot_written ? strdup(t->slot->name) : NULL;
+	ctx->result = (struct swi_result){
+		.planned = (unsigned)t->njobs,
+		.installed = t->installed,
+		.skipped = t->skipped,
+		.committed = t->committed,
+		.nothing_to_do = nothing_left(t),
+		.slot = ctx->result_slot,
+	};
 }
 
 static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx };
+	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .fd = -1 } };
 	int rc = run(&t, fn, user, mode);
+	keep_result(ctx, &t);
 	txn_free(&t);
+	atomic_store(&ctx->cancel, 0);
 	return rc;
 }
 
@@ -625,13 +902,22 @@ int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
 	return install(ctx, fn, user, SWI_SWU_INLINE);
 }
 
+struct fd_source {
+	swi_ctx_t *ctx;
+	int fd;
+};
+
+/* A signal interrupts a read that waits on a pipe: when it asked for a
+ * cancel, the read fails instead of waiting on. */
 static ssize_t read_fd(void *user, void *buf, size_t len)
 {
-	int fd = *(int *)user;
+	struct fd_source *src = user;
 	ssize_t n;
 	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
+		n = read(src->fd, buf, len);
+	while (n < 0 && errno == EINTR && !swi_cancelled(src->ctx));
+	if (n < 0 && errno == EINTR)
+		errno = ECANCELED;
 	return n;
 }
 
@@ -646,7 +932,8 @@ int swi_install_fd(swi_ctx_t *ctx, int fd)
 		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
 	struct stat st;
 	bool ahead = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
-	return install(ctx, read_fd, &fd, ahead ? SWI_SWU_READ_AHEAD : SWI_SWU_INLINE);
+	struct fd_source src = { ctx, fd };
+	return install(ctx, read_fd, &src, ahead ? SWI_SWU_READ_AHEAD : SWI_SWU_INLINE);
 }
 
 int swi_install_file(swi_ctx_t *ctx, const char *path)

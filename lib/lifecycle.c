@@ -9,10 +9,14 @@
 #include <string.h>
 #include "bootenv.h"
 #include "context.h"
+#include "lifecycle.h"
+#include "lock.h"
 #include "slots.h"
+#include "staging.h"
 #include "versions.h"
 
-/* SWUpdate's update states (kept for compatibility, SPEC.md §5). */
+/* SWUpdate's update states, kept for compatibility: 0 ok, 1 installed,
+ * 2 testing, 3 failed, 4 not available, 5 error, 6 waiting, 7 in progress. */
 static const char *ustate_meaning(const char *value)
 {
 	static const char *const meanings[] = {
@@ -132,6 +136,27 @@ static int keep_versions(swi_ctx_t *ctx, struct swi_state *state)
 	return rc;
 }
 
+static int rollback_possible(swi_ctx_t *ctx, const struct view *v,
+			     const struct swi_slot **target, const char **why);
+
+static int keep_rollback(swi_ctx_t *ctx, const struct view *v, struct swi_state *state)
+{
+	if (ctx->opt.slots.count < 2) {
+		state->rollback_meaning = "not possible: needs two slots in the configuration";
+		return SWI_OK;
+	}
+	const struct swi_slot *target;
+	const char *why;
+	int rc = rollback_possible(ctx, v, &target, &why);
+	if (rc != SWI_OK && rc != SWI_ESTATE)
+		return rc;
+	char text[512];
+	snprintf(text, sizeof(text), "%s: %s", rc == SWI_OK ? "possible" : "not possible", why);
+	state->rollback = rc == SWI_OK ? keep(ctx, "rollback", target->name) : NULL;
+	state->rollback_meaning = keep(ctx, "rollback meaning", text);
+	return SWI_OK;
+}
+
 int swi_get_state(swi_ctx_t *ctx, struct swi_state *state)
 {
 	if (!ctx || !state)
@@ -151,13 +176,33 @@ int swi_get_state(swi_ctx_t *ctx, struct swi_state *state)
 		state->ustate_meaning = ustate_meaning(state->ustate);
 		state->recovery_status = keep_variable(ctx, v.env, "recovery_status");
 		state->recovery_meaning = recovery_meaning(state->recovery_status);
-		rc = keep_versions(ctx, state);
+		rc = keep_rollback(ctx, &v, state);
+		if (rc == SWI_OK)
+			rc = keep_versions(ctx, state);
 	}
 	unlook(&v);
 	return rc;
 }
 
 /* ---- mark-good and rollback --------------------------------------------- */
+
+/* Runs a change of the environment under the lock; a cancel (of the wait
+ * for the lock) is used up by it. */
+static int locked(swi_ctx_t *ctx, int (*change)(swi_ctx_t *ctx, struct view *v))
+{
+	int lock;
+	int rc = swi_lock_take(ctx, &lock);
+	if (rc == SWI_OK) {
+		struct view v;
+		rc = look(ctx, &v);
+		if (rc == SWI_OK)
+			rc = change(ctx, &v);
+		unlook(&v);
+		swi_lock_release(lock);
+	}
+	atomic_store(&ctx->cancel, 0);
+	return rc;
+}
 
 /* The configured variables, or SWUpdate-compatible defaults: U-Boot's boot
  * counting looks at upgrade_available and bootcount. */
@@ -172,6 +217,48 @@ static int add_life_cycle_vars(const struct swi_attrs *configured, const char *u
 		if (swi_attrs_set(out, configured->items[i].name, configured->items[i].value))
 			return SWI_ENOMEM;
 	return SWI_OK;
+}
+
+int swi_life_settled_vars(const swi_ctx_t *ctx, struct swi_attrs *out)
+{
+	return add_life_cycle_vars(&ctx->opt.mark_good_env, "0", out);
+}
+
+/* Whether the space-separated list holds name. */
+static bool list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p && *p; p += strcspn(p, " "), p += strspn(p, " "))
+		if (strncmp(p, name, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+int swi_life_complete_change(swi_ctx_t *ctx, struct swi_bootenv *env, const char *drop,
+			     const char *add, struct swi_attrs *out)
+{
+	char *old = NULL;
+	int rc = swi_bootenv_get(env, SWI_COMPLETE_VAR, &old);
+	if (rc)
+		return rc;
+	size_t size = (old ? strlen(old) : 0) + (add ? strlen(add) : 0) + 2;
+	char *list = calloc(1, size);
+	if (!list) {
+		free(old);
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	for (char *save = NULL, *name = old ? strtok_r(old, " ", &save) : NULL; name;
+	     name = strtok_r(NULL, " ", &save))
+		if ((!drop || strcmp(name, drop)) && (!add || strcmp(name, add)) &&
+		    swi_slots_find(&ctx->opt.slots, name))
+			snprintf(list + strlen(list), size - strlen(list), "%s%s", *list ? " " : "", name);
+	if (add)
+		snprintf(list + strlen(list), size - strlen(list), "%s%s", *list ? " " : "", add);
+	rc = swi_attrs_set(out, SWI_COMPLETE_VAR, list) ? swi_fail(ctx, SWI_ENOMEM, "out of memory")
+							   : SWI_OK;
+	free(list);
+	free(old);
+	return rc;
 }
 
 static int apply_vars(swi_ctx_t *ctx, struct view *v, const struct swi_attrs *base,
@@ -204,13 +291,13 @@ static int check_booted_into_next(swi_ctx_t *ctx, const struct view *v)
 	if (ctx->opt.slots.count == 0)
 		return SWI_OK;
 	if (!v->running)
-		return swi_fail(ctx, SWI_ECOMPAT,
+		return swi_fail(ctx, SWI_ESTATE,
 				"mark-good: the running slot is unknown, so it cannot be confirmed");
 	if (!v->next)
-		return swi_fail(ctx, SWI_ECOMPAT,
+		return swi_fail(ctx, SWI_ESTATE,
 				"mark-good: the bootloader environment selects none of the slots");
 	if (v->running != v->next)
-		return swi_fail(ctx, SWI_ECOMPAT,
+		return swi_fail(ctx, SWI_ESTATE,
 				"mark-good: slot %s is running but slot %s boots next; "
 				"reboot into it before confirming it", v->running->name,
 				v->next->name);
@@ -236,12 +323,7 @@ int swi_mark_good(swi_ctx_t *ctx)
 {
 	if (!ctx)
 		return SWI_EINVAL;
-	struct view v;
-	int rc = look(ctx, &v);
-	if (rc == SWI_OK)
-		rc = mark_good(ctx, &v);
-	unlook(&v);
-	return rc;
+	return locked(ctx, mark_good);
 }
 
 /* The slot to go back to: the other one than the slot booting next (or,
@@ -252,6 +334,57 @@ static const struct swi_slot *rollback_target(swi_ctx_t *ctx, const struct view 
 	return from ? swi_slots_standby(&ctx->opt.slots, from) : NULL;
 }
 
+/*
+ * Whether a rollback has something to go back to: an update that waits for
+ * its reboot or for mark-good (the slot before it is the one to go back
+ * to), or a target slot that holds a complete system. *why says which, or
+ * why not. SWI_OK, SWI_ESTATE, or an error reading the environment.
+ */
+static int rollback_possible(swi_ctx_t *ctx, const struct view *v,
+			     const struct swi_slot **target, const char **why)
+{
+	*target = rollback_target(ctx, v);
+	if (!*target) {
+		*why = "neither the running slot nor the slot booting next is known";
+		return SWI_ESTATE;
+	}
+	char *ustate = NULL, *complete = NULL;
+	int rc = swi_bootenv_get(v->env, "ustate", &ustate);
+	if (rc == SWI_OK)
+		rc = swi_bootenv_get(v->env, SWI_COMPLETE_VAR, &complete);
+	if (rc == SWI_OK && update_waiting(ustate)) {
+		*why = "an update is pending or not yet confirmed";
+	} else if (rc == SWI_OK && list_has(complete, (*target)->name)) {
+		*why = "the other slot holds a complete install";
+	} else if (rc == SWI_OK) {
+		*why = "no update is pending or unconfirmed, and the other slot holds no complete "
+		       "install (never installed, or its last install did not finish)";
+		rc = SWI_ESTATE;
+	}
+	free(ustate);
+	free(complete);
+	return rc;
+}
+
+static int rollback(swi_ctx_t *ctx, struct view *v)
+{
+	const struct swi_slot *target;
+	const char *why;
+	int rc = rollback_possible(ctx, v, &target, &why);
+	if (rc == SWI_ESTATE && target && ctx->opt.force) {
+		swi_log(ctx, SWI_LOG_WARN, "rollback forced: %s", why);
+		rc = SWI_OK;
+	}
+	if (rc == SWI_ESTATE)
+		return swi_fail(ctx, SWI_ESTATE, "rollback: nothing to roll back to: %s%s", why,
+				target ? "; --force switches anyway" : "");
+	if (rc == SWI_OK)
+		rc = apply_vars(ctx, v, &target->bootenv, &ctx->opt.rollback_env, "3");
+	if (rc == SWI_OK)
+		swi_log(ctx, SWI_LOG_INFO, "rollback: slot %s boots next", target->name);
+	return rc;
+}
+
 int swi_rollback(swi_ctx_t *ctx)
 {
 	if (!ctx)
@@ -259,16 +392,5 @@ int swi_rollback(swi_ctx_t *ctx)
 	if (ctx->opt.slots.count < 2)
 		return swi_fail(ctx, SWI_ECONFIG,
 				"rollback: needs at least two slots in the configuration");
-	struct view v;
-	int rc = look(ctx, &v);
-	const struct swi_slot *target = rc == SWI_OK ? rollback_target(ctx, &v) : NULL;
-	if (rc == SWI_OK && !target)
-		rc = swi_fail(ctx, SWI_ECOMPAT,
-			      "rollback: neither the running slot nor the slot booting next is known");
-	if (rc == SWI_OK)
-		rc = apply_vars(ctx, &v, &target->bootenv, &ctx->opt.rollback_env, "3");
-	if (rc == SWI_OK)
-		swi_log(ctx, SWI_LOG_INFO, "rollback: slot %s boots next", target->name);
-	unlook(&v);
-	return rc;
+	return locked(ctx, rollback);
 }

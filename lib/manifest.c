@@ -417,6 +417,58 @@ static int check_selection(struct parser *p, const char *select)
 			select);
 }
 
+/* Whether a group holds something to install (a collection or bootenv). */
+static bool holds_collection(struct parser *p, config_setting_t *group)
+{
+	static const char *const names[] = { "images", "files", "scripts", "partitions",
+					     "bootenv", "uboot" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		config_setting_t *c = NULL;
+		if (get_member(p, group, names[i], &c) == SWI_OK && c)
+			return true;
+	}
+	return false;
+}
+
+static int add_selection(struct parser *p, const char *set, const char *mode)
+{
+	char **list = &p->m->selections;
+	size_t old = *list ? strlen(*list) : 0;
+	size_t len = old + strlen(set) + strlen(mode) + 3;
+	char *grown = realloc(*list, len);
+	if (!grown)
+		return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
+	snprintf(grown + old, len - old, "%s%s,%s", old ? " " : "", set, mode);
+	*list = grown;
+	return SWI_OK;
+}
+
+/* The selections SET,MODE the groups under base offer, for messages about
+ * an image installed without one. */
+static int list_selections(struct parser *p, config_setting_t *base)
+{
+	for (int i = 0; base && config_setting_is_group(base) && i < config_setting_length(base);
+	     i++) {
+		config_setting_t *set = config_setting_get_elem(base, (unsigned)i);
+		int hops = 0;
+		if (follow_links(p, &set, &hops) || !set || !config_setting_is_group(set))
+			continue;
+		for (int j = 0; j < config_setting_length(set); j++) {
+			config_setting_t *mode = config_setting_get_elem(set, (unsigned)j);
+			const char *mode_name = config_setting_name(mode);
+			hops = 0;
+			if (follow_links(p, &mode, &hops) || !mode || !config_setting_is_group(mode) ||
+			    !holds_collection(p, mode))
+				continue;
+			int rc = add_selection(p, config_setting_name(config_setting_get_elem(base, (unsigned)i)),
+					       mode_name);
+			if (rc)
+				return rc;
+		}
+	}
+	return SWI_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Values                                                                   */
 /* ---------------------------------------------------------------------- */
@@ -860,6 +912,17 @@ static int parse_tree(struct parser *p, const char *select)
 		return rc;
 	if (!software || !config_setting_is_group(software))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: no 'software' group");
+	if (!p->nselection_places) {
+		/* Without a selection, the places left are the board's and the
+		 * root: the selections offered under them. */
+		for (size_t i = 0; !rc && i < p->nplaces; i++) {
+			config_setting_t *base;
+			if (!(rc = walk_place(p, i, &base)))
+				rc = list_selections(p, base);
+		}
+		if (rc)
+			return rc;
+	}
 	if ((rc = check_selection(p, select)) ||
 	    (rc = dup_scalar(p, "version", &p->m->version)) ||
 	    (rc = dup_scalar(p, "description", &p->m->description)) ||
@@ -900,6 +963,7 @@ void swi_manifest_free(struct swi_manifest *m)
 	free(m->version);
 	free(m->description);
 	free(m->embedded_script);
+	free(m->selections);
 	for (size_t i = 0; i < m->nhwcompat; i++)
 		free(m->hwcompat[i]);
 	free(m->hwcompat);

@@ -44,6 +44,9 @@ struct swi_manifest {
 	size_t nentries;
 	struct swi_attrs bootenv;  /* bootenv / uboot name=value ("" removes) */
 	char *embedded_script;     /* embedded-script (Lua source), or NULL */
+	/* Parsed without a selection: the selections "SET,MODE" the image
+	 * offers, separated by spaces, or NULL when it offers none. */
+	char *selections;
 };
 
 /*

@@ -3,6 +3,8 @@
  * then the mount table), the standby one, and whether a device is mounted. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,4 +638,147 @@ int swi_slots_running(swi_ctx_t *ctx, const struct swi_slots *s,
 		*how = found_how;
 	}
 	return rc;
+}
+
+/* ---- extents: where a block device lies on its disk ------------------- */
+
+/* A block device as a byte range of the disk that holds it. */
+struct extent {
+	dev_t disk;
+	uint64_t start;
+	uint64_t size;
+};
+
+/* A number from a one-line sysfs file. */
+static bool read_sysfs_number(const char *dir, const char *name, uint64_t *out)
+{
+	char path[PATH_MAX + 16], text[64];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool ok = fgets(text, sizeof(text), f) != NULL;
+	fclose(f);
+	char *end;
+	errno = 0;
+	unsigned long long v = ok ? strtoull(text, &end, 10) : 0;
+	if (!ok || errno || end == text)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool read_sysfs_devnum(const char *dir, dev_t *out)
+{
+	char path[PATH_MAX + 16], text[64];
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool ok = fgets(text, sizeof(text), f) != NULL;
+	fclose(f);
+	if (ok)
+		text[strcspn(text, "\n")] = '\0';
+	return ok && parse_devnum(text, out);
+}
+
+/* The extent of block device number devnum, from sysfs: a partition knows
+ * its start and size (in 512-byte sectors, whatever the disk's sector
+ * size) and lies in its disk's directory; a whole disk starts at 0. */
+static bool extent_of_devnum(dev_t devnum, struct extent *e)
+{
+	char link[64], dir[PATH_MAX];
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(devnum), minor(devnum));
+	if (!realpath(link, dir))
+		return false;
+	uint64_t start = 0, sectors;
+	if (!read_sysfs_number(dir, "size", &sectors))
+		return false;
+	e->disk = devnum;
+	if (read_sysfs_number(dir, "partition", &(uint64_t){ 0 })) {
+		if (!read_sysfs_number(dir, "start", &start))
+			return false;
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			return false;
+		*slash = '\0';
+		if (!read_sysfs_devnum(dir, &e->disk))
+			return false;
+	}
+	e->start = start * 512;
+	e->size = sectors * 512;
+	return true;
+}
+
+static bool extent_of_path(const char *path, struct extent *e)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISBLK(st.st_mode) && extent_of_devnum(st.st_rdev, e);
+}
+
+/* What writing from `from` on (bytes of the disk) must respect of a
+ * protected extent p: SWI_OK, a lower *limit, or 1 when `from` lies in it. */
+static int respect(const struct extent *p, uint64_t from, uint64_t *limit)
+{
+	if (from >= p->start + p->size)
+		return SWI_OK;
+	if (from >= p->start)
+		return 1;
+	if (p->start - from < *limit)
+		*limit = p->start - from;
+	return SWI_OK;
+}
+
+struct window_search {
+	swi_ctx_t *ctx;
+	const char *label;
+	const char *device;
+	uint64_t offset;
+	const struct extent *target;
+	uint64_t from;
+	uint64_t *limit;
+};
+
+static int refuse_overlap(const struct window_search *w, const char *what)
+{
+	return swi_fail(w->ctx, SWI_ECOMPAT,
+			"%s: target %s at offset %llu would overwrite %s, which lies there on the "
+			"same disk; refused", w->label, w->device, (unsigned long long)w->offset, what);
+}
+
+static int check_mounted_extent(void *user, const struct mount *m)
+{
+	struct window_search *w = user;
+	struct extent p;
+	if (!extent_of_devnum(m->devnum, &p) || p.disk != w->target->disk)
+		return 0;
+	if (respect(&p, w->from, w->limit) == 0)
+		return 0;
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof(what), "%s (mounted on %s)", m->source, m->mount_point);
+	return refuse_overlap(w, what);
+}
+
+int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uint64_t offset,
+		      const struct swi_slot *running, const char *mountinfo_file,
+		      uint64_t *limit)
+{
+	*limit = UINT64_MAX;
+	struct extent target;
+	if (!extent_of_path(device, &target))
+		return SWI_OK; /* not a block device: identity checks are all there is */
+	if (offset >= target.size)
+		return SWI_OK; /* nothing can be written; the handler says so */
+	struct window_search w = { ctx, label, device, offset, &target, target.start + offset,
+				   limit };
+	struct extent p;
+	if (running && extent_of_path(running->device, &p) && p.disk == target.disk &&
+	    respect(&p, w.from, limit)) {
+		char what[PATH_MAX + 64];
+		snprintf(what, sizeof(what), "the running slot %s (%s)", running->name,
+			 running->device);
+		return refuse_overlap(&w, what);
+	}
+	int rc = each_mount(ctx, mountinfo_file, check_mounted_extent, &w);
+	return rc > 0 ? SWI_OK : rc;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <libconfig.h>
 #include "attrs.h"
 #include "swinstall.h"
@@ -69,6 +70,19 @@ int swi_device_mounted(swi_ctx_t *ctx, const char *device, const char *mountinfo
 /* True when a and b name the same file or block device (paths resolved,
  * block devices compared by st_rdev, files by st_dev+st_ino). */
 bool swi_same_device(const char *a, const char *b);
+
+/*
+ * The part of block device `device` an entry (named label in messages) may
+ * write from `offset` on. Where the device is a disk (or a partition) that
+ * also holds the running slot or a mounted partition, a write starting
+ * inside one of those is refused (SWI_ECOMPAT, naming it) and one starting
+ * before them gets *limit, the bytes left before the first; else *limit is
+ * UINT64_MAX. Extents come from sysfs; anything that is not a block device
+ * has no extent (its identity is checked by swi_same_device()).
+ */
+int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uint64_t offset,
+		      const struct swi_slot *running, const char *mountinfo_file,
+		      uint64_t *limit);
 
 /* The slot whose every bootenv variable has its value in env (a
  * name -> value list read from the bootloader), or NULL. */

@@ -58,6 +58,7 @@ struct swi_stream {
 				     * writer, its chunk (NULL: none taken yet) */
 	size_t out_used;
 	bool ended;                 /* the decoder saw the end of its stream */
+	bool hash_only;             /* the sink failed: the rest is only hashed */
 
 	z_stream z;
 	bool z_ready;
@@ -443,10 +444,24 @@ static int check_hash(struct swi_stream *s)
 	return SWI_OK;
 }
 
+void swi_stream_hash_only(struct swi_stream *s)
+{
+	/* With a writer, out is one of its chunks, gone with it. */
+	if (s->writer)
+		s->out = NULL;
+	swi_worker_stop(s->worker);
+	swi_worker_stop(s->writer);
+	s->worker = s->writer = NULL;
+	s->reader_status = SWI_OK;
+	s->hash_only = true;
+}
+
 int swi_stream_finish(struct swi_stream *s)
 {
 	if (s->reader_status)
 		return s->reader_status;
+	if (s->hash_only)
+		return s->md ? check_hash(s) : SWI_OK;
 	int rc = s->worker ? swi_worker_drain(s->worker) : SWI_OK;
 	if (rc)
 		return s->reader_status = rc;

@@ -25,6 +25,11 @@ int swi_stream_feed_lent(struct swi_stream *s, const void *buf, size_t len,
 /* End of the member: the decoder must have reached the end of its stream
  * (else SWI_EFORMAT) and the hash must match (else SWI_EHASH). */
 int swi_stream_finish(struct swi_stream *s);
+/* After the sink failed: decoding and writing stop (dropping what they
+ * hold) and later feeds are only hashed, so that swi_stream_finish() can
+ * still tell whether the stored bytes were the expected ones: it then only
+ * compares the hash. */
+void swi_stream_hash_only(struct swi_stream *s);
 /* Bytes decoded so far; read it after swi_stream_finish() (a worker counts). */
 uint64_t swi_stream_decoded_bytes(const struct swi_stream *s);
 void swi_stream_free(struct swi_stream *s);

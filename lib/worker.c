@@ -132,7 +132,7 @@ int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_work
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->changed, &attr);
 	pthread_condattr_destroy(&attr);
-	int err = pthread_create(&w->thread, NULL, worker_main, w);
+	int err = swi_thread_start(&w->thread, worker_main, w);
 	if (err) {
 		pthread_cond_destroy(&w->changed);
 		pthread_mutex_destroy(&w->lock);

@@ -20,7 +20,8 @@
 #   fw_env.config         "DIR/env.img 0x0 0x4000"
 #   hwrevision            "myboard 1.0"
 #   sw-versions           "bootloader 2022.01" / "rootfs 1.0.0"
-#   swinstall.conf        points at all of the above; public-key = $KEYS/ca.pem
+#   swinstall.conf        points at all of the above; public-key = $KEYS/ca.pem;
+#                         its lock file and state directory are in DIR too
 #
 # Tools: cpio, openssl, mkenvimage, fw_printenv, swugenerator (Debian).
 
@@ -180,6 +181,8 @@ EOF
 		echo "uboot-env-config = \"$d/fw_env.config\";"
 		echo "hwrevision-file = \"$d/hwrevision\";"
 		echo "sw-versions-file = \"$d/sw-versions\";"
+		echo "lock-file = \"$d/swinstall.lock\";"
+		echo "state-dir = \"$d/state\";"
 	} >"$d/swinstall.conf"
 	snapshot "$d"
 }

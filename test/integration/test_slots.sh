@@ -85,6 +85,8 @@ hwrevision-file = "$d/hwrevision";
 sw-versions-file = "$d/sw-versions";
 cmdline-file = "$d/cmdline";
 mountinfo-file = "$d/mountinfo";
+lock-file = "$d/swinstall.lock";
+state-dir = "$d/state";
 slots = (
 	{ name = "A"; device = "$d/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
 	{ name = "B"; device = "$d/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }

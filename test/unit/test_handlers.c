@@ -113,7 +113,8 @@ static void assert_error_mentions(const struct fixture *f, const char *needle)
 		fail_msg("'%s' does not mention '%s'", swi_errmsg(f->ctx), needle);
 }
 
-/* open, write len bytes of NEW_BYTE in chunks of chunk, close. */
+/* open, write len bytes of NEW_BYTE in chunks of chunk, close, and commit
+ * for a handler that stages (as the core does at the end of an install). */
 static int install(struct swi_target *t, size_t len, size_t chunk)
 {
 	unsigned char *buf = malloc(chunk);
@@ -123,11 +124,13 @@ static int install(struct swi_target *t, size_t len, size_t chunk)
 	for (size_t done = 0; !rc && done < len; done += chunk)
 		rc = t->handler->write(t, buf, len - done < chunk ? len - done : chunk);
 	free(buf);
-	if (rc) {
+	if (!rc)
+		rc = t->handler->close(t);
+	if (!rc && t->handler->commit)
+		rc = t->handler->commit(t);
+	if (rc)
 		t->handler->abort(t);
-		return rc;
-	}
-	return t->handler->close(t);
+	return rc;
 }
 
 /* ---- raw ---- */
@@ -373,13 +376,140 @@ static void rawfile_replaces_atomically(void **state)
 	unsigned char *buf = slurp(path, &size);
 	assert_int_equal(size, 100);
 	free(buf);
+	/* Closed (verified), the new bytes stay staged until the commit. */
 	assert_int_equal(t->handler->close(t), SWI_OK);
+	assert_int_equal(count_temporaries(f->dir), 1);
+	buf = slurp(path, &size);
+	assert_int_equal(size, 100);
+	free(buf);
+	assert_int_equal(t->handler->commit(t), SWI_OK);
 	assert_int_equal(count_temporaries(f->dir), 0);
 	buf = slurp(path, &size);
 	assert_int_equal(size, 3000);
 	assert_bytes(buf, 0, 3000, NEW_BYTE);
 	free(buf);
 	assert_int_equal(file_mode(path), 0600);
+}
+
+/* The one staged file in f->dir (a name of the form .NAME.swinstall-XXXXXX). */
+static void staged_path(const struct fixture *f, const char *name, char *out, size_t size)
+{
+	DIR *d = opendir(f->dir);
+	assert_non_null(d);
+	char prefix[128];
+	snprintf(prefix, sizeof(prefix), ".%s.swinstall-", name);
+	out[0] = '\0';
+	for (struct dirent *e; (e = readdir(d));)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			snprintf(out, size, "%s/%s", f->dir, e->d_name);
+	closedir(d);
+	assert_true(out[0] != '\0');
+}
+
+/* A setuid file replaced by unverified bytes: until they are verified the
+ * staged file is 0600 and owned by the installer; then it gets the old
+ * file's owner, group and mode, set-user-ID included. */
+static void rawfile_metadata_only_after_verification(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], staged[512];
+	in_dir(f, "tool", path, sizeof(path));
+	fill_file(path, OLD_BYTE, 100);
+	assert_int_equal(chown(path, 1234, 5678), 0);
+	assert_int_equal(chmod(path, 04755), 0);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, "path", path, NULL);
+	assert_int_equal(t->handler->open(t), SWI_OK);
+	unsigned char chunk[10];
+	memset(chunk, NEW_BYTE, sizeof(chunk));
+	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
+	staged_path(f, "tool", staged, sizeof(staged));
+	struct stat st;
+	assert_int_equal(stat(staged, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, getuid());
+	assert_int_equal(t->handler->close(t), SWI_OK);
+	assert_int_equal(stat(staged, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 5678);
+	assert_int_equal(t->handler->commit(t), SWI_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_size, 10);
+}
+
+/* An abort after close (a later entry failed) leaves the old file. */
+static void rawfile_abort_after_close_keeps_old_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	in_dir(f, "config.bin", path, sizeof(path));
+	fill_file(path, OLD_BYTE, 100);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, "path", path, NULL);
+	assert_int_equal(t->handler->open(t), SWI_OK);
+	unsigned char chunk[10];
+	memset(chunk, NEW_BYTE, sizeof(chunk));
+	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
+	assert_int_equal(t->handler->close(t), SWI_OK);
+	t->handler->abort(t);
+	assert_null(t->state);
+	assert_int_equal(count_temporaries(f->dir), 0);
+	size_t size;
+	unsigned char *buf = slurp(path, &size);
+	assert_int_equal(size, 100);
+	assert_bytes(buf, 0, 100, OLD_BYTE);
+	free(buf);
+}
+
+/* No symbolic link is followed on the way: not a directory of the path,
+ * not the file itself. */
+static void rawfile_follows_no_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char real[128], link[128], path[160], outside[128];
+	in_dir(f, "real", real, sizeof(real));
+	in_dir(f, "link", link, sizeof(link));
+	in_dir(f, "outside", outside, sizeof(outside));
+	assert_int_equal(mkdir(real, 0755), 0);
+	assert_int_equal(symlink(real, link), 0);
+	snprintf(path, sizeof(path), "%s/file", link);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, "path", path, NULL);
+	assert_int_equal(t->handler->check(t), SWI_EIO);
+	assert_error_mentions(f, "symbolic link");
+	assert_int_equal(install(t, 10, 10), SWI_EIO);
+	assert_error_mentions(f, "symbolic link");
+	assert_int_equal(count_temporaries(real), 0);
+	/* The file itself a link to a file elsewhere: refused, the target kept. */
+	fill_file(outside, OLD_BYTE, 100);
+	snprintf(path, sizeof(path), "%s/file", real);
+	assert_int_equal(symlink(outside, path), 0);
+	assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", path), SWI_OK);
+	assert_int_equal(t->handler->check(t), SWI_EIO);
+	assert_int_equal(install(t, 10, 10), SWI_EIO);
+	assert_error_mentions(f, "symbolic link");
+	size_t size;
+	unsigned char *buf = slurp(outside, &size);
+	assert_int_equal(size, 100);
+	free(buf);
+}
+
+/* A file system keeps its reserve: a write that would eat into it fails
+ * before it is made, and the old file stays. */
+static void rawfile_keeps_the_free_space_reserve(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	in_dir(f, "big.bin", path, sizeof(path));
+	fill_file(path, OLD_BYTE, 100);
+	assert_int_equal(swi_set_option(f->ctx, "min-free-space", "100%"), SWI_OK);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, "path", path, NULL);
+	assert_int_equal(install(t, 10, 10), SWI_EIO);
+	assert_error_mentions(f, "min-free-space");
+	assert_int_equal(count_temporaries(f->dir), 0);
+	assert_int_equal(swi_set_option(f->ctx, "min-free-space", "1M"), SWI_OK);
+	assert_int_equal(install(t, 10, 10), SWI_OK);
+	assert_int_equal(swi_set_option(f->ctx, "min-free-space", "12x"), SWI_EINVAL);
 }
 
 static void rawfile_new_file_mode(void **state)
@@ -485,11 +615,13 @@ static int feed(struct swi_target *t, const char *text, size_t chunk)
 	int rc = t->handler->open(t);
 	for (size_t done = 0, len = strlen(text); !rc && done < len; done += chunk)
 		rc = t->handler->write(t, text + done, len - done < chunk ? len - done : chunk);
-	if (rc) {
+	if (!rc)
+		rc = t->handler->close(t);
+	if (!rc && t->handler->commit)
+		rc = t->handler->commit(t);
+	if (rc)
 		t->handler->abort(t);
-		return rc;
-	}
-	return t->handler->close(t);
+	return rc;
 }
 
 static void bootloader_parses_script(void **state)
@@ -640,6 +772,10 @@ int main(void)
 		T(rawfile_creates_destination),
 		T(rawfile_bad_paths),
 		T(rawfile_refuses_directory_target),
+		T(rawfile_metadata_only_after_verification),
+		T(rawfile_abort_after_close_keeps_old_file),
+		T(rawfile_follows_no_symlink),
+		T(rawfile_keeps_the_free_space_reserve),
 		T(bootloader_parses_script),
 		T(bootloader_bad_lines),
 		T(bootloader_refuses_binary),

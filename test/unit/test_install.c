@@ -126,6 +126,10 @@ static int setup(void **state)
 	swi_set_option(f->ctx, "hwrevision-file", path);
 	snprintf(path, sizeof(path), "%s/sw-versions", f->dir);
 	swi_set_option(f->ctx, "sw-versions-file", path);
+	snprintf(path, sizeof(path), "%s/lock", f->dir);
+	swi_set_option(f->ctx, "lock-file", path);
+	snprintf(path, sizeof(path), "%s/state", f->dir);
+	swi_set_option(f->ctx, "state-dir", path);
 	memset(&rec, 0, sizeof(rec));
 	*state = f;
 	return 0;

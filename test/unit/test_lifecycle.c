@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "testutil.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "swinstall.h"
 
 struct fixture {
@@ -74,6 +77,7 @@ static int setup(void **state)
 		 "bootloader = \"grub\"; grubenv = \"%1$s/grubenv\";\n"
 		 "cmdline-file = \"%1$s/cmdline\"; mountinfo-file = \"%1$s/mountinfo\";\n"
 		 "sw-versions-file = \"%1$s/sw-versions\";\n"
+		 "lock-file = \"%1$s/lock\"; state-dir = \"%1$s/state\";\n"
 		 "slots = (\n"
 		 " { name = \"A\"; device = \"%1$s/slotA\"; select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
 		 " { name = \"B\"; device = \"%1$s/slotB\"; select = \"stable,copy2\"; bootenv = { rootpart = \"3\"; }; }\n"
@@ -131,7 +135,7 @@ static void mark_good_is_refused_before_the_reboot(void **state)
 	set_env(f, "rootpart=3 ustate=1");
 	char before[1024];
 	strcpy(before, env_list(f));
-	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ESTATE);
 	assert_non_null(strstr(swi_errmsg(f->ctx), "reboot"));
 	assert_string_equal(env_list(f), before);
 }
@@ -144,14 +148,14 @@ static void mark_good_needs_to_know_what_runs_and_boots(void **state)
 	set_env(f, "rootpart=3 ustate=1");
 	write_in(f, "cmdline", "console=ttyS0\n");
 	strcpy(before, env_list(f));
-	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ESTATE);
 	assert_non_null(strstr(swi_errmsg(f->ctx), "running slot is unknown"));
 	assert_string_equal(env_list(f), before);
 	/* The environment selects no slot. */
 	set_env(f, "rootpart=7 ustate=1");
 	running(f, "A");
 	strcpy(before, env_list(f));
-	assert_int_equal(swi_mark_good(f->ctx), SWI_ECOMPAT);
+	assert_int_equal(swi_mark_good(f->ctx), SWI_ESTATE);
 	assert_non_null(strstr(swi_errmsg(f->ctx), "selects none"));
 	assert_string_equal(env_list(f), before);
 }
@@ -198,6 +202,72 @@ static void rollback_boots_the_other_slot(void **state)
 	assert_non_null(strstr(env_list(f), "rootpart=2 "));
 }
 
+/* A fresh device: slot B was never installed, nothing is pending. */
+static void rollback_with_nothing_to_go_back_to_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_state s;
+	char before[1024];
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_get_state(f->ctx, &s), SWI_OK);
+	assert_null(s.rollback);
+	assert_non_null(strstr(s.rollback_meaning, "not possible"));
+	assert_int_equal(swi_rollback(f->ctx), SWI_ESTATE);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "nothing to roll back to"));
+	assert_string_equal(env_list(f), before);
+	/* After a failed install into B: B is no complete system either. */
+	set_env(f, "ustate=3 swinstall_complete=A");
+	strcpy(before, env_list(f));
+	assert_int_equal(swi_rollback(f->ctx), SWI_ESTATE);
+	assert_string_equal(env_list(f), before);
+	/* --force switches anyway. */
+	assert_int_equal(swi_set_option(f->ctx, "force", "1"), SWI_OK);
+	assert_int_equal(swi_rollback(f->ctx), SWI_OK);
+	assert_non_null(strstr(env_list(f), "rootpart=3 "));
+}
+
+/* Confirmed and running B, A holds the system B replaced: back to it. */
+static void rollback_to_a_complete_slot(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_state s;
+	set_env(f, "rootpart=3 ustate=0 swinstall_complete='A B'");
+	running(f, "B");
+	assert_int_equal(swi_get_state(f->ctx, &s), SWI_OK);
+	assert_string_equal(s.rollback, "A");
+	assert_non_null(strstr(s.rollback_meaning, "possible: the other slot holds a complete"));
+	assert_int_equal(swi_rollback(f->ctx), SWI_OK);
+	assert_non_null(strstr(env_list(f), "rootpart=2 "));
+}
+
+/* Another process holds the lock: refused at once, or after the wait. */
+static void life_cycle_commands_take_the_lock(void **state)
+{
+	struct fixture *f = *state;
+	char lock[128], before[1024];
+	snprintf(lock, sizeof(lock), "%s/lock", f->dir);
+	set_env(f, "rootpart=3 ustate=1");
+	strcpy(before, env_list(f));
+	/* flock() locks of two open files conflict within one process too. */
+	int fd = open(lock, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(swi_rollback(f->ctx), SWI_EBUSY);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "holds the lock"));
+	assert_int_equal(swi_mark_good(f->ctx), SWI_EBUSY);
+	assert_int_equal(swi_set_option(f->ctx, "lock-wait", "1"), SWI_OK);
+	assert_int_equal(swi_rollback(f->ctx), SWI_EBUSY);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "after 1 s"));
+	assert_string_equal(env_list(f), before);
+	/* A cancel ends a wait that would last forever. */
+	assert_int_equal(swi_set_option(f->ctx, "lock-wait", "forever"), SWI_OK);
+	assert_int_equal(swi_cancel(f->ctx), SWI_OK);
+	assert_int_equal(swi_rollback(f->ctx), SWI_ECANCELED);
+	close(fd);
+	assert_int_equal(swi_rollback(f->ctx), SWI_OK);
+	assert_non_null(strstr(env_list(f), "rootpart=2 "));
+}
+
 static void rollback_needs_slots(void **state)
 {
 	struct fixture *f = *state;
@@ -232,6 +302,9 @@ int main(void)
 		T(mark_good_with_nothing_to_confirm_changes_nothing),
 		T(mark_good_writes_the_configured_variables),
 		T(rollback_boots_the_other_slot),
+		T(rollback_with_nothing_to_go_back_to_is_refused),
+		T(rollback_to_a_complete_slot),
+		T(life_cycle_commands_take_the_lock),
 		T(rollback_needs_slots),
 		T(a_broken_environment_is_reported),
 	};
