@@ -4,31 +4,47 @@
  * libarchive, once, in order, never seeking.
  *
  * libarchive parses the crc format but neither verifies nor exposes the
- * header's check field (the 32-bit sum of the member's data bytes), so the
- * raw header bytes are recovered from the buffers our read callback handed
- * to libarchive:
+ * header's check field (the 32-bit sum of the member's data bytes), and it
+ * trusts the header's sizes: it would buffer a name of any size, and it
+ * records every member with more than one link in a list it searches for
+ * each next one. So each header's fixed 110 bytes are recovered from the
+ * buffers our read callback hands to libarchive, and checked before
+ * libarchive parses them:
  *
  *  - The callback fills fixed-size buffers completely (looping on short
  *    reads) from a ring of buffers and records where each buffer starts in
  *    the raw stream. From the buffer current when swi_swu_next() starts,
  *    every buffer taken while the header is read is kept (SWU_KEEP at
  *    most); while data is read, only the current one.
- *  - libarchive's cpio reader only pulls client blocks on demand: every
- *    access goes through __archive_read_ahead(a, N), which calls the client
- *    only while fewer than N bytes are buffered. Reading a header asks for
- *    the 110 fixed bytes, then the name plus its padding; reading data asks
- *    for 1 byte and takes what the current block holds. Skipping the previous
- *    member happens before archive_read_next_header() records
- *    header_position, so that position is exactly the header's first byte
- *    (libarchive's resync after garbage is refused: it reports ARCHIVE_WARN).
- *    With no filter registered, positions are raw stream offsets.
- *  - Hence, once archive_read_next_header() returns, the blocks fetched
- *    since the header began are only those covering the header and name, so
- *    the header is within the last few blocks as long as the name is shorter
- *    than (SWU_KEEP - 1) buffers. Should it no longer be there (a giant name,
- *    tiny buffers), the member is refused: the check is never skipped.
- *  - The recovered header is cross-checked against libarchive's parse
- *    (size, name length) so a bookkeeping error cannot go unnoticed.
+ *  - Where the next header starts is known: the first at 0, each next one
+ *    after the previous header and name (padded together to 4 bytes) and
+ *    its data (padded to 4 bytes). libarchive's cpio reader only pulls
+ *    client blocks on demand: every access goes through
+ *    __archive_read_ahead(a, N), which calls the client only while fewer
+ *    than N bytes are buffered. So it cannot parse a header before its
+ *    bytes were taken, and the header is checked either when
+ *    swi_swu_next() starts (its bytes came with the previous member's
+ *    data) or in the callback, when the buffer that completes it is taken
+ *    and before it is handed on. A refused header fails the callback, and
+ *    libarchive with it; our message stands.
+ *  - Refused there: a magic other than newc's or crc's and non-hex digits
+ *    (libarchive would scan the stream for another header), a name over
+ *    SWI_SWU_NAME_MAX bytes (libarchive would buffer it whole), a regular
+ *    file with more than one link, the member after the
+ *    SWI_SWU_MAX_MEMBERS-th.
+ *  - Second line of defence: while a header is read, the callback hands
+ *    on no buffer that starts past the longest header libarchive may need,
+ *    so whatever it buffers for a header stays bounded (a symbolic link's
+ *    target, which it reads with the header, included).
+ *  - Once archive_read_next_header() returns, what it parsed is cross-
+ *    checked against the recovered header (position, size, mode, links,
+ *    name length), so a bookkeeping error cannot go unnoticed. Skipping
+ *    the previous member happens before it records header_position, so
+ *    that position is exactly the header's first byte; with no filter
+ *    registered, positions are raw stream offsets.
+ *  - The 110 bytes must lie within the SWU_KEEP last buffers, which holds
+ *    for buffers of 55 bytes or more; else the archive is refused: the
+ *    check is never skipped.
  *
  * The data sum is accumulated as the caller reads (or as swi_swu_next()
  * drains a member) and compared when libarchive reports the member's end.
@@ -58,6 +74,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -72,9 +89,14 @@
 #define SWU_BUF_SIZE (128 * 1024)
 
 #define HDR_SIZE 110
-#define HDR_FILESIZE_AT 54
-#define HDR_NAMESIZE_AT 94
-#define HDR_CHECK_AT 102
+#define HDR_MAGIC_LEN 6
+/* The fields after the magic, in order: 8 hex digits each. */
+enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE, F_DEVMAJOR, F_DEVMINOR,
+       F_RDEVMAJOR, F_RDEVMINOR, F_NAMESIZE, F_CHECK, HDR_FIELDS };
+/* The most raw bytes libarchive may need to parse a header, counted from
+ * where reading it began: what is left of the previous member's padding,
+ * the header, the longest name allowed and its padding. */
+#define HDR_READ_MAX (3 + HDR_SIZE + SWI_SWU_NAME_MAX + 3)
 
 struct swi_swu_slot {
 	struct swi_swu *owner;
@@ -107,6 +129,12 @@ struct swi_swu {
 	uint64_t keep_from;            /* the first one libarchive or a header lookup
 				        * may still read */
 	bool in_header;                /* between members: a header is being read */
+	uint64_t header_began;         /* raw_pos when reading it began */
+	uint64_t next_header;          /* where it starts in the raw stream */
+	bool header_taken;             /* its fields were recovered and checked */
+	bool header_crc;               /* its magic is 070702 */
+	uint32_t header[HDR_FIELDS];
+	unsigned headers;              /* read so far, the trailer's included */
 	uint64_t raw_pos;              /* end of the last of them in the raw stream */
 	bool source_eof;
 	int source_errno;              /* non-zero once the source failed */
@@ -302,21 +330,6 @@ static ssize_t take_filled(struct swi_swu *r)
 	return n;
 }
 
-static la_ssize_t read_cb(struct archive *a, void *data, const void **out)
-{
-	struct swi_swu *r = data;
-	(void)a;
-	if (r->source_eof || r->source_errno)
-		return r->source_errno ? -1 : 0;
-	ssize_t n = r->ahead ? take_filled(r) : take_inline(r);
-	if (n <= 0)
-		return n;
-	uint64_t last = r->taken - 1;
-	*out = slot_buf(r, last);
-	r->raw_pos = slot_of(r, last)->offset + (uint64_t)n;
-	return n;
-}
-
 /* Waits until the read-ahead thread may fill its next buffer; when it may
  * not, until SWU_REFILL buffers are free, not one: every wake-up costs,
  * one per buffer would be many. false when stopping. Under lock. */
@@ -455,10 +468,96 @@ static int fail_sticky(struct swi_swu *r, int status, const char *fmt, ...)
 	return r->status;
 }
 
+/* Refuses the header being read. It is named by the member before it:
+ * libarchive has not parsed its name, which may not even be buffered. */
+static int refuse_header(struct swi_swu *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int refuse_header(struct swi_swu *r, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (r->name)
+		return fail_sticky(r, SWI_EFORMAT,
+				   "cpio archive: invalid header after member '%s' (%s)", r->name, why);
+	return fail_sticky(r, SWI_EFORMAT, "cpio archive: invalid first header (%s)", why);
+}
+
+/* Every field of a newc/crc header, as libarchive requires before it takes
+ * a header for one (else it scans the stream for another). */
+static bool parse_fields(const unsigned char *raw, uint32_t *fields)
+{
+	for (int i = 0; i < HDR_FIELDS; i++)
+		if (!parse_hex8(raw + HDR_MAGIC_LEN + 8 * i, &fields[i]))
+			return false;
+	return true;
+}
+
+/* Once the next header's fixed part was taken, recovers it and checks it
+ * before libarchive parses it; see the comment at the top of this file.
+ * SWI_OK also while its bytes are not all there yet. */
+static int take_header(struct swi_swu *r)
+{
+	if (r->header_taken || r->raw_pos < r->next_header + HDR_SIZE)
+		return SWI_OK;
+	r->header_taken = true;
+	unsigned char raw[HDR_SIZE];
+	if (!ring_copy(r, r->next_header, raw, sizeof(raw)))
+		return fail_sticky(r, SWI_EFORMAT,
+				   "%s: the next cpio header is no longer buffered, it cannot be "
+				   "checked (read buffers of %zu bytes are too small)",
+				   where(r), r->bufsize);
+	if (++r->headers > SWI_SWU_MAX_MEMBERS)
+		return fail_sticky(r, SWI_EFORMAT, "cpio archive: too many members (more than %d)",
+				   SWI_SWU_MAX_MEMBERS);
+	r->header_crc = !memcmp(raw, "070702", HDR_MAGIC_LEN);
+	if (!r->header_crc && memcmp(raw, "070701", HDR_MAGIC_LEN))
+		return refuse_header(r, "not a newc (070701) or crc (070702) cpio header");
+	uint32_t *f = r->header;
+	if (!parse_fields(raw, f))
+		return refuse_header(r, "cpio header has non-hex fields");
+	if (f[F_NAMESIZE] > SWI_SWU_NAME_MAX)
+		return refuse_header(r, "member name of %lu bytes, more than the limit of %d",
+				     (unsigned long)f[F_NAMESIZE], SWI_SWU_NAME_MAX);
+	/* Other types are refused by name once libarchive parsed them. */
+	if ((f[F_MODE] & AE_IFMT) == AE_IFREG && f[F_NLINK] > 1)
+		return refuse_header(r, "%lu links: hard links are not allowed in a .swu",
+				     (unsigned long)f[F_NLINK]);
+	return SWI_OK;
+}
+
+static la_ssize_t read_cb(struct archive *a, void *data, const void **out)
+{
+	struct swi_swu *r = data;
+	(void)a;
+	if (r->source_eof || r->source_errno)
+		return r->source_errno ? -1 : 0;
+	/* Second line of defence: no header that take_header() lets through
+	 * needs this buffer. */
+	if (r->in_header && r->raw_pos >= r->header_began + HDR_READ_MAX) {
+		refuse_header(r, "more than %d bytes read with it", HDR_READ_MAX);
+		return -1;
+	}
+	ssize_t n = r->ahead ? take_filled(r) : take_inline(r);
+	if (n <= 0)
+		return n;
+	uint64_t last = r->taken - 1;
+	r->raw_pos = slot_of(r, last)->offset + (uint64_t)n;
+	if (r->in_header && take_header(r))
+		return -1;
+	*out = slot_buf(r, last);
+	return n;
+}
+
 /* Turns a libarchive failure into our error: the source's own failure,
  * the stream ending early, or libarchive's description of the problem. */
 static int archive_failure(struct swi_swu *r, bool in_data)
 {
+	if (r->status < 0) /* our read callback refused the stream */
+		return r->status;
 	if (r->source_errno)
 		return fail_sticky(r, SWI_EIO, "%s: reading the image failed: %s", where(r),
 				   strerror(r->source_errno));
@@ -585,35 +684,33 @@ static int check_name(struct swi_swu *r, const char *name)
 	return SWI_OK;
 }
 
-/* Reads the raw header of the member libarchive just parsed and takes its
- * magic and check field; see the comment at the top of this file. */
+static uint64_t align4(uint64_t n)
+{
+	return (n + 3) & ~(uint64_t)3;
+}
+
+/* Cross-checks the member libarchive just parsed against its header as
+ * take_header() recovered it, takes its check field and where the next
+ * header starts. */
 static int check_raw_header(struct swi_swu *r, struct archive_entry *e)
 {
-	unsigned char hdr[HDR_SIZE];
-	uint64_t pos = (uint64_t)archive_read_header_position(r->a);
-	if (!ring_copy(r, pos, hdr, sizeof(hdr)))
-		return fail_sticky(r, SWI_EFORMAT,
-				   "%s: cpio header is no longer buffered, its checksum cannot "
-				   "be checked (member name too long?)", r->name);
-	bool crc = !memcmp(hdr, "070702", 6);
-	if (!crc && memcmp(hdr, "070701", 6))
-		return fail_sticky(r, SWI_EFORMAT,
-				   "%s: not a newc (070701) or crc (070702) cpio header", r->name);
-	uint32_t size, namesize, check;
-	if (!parse_hex8(hdr + HDR_FILESIZE_AT, &size) ||
-	    !parse_hex8(hdr + HDR_NAMESIZE_AT, &namesize) ||
-	    !parse_hex8(hdr + HDR_CHECK_AT, &check))
-		return fail_sticky(r, SWI_EFORMAT, "%s: cpio header has non-hex fields", r->name);
-	if (size != (uint64_t)archive_entry_size(e))
+	const uint32_t *f = r->header;
+	if (!r->header_taken ||
+	    (uint64_t)archive_read_header_position(r->a) != r->next_header ||
+	    f[F_FILESIZE] != (uint64_t)archive_entry_size(e) ||
+	    f[F_MODE] != (uint32_t)archive_entry_mode(e) ||
+	    f[F_NLINK] != archive_entry_nlink(e))
 		return fail_sticky(r, SWI_EFORMAT,
 				   "%s: cpio header does not match what libarchive parsed", r->name);
 	/* libarchive stops the name at the first NUL; a name with another NUL
 	 * inside could be read two ways, so refuse it. */
-	if (namesize != strlen(r->name) + 1)
+	if (f[F_NAMESIZE] != strlen(r->name) + 1)
 		return fail_sticky(r, SWI_EFORMAT, "%s: member name contains a NUL byte", r->name);
-	r->has_sum = crc;
-	r->expected_sum = check;
+	r->has_sum = r->header_crc;
+	r->expected_sum = f[F_CHECK];
 	r->sum = 0;
+	r->next_header += align4(HDR_SIZE + f[F_NAMESIZE]) + align4(f[F_FILESIZE]);
+	r->header_taken = false;
 	return SWI_OK;
 }
 
@@ -650,11 +747,17 @@ int swi_swu_next(struct swi_swu *r, struct swi_member *m)
 			return rc;
 	}
 	set_in_header(r, true);
-	struct archive_entry *e;
-	int ar = archive_read_next_header(r->a, &e);
-	int rc = ar == ARCHIVE_EOF ? (r->status = SWI_END)
-		 : ar != ARCHIVE_OK ? archive_failure(r, false)
-				    : start_member(r, e, m);
+	r->header_began = r->raw_pos;
+	/* The header may have come whole with the previous member's data:
+	 * libarchive would then parse it without calling read_cb(). */
+	int rc = take_header(r);
+	if (!rc) {
+		struct archive_entry *e;
+		int ar = archive_read_next_header(r->a, &e);
+		rc = ar == ARCHIVE_EOF ? (r->status = SWI_END)
+		     : ar != ARCHIVE_OK ? archive_failure(r, false)
+					: start_member(r, e, m);
+	}
 	set_in_header(r, false);
 	return rc;
 }

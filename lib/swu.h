@@ -9,6 +9,13 @@
 
 #define SWI_END 1  /* swi_swu_next(): the trailer was reached */
 
+/* Limits checked on every header before libarchive parses it, so that an
+ * image nobody verified yet costs bounded memory and time. */
+#define SWI_SWU_NAME_MAX 4096      /* bytes of a member name, its NUL included:
+				    * PATH_MAX, for plain file names */
+#define SWI_SWU_MAX_MEMBERS 10000  /* members of one archive, the trailer
+				    * included: images hold a handful */
+
 struct swi_swu;
 
 struct swi_member {
@@ -27,15 +34,16 @@ enum swi_swu_mode {
 int swi_swu_open(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
 		 struct swi_swu **out);
 /* The same with read buffers of bufsize bytes (swi_swu_open() uses 128 KiB;
- * eight of them). A member's header and name
- * must fit in two of them, else the member is refused (its checksum could
- * not be checked). For tests and memory-tight agents. */
+ * eight of them). Each header's 110 bytes must lie within three of them,
+ * as they do from 55 bytes on; else the archive is refused (the header
+ * could not be checked). For tests and memory-tight agents. */
 int swi_swu_open_sized(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
 		       size_t bufsize, struct swi_swu **out);
 /* Advances to the next member (draining and checking the current one).
  * SWI_OK, SWI_END at the trailer, or an error (SWI_EFORMAT for a malformed or
- * truncated archive or a member name with '/' or "..", SWI_EHASH for a wrong
- * 070702 sum, SWI_EIO when the source failed). */
+ * truncated archive, a member name with '/' or "..", a member that is not a
+ * regular file or has more than one link, or beyond the limits above;
+ * SWI_EHASH for a wrong 070702 sum, SWI_EIO when the source failed). */
 int swi_swu_next(struct swi_swu *r, struct swi_member *m);
 /* The next block of the current member's data, without copying; *len is 0
  * at the member's end, once its checksum was verified. */

@@ -375,6 +375,28 @@ case_not_cpio() {
 	expect_device_untouched "$DEV"
 }
 
+# A first header claiming a 2 GiB name, then 64 MiB of zeros on stdin:
+# refused at the header. libarchive would buffer the name as it comes (the
+# whole input here, GiBs for a longer one), so reading must stop long before
+# the input ends: head is then cut off and all-written never appears.
+case_huge_name_on_stdin() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	# magic, ino, mode, uid, gid, nlink, mtime, filesize, dev/rdev major/minor,
+	# namesize, check
+	{
+		printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+			1 33188 0 0 1 0 0 0 0 0 0 2147483648 0
+		head -c 64M /dev/zero && : >all-written
+	} | "$SWINSTALL" -f "$DEV/swinstall.conf" -i - >"$CASE/out" 2>"$CASE/err"
+	SWI_RC=$?
+	sed 's/^/  stderr: /' "$CASE/err"
+	expect_rc 3
+	expect_err "cpio archive: invalid first header (member name of 2147483648 bytes"
+	[ ! -e all-written ] || fail "swinstall read all of the input before failing"
+	expect_device_untouched "$DEV"
+}
+
 # A member name with ../, named by sw-description too.
 case_dotdot_named() {
 	DEV=$CASE/dev
@@ -609,6 +631,7 @@ run_case "wrong crc check field of sw-description -> 3" case_crc_swdesc
 run_case "flipped data byte in a crc archive -> 3" case_crc_data_byte
 run_case "unsigned crc image without sha256, flipped byte -> 3" case_crc_unsigned
 run_case "not a cpio archive, empty input -> 3" case_not_cpio
+run_case "first header claiming a 2 GiB name, zeros on stdin: stops early -> 3" case_huge_name_on_stdin
 run_case "member named ../evil in sw-description -> 3" case_dotdot_named
 run_case "unnamed ../evil member in the archive -> 3" case_dotdot_unnamed
 run_case "hardware mismatch -> 4" case_hw_mismatch

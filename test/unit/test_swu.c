@@ -496,17 +496,24 @@ static uint32_t sum_of(const void *data, size_t len)
 	return s;
 }
 
+/* A header alone, its fields as given, whatever they say. */
+static void put_header(struct buf *b, const char *magic, unsigned mode, unsigned nlink,
+		       unsigned filesize, unsigned namesize, uint32_t check)
+{
+	char hdr[111];
+	snprintf(hdr, sizeof(hdr), "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		 magic, 1u, mode, 0u, 0u, nlink, 0u, filesize, 0u, 0u, 0u, 0u, namesize,
+		 (unsigned)check);
+	put(b, hdr, 110);
+}
+
 /* One newc/crc member; namelen counts the name's bytes without the final
  * NUL, so names with NULs inside can be made. */
 static void put_member(struct buf *b, int crc, const char *name, size_t namelen,
 		       unsigned mode, const void *data, size_t len, uint32_t check)
 {
-	char hdr[111];
-	snprintf(hdr, sizeof(hdr),
-		 "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 crc ? "070702" : "070701", 1u, mode, 0u, 0u, 1u, 0u, (unsigned)len, 0u, 0u,
-		 0u, 0u, (unsigned)namelen + 1, crc ? check : 0u);
-	put(b, hdr, 110);
+	put_header(b, crc ? "070702" : "070701", mode, 1, (unsigned)len, (unsigned)namelen + 1,
+		   crc ? check : 0u);
 	put(b, name, namelen);
 	put(b, "", 1);
 	pad4(b);
@@ -557,25 +564,23 @@ static void test_crafted_archive_reads(void **state)
 	free(b.p);
 }
 
-/* libarchive would skip junk to the next header with a warning: refused. */
+/* Junk where the next header belongs: refused before libarchive would
+ * look for a header further on. */
 static void test_crafted_garbage_between_members(void **state)
 {
 	struct fixture *f = *state;
-	struct buf b = { 0 };
-	put_file(&b, 1, "sw-description", "x", 1);
-	put(&b, "xxxxxx", 6); /* libarchive finds the next header: a warning */
-	put_file(&b, 1, "image", "y", 1);
-	put_trailer(&b, 1);
-	expect_format_error(f->ctx, b.p, b.len,
-			    "cpio archive: invalid header after member 'sw-description' "
-			    "(Skipped 6 bytes before finding valid header)");
-	b.len = 0;
-	put_file(&b, 1, "sw-description", "x", 1);
-	put(&b, "garbage!", 8); /* libarchive's scan misses the next header */
-	put_file(&b, 1, "image", "y", 1);
-	put_trailer(&b, 1);
-	expect_format_error(f->ctx, b.p, b.len, NULL);
-	free(b.p);
+	const char *junk[] = { "xxxxxx", "garbage!" };
+	for (size_t i = 0; i < 2; i++) {
+		struct buf b = { 0 };
+		put_file(&b, 1, "sw-description", "x", 1);
+		put(&b, junk[i], strlen(junk[i]));
+		put_file(&b, 1, "image", "y", 1);
+		put_trailer(&b, 1);
+		expect_format_error(f->ctx, b.p, b.len,
+				    "cpio archive: invalid header after member 'sw-description' "
+				    "(not a newc (070701) or crc (070702) cpio header)");
+		free(b.p);
+	}
 }
 
 static void expect_crafted_name_error(swi_ctx_t *ctx, const char *name, size_t namelen,
@@ -607,6 +612,189 @@ static void test_crafted_symlink_refused(void **state)
 	put_member(&b, 1, "link", 4, 0120777, "/etc/passwd", 11, sum_of("/etc/passwd", 11));
 	put_trailer(&b, 1);
 	expect_format_error(f->ctx, b.p, b.len, "link: member is not a regular file");
+	free(b.p);
+}
+
+/* ---- bounds: what an image costs before anyone verified it ---- */
+
+/* A source: the bytes given, then zeros up to len bytes in all; counts the
+ * bytes it served. */
+struct zero_src {
+	const unsigned char *data;
+	size_t data_len;
+	uint64_t len, served;
+};
+
+static ssize_t zero_read(void *user, void *buf, size_t len)
+{
+	struct zero_src *s = user;
+	if (len > s->len - s->served)
+		len = (size_t)(s->len - s->served);
+	size_t from_data = s->served < s->data_len ? s->data_len - (size_t)s->served : 0;
+	if (from_data > len)
+		from_data = len;
+	memcpy(buf, s->data + s->served, from_data);
+	memset((unsigned char *)buf + from_data, 0, len - from_data);
+	s->served += len;
+	return (ssize_t)len;
+}
+
+/* The start of an archive, then 64 MiB of zeros: refused with message_part
+ * having read less than 2 MiB (eight 128 KiB buffers read ahead, and some). */
+static void expect_refused_early(swi_ctx_t *ctx, const struct buf *b, const char *message_part)
+{
+	struct zero_src src = { .data = b->p, .data_len = b->len, .len = b->len + (64u << 20) };
+	struct got g;
+	assert_int_equal(read_archive(ctx, zero_read, &src, 0, &g), SWI_EFORMAT);
+	if (!strstr(swi_errmsg(ctx), message_part))
+		fail_msg("'%s' does not contain '%s'", swi_errmsg(ctx), message_part);
+	if (src.served >= 2u << 20)
+		fail_msg("%llu bytes read before failing", (unsigned long long)src.served);
+	got_free(&g);
+}
+
+/* A first header claiming a 2 GiB name: libarchive would buffer it all. */
+static void test_huge_name_refused_early(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	put_header(&b, "070701", 0100644, 1, 0, 0x80000000u, 0);
+	expect_refused_early(f->ctx, &b,
+			     "cpio archive: invalid first header (member name of 2147483648 "
+			     "bytes, more than the limit of 4096)");
+	free(b.p);
+}
+
+/* libarchive reads a symbolic link's target with its header (recent
+ * versions refuse targets over 1 MiB): reading a header stops at the
+ * longest one a regular file can have. */
+static void test_long_symlink_refused_early(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	put_file(&b, 0, "sw-description", "x", 1);
+	put_header(&b, "070701", 0120777, 1, 1000000, 5, 0);
+	put(&b, "link", 5);
+	pad4(&b);
+	expect_refused_early(f->ctx, &b,
+			     "cpio archive: invalid header after member 'sw-description' (more "
+			     "than ");
+	free(b.p);
+}
+
+/* libarchive would look for a header in the zeros that follow. */
+static void test_bad_later_header_refused_early(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	put_file(&b, 1, "sw-description", "x", 1);
+	size_t at = b.len;
+	put_header(&b, "070707", 0100644, 1, 0, 6, 0);
+	expect_refused_early(f->ctx, &b,
+			     "cpio archive: invalid header after member 'sw-description' (not a "
+			     "newc (070701) or crc (070702) cpio header)");
+	memcpy(b.p + at, "070702", 6);
+	b.p[at + 22] = 'g'; /* in the uid field */
+	expect_refused_early(f->ctx, &b,
+			     "cpio archive: invalid header after member 'sw-description' (cpio "
+			     "header has non-hex fields)");
+	free(b.p);
+}
+
+/* The longest name is read, also through buffers holding a quarter of it;
+ * one byte more is refused before libarchive reads the name. */
+static void test_name_size_limit(void **state)
+{
+	struct fixture *f = *state;
+	static char name[SWI_SWU_NAME_MAX + 1];
+	memset(name, 'n', SWI_SWU_NAME_MAX - 1);
+	name[SWI_SWU_NAME_MAX - 1] = '\0';
+	struct buf b = { 0 };
+	put_file(&b, 1, "sw-description", "x", 1);
+	put_file(&b, 1, name, "y", 1);
+	put_trailer(&b, 1);
+	struct bytes bytes = { b.p, b.len };
+	size_t bufsizes[] = { 0, 1024 };
+	for (size_t i = 0; i < 2; i++) {
+		struct got g;
+		if (read_bytes(f->ctx, &bytes, 1, bufsizes[i], &g))
+			fail_msg("buffers of %zu bytes: %s", bufsizes[i], swi_errmsg(f->ctx));
+		assert_int_equal(g.count, 2);
+		assert_string_equal(g.names[1], name);
+		got_free(&g);
+	}
+	name[SWI_SWU_NAME_MAX - 1] = 'n';
+	b.len = 0;
+	put_file(&b, 1, "sw-description", "x", 1);
+	put_file(&b, 1, name, "y", 1);
+	put_trailer(&b, 1);
+	char message[160];
+	snprintf(message, sizeof(message),
+		 "cpio archive: invalid header after member 'sw-description' (member name of "
+		 "%d bytes, more than the limit of %d)", SWI_SWU_NAME_MAX + 1, SWI_SWU_NAME_MAX);
+	expect_format_error(f->ctx, b.p, b.len, message);
+	free(b.p);
+}
+
+/* A regular file with two links, first or later: refused before libarchive
+ * records it among the links it searches for each next member. */
+static void test_hard_link_refused(void **state)
+{
+	struct fixture *f = *state;
+	const char *expected[] = {
+		"cpio archive: invalid first header (2 links: hard links are not allowed in a .swu)",
+		"cpio archive: invalid header after member 'sw-description' (2 links: hard links "
+		"are not allowed in a .swu)",
+	};
+	for (size_t linked = 0; linked < 2; linked++) {
+		struct buf b = { 0 };
+		size_t at[2];
+		at[0] = b.len;
+		put_file(&b, 1, "sw-description", "x", 1);
+		at[1] = b.len;
+		put_file(&b, 1, "image", "y", 1);
+		put_trailer(&b, 1);
+		memcpy(b.p + at[linked] + 38, "00000002", 8); /* the nlink field */
+		expect_format_error(f->ctx, b.p, b.len, expected[linked]);
+		free(b.p);
+	}
+}
+
+/* Reads every member's header: how many there were, or the error. */
+static int count_members(swi_ctx_t *ctx, const struct buf *b)
+{
+	struct mem_src src = { .data = b->p, .len = b->len };
+	struct swi_swu *r;
+	struct swi_member m;
+	int rc = swi_swu_open(ctx, mem_read, &src, mode, &r);
+	if (rc)
+		return rc;
+	int n = 0;
+	while ((rc = swi_swu_next(r, &m)) == SWI_OK)
+		n++;
+	swi_swu_close(r);
+	return rc == SWI_END ? n : rc;
+}
+
+/* As many members as allowed, the trailer included, are read; one more is
+ * refused. */
+static void test_member_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b = { 0 };
+	for (int i = 0; i < SWI_SWU_MAX_MEMBERS - 1; i++)
+		put_file(&b, 0, "m", "", 0);
+	size_t trailer_at = b.len;
+	put_trailer(&b, 0);
+	assert_int_equal(count_members(f->ctx, &b), SWI_SWU_MAX_MEMBERS - 1);
+	b.len = trailer_at;
+	put_file(&b, 0, "m", "", 0);
+	put_trailer(&b, 0);
+	assert_int_equal(count_members(f->ctx, &b), SWI_EFORMAT);
+	char message[80];
+	snprintf(message, sizeof(message), "cpio archive: too many members (more than %d)",
+		 SWI_SWU_MAX_MEMBERS);
+	assert_string_equal(swi_errmsg(f->ctx), message);
 	free(b.p);
 }
 
@@ -863,6 +1051,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crafted_garbage_between_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_symlink_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_name_refused_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_symlink_refused_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_later_header_refused_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_size_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_error_is_eio, setup, teardown),
