@@ -12,7 +12,7 @@
 #include "slots.h"
 #include "versions.h"
 
-/* SWUpdate's update states (kept for compatibility, SPEC.md §5). */
+/* SWUpdate's update states, by ustate value: kept as they are for devices set up for SWUpdate. */
 static const char *ustate_meaning(const char *value)
 {
 	static const char *const meanings[] = {

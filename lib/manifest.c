@@ -31,9 +31,9 @@
  *    an offset of 5000000000 stays 5000000000;
  *  - "@include" would make libconfig read another file from the device:
  *    SWUpdate forbids it, and so does this pass.
- * Everything else in SPEC.md's list of real-file quirks (missing or ','
- * terminators, "};" after the root, sibling groups, comments between list
- * elements, "ref:", multi-line strings, non-ASCII comments) 1.5 accepts.
+ * Everything else that real files do (missing or ',' terminators, "};"
+ * after the root, sibling groups, comments between list elements, "ref:",
+ * multi-line strings, non-ASCII comments) 1.5 accepts.
  * The pass knows strings (with \" escapes) and the three comment styles, so
  * nothing inside them is touched.
  */
