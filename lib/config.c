@@ -8,27 +8,45 @@
 #include <libconfig.h>
 #include "context.h"
 
-/* The options a configuration file may set. dry-run and check are choices
- * of one run, not of the device, so they are not among them. */
-static const char *const config_keys[] = {
-	"public-key", "cert-purpose", "forced-signer-name", "select", "hwrevision",
-	"hwrevision-file", "sw-versions-file", "bootloader", "uboot-env-config", "insecure",
-	"grubenv", "cmdline-file", "mountinfo-file", "lock-file", "lock-wait", "state-dir",
-	"min-free-space",
+enum key_type { KEY_STRING, KEY_BOOLEAN, KEY_SLOTS, KEY_ENV, KEY_DEVICES };
+
+/* The settings a configuration file may have: the options, named like them,
+ * the A/B slots and the variables of mark-good and rollback. dry-run and
+ * check are choices of one run, not of the device, so they are not among
+ * them. */
+static const struct config_key {
+	const char *name;
+	enum key_type type;
+} config_keys[] = {
+	{ "public-key", KEY_STRING },
+	{ "cert-purpose", KEY_STRING },
+	{ "forced-signer-name", KEY_STRING },
+	{ "select", KEY_STRING },
+	{ "hwrevision", KEY_STRING },
+	{ "hwrevision-file", KEY_STRING },
+	{ "sw-versions-file", KEY_STRING },
+	{ "bootloader", KEY_STRING },
+	{ "uboot-env-config", KEY_STRING },
+	{ "insecure", KEY_BOOLEAN },
+	{ "grubenv", KEY_STRING },
+	{ "cmdline-file", KEY_STRING },
+	{ "mountinfo-file", KEY_STRING },
+	{ "lock-file", KEY_STRING },
+	{ "lock-wait", KEY_STRING },
+	{ "state-dir", KEY_STRING },
+	{ "min-free-space", KEY_STRING },
+	{ "slots", KEY_SLOTS },
+	{ "extra-targets", KEY_DEVICES },
+	{ "mark-good-env", KEY_ENV },
+	{ "rollback-env", KEY_ENV },
 };
 
-
-static int is_config_key(const char *name)
+static const struct config_key *find_key(const char *name)
 {
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
-		if (strcmp(config_keys[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static int is_aggregate(const config_setting_t *s)
-{
-	return config_setting_is_aggregate(s) == CONFIG_TRUE;
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
 }
 
 /* The setting's value as option text: strings as they are, booleans
@@ -77,7 +95,7 @@ static int read_extra_targets(swi_ctx_t *ctx, const char *path, const config_set
 {
 	struct swi_options *o = &ctx->opt;
 	int n = config_setting_length(s);
-	if (config_setting_is_group(s))
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: 'extra-targets' must be a list of device "
 				"paths [ \"...\" ]", path, config_setting_source_line(s));
 	char **list = calloc((size_t)n + 1, sizeof(*list));
@@ -106,49 +124,45 @@ static int read_extra_targets(swi_ctx_t *ctx, const char *path, const config_set
 	return SWI_OK;
 }
 
-/* Settings that are lists or groups rather than options. */
-static int apply_aggregate(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
+/* A string or boolean option, handed to swi_set_option() as text. */
+static int apply_option(swi_ctx_t *ctx, const char *path, const config_setting_t *s,
+			const struct config_key *key)
 {
-	const char *name = config_setting_name(s);
-	if (strcmp(name, "slots") == 0) {
-		swi_slots_free(&ctx->opt.slots);
-		return swi_slots_parse(ctx, s, path, &ctx->opt.slots);
-	}
-	if (strcmp(name, "extra-targets") == 0)
-		return read_extra_targets(ctx, path, s);
-	if (strcmp(name, "mark-good-env") == 0)
-		return read_env_group(ctx, path, s, &ctx->opt.mark_good_env);
-	if (strcmp(name, "rollback-env") == 0)
-		return read_env_group(ctx, path, s, &ctx->opt.rollback_env);
-	if (is_config_key(name))
-		return swi_fail(ctx, SWI_ECONFIG,
-				"%s:%u: '%s' must be a string, a boolean or an integer",
-				path, config_setting_source_line(s), name);
-	return swi_fail(ctx, SWI_ECONFIG, "%s:%u: unknown setting '%s'", path,
-			config_setting_source_line(s), name);
+	unsigned line = config_setting_source_line(s);
+	char number[32];
+	const char *value = value_text(s, number, sizeof(number));
+	if (!value)
+		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: '%s' must be %s", path, line, key->name,
+				key->type == KEY_BOOLEAN ? "a boolean (true or false)" : "a string");
+	if (swi_set_option(ctx, key->name, value) == SWI_OK)
+		return SWI_OK;
+	char reason[sizeof(ctx->errmsg)];
+	snprintf(reason, sizeof(reason), "%s", swi_errmsg(ctx));
+	return swi_fail(ctx, SWI_ECONFIG, "%s:%u: %s", path, line, reason);
 }
 
 static int apply_setting(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
 {
 	const char *name = config_setting_name(s);
-	unsigned line = config_setting_source_line(s);
-	if (is_aggregate(s))
-		return apply_aggregate(ctx, path, s);
+	const struct config_key *key = find_key(name);
 	/* Refusing unknown keys catches typos ("public_key", "hw-revision")
 	 * that would otherwise silently leave a default in place. */
-	if (!is_config_key(name))
-		return swi_fail(ctx, SWI_ECONFIG, "%s: unknown setting '%s'", path, name);
-	char number[32];
-	const char *value = value_text(s, number, sizeof(number));
-	if (!value)
-		return swi_fail(ctx, SWI_ECONFIG,
-				"%s:%u: '%s' must be a string, a boolean or an integer",
-				path, line, name);
-	if (swi_set_option(ctx, name, value) == SWI_OK)
-		return SWI_OK;
-	char reason[sizeof(ctx->errmsg)];
-	snprintf(reason, sizeof(reason), "%s", swi_errmsg(ctx));
-	return swi_fail(ctx, SWI_ECONFIG, "%s:%u: %s", path, line, reason);
+	if (!key)
+		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: unknown setting '%s'", path,
+				config_setting_source_line(s), name);
+	switch (key->type) {
+	case KEY_SLOTS:
+		swi_slots_free(&ctx->opt.slots);
+		return swi_slots_parse(ctx, s, path, &ctx->opt.slots);
+	case KEY_DEVICES:
+		return read_extra_targets(ctx, path, s);
+	case KEY_ENV:
+		return read_env_group(ctx, path, s,
+				      strcmp(name, "mark-good-env") == 0 ? &ctx->opt.mark_good_env
+									 : &ctx->opt.rollback_env);
+	default:
+		return apply_option(ctx, path, s, key);
+	}
 }
 
 static int apply_settings(swi_ctx_t *ctx, const char *path, const config_t *cfg)

@@ -15,8 +15,6 @@
 #include <string.h>
 #include "manifest.h"
 
-#define MAX_LINK_HOPS 32
-
 /* ---------------------------------------------------------------------- */
 /* Text normalization                                                       */
 /* ---------------------------------------------------------------------- */
@@ -33,9 +31,9 @@
  *    an offset of 5000000000 stays 5000000000;
  *  - "@include" would make libconfig read another file from the device:
  *    SWUpdate forbids it, and so does this pass.
- * Everything else in SPEC.md's list of real-file quirks (missing or ','
- * terminators, "};" after the root, sibling groups, comments between list
- * elements, "ref:", multi-line strings, non-ASCII comments) 1.5 accepts.
+ * Everything else that real files do (missing or ',' terminators, "};"
+ * after the root, sibling groups, comments between list elements, "ref:",
+ * multi-line strings, non-ASCII comments) 1.5 accepts.
  * The pass knows strings (with \" escapes) and the three comment styles, so
  * nothing inside them is touched.
  */
@@ -244,7 +242,38 @@ struct parser {
 	char *set;   /* select split at its comma (one allocation) */
 	const char *mode;
 	struct swi_manifest *m;
+	config_setting_t *active; /* the top of the stack of active nodes */
 };
+
+/*
+ * Loop detection. The links being followed and the lists being expanded are
+ * "active": meeting an active one again means the file loops, while a chain
+ * of links that never comes back is fine however long it is. The active nodes
+ * form a stack threaded through their libconfig hooks: each one's hook points
+ * at the node pushed before it (the bottom one's at the parser), so a node is
+ * active exactly when its hook is set. The test costs the same for any chain
+ * length and nothing is allocated.
+ */
+static bool is_active(const config_setting_t *node)
+{
+	return config_setting_get_hook(node) != NULL;
+}
+
+static void push_active(struct parser *p, config_setting_t *node)
+{
+	config_setting_set_hook(node, p->active ? (void *)p->active : (void *)p);
+	p->active = node;
+}
+
+/* Pops the nodes pushed since the top was `base`. */
+static void pop_active(struct parser *p, config_setting_t *base)
+{
+	while (p->active != base) {
+		void *below = config_setting_get_hook(p->active);
+		config_setting_set_hook(p->active, NULL);
+		p->active = below == (void *)p ? NULL : below;
+	}
+}
 
 static bool is_link(const config_setting_t *node, const char **ref)
 {
@@ -257,11 +286,11 @@ static bool is_link(const config_setting_t *node, const char **ref)
 	return true;
 }
 
-static int follow_links(struct parser *p, config_setting_t **node, int *hops);
+static int follow_links(struct parser *p, config_setting_t **node);
 
 /* One step of a link's path from node: ".", ".." or a member name. */
 static int path_step(struct parser *p, const char *ref, const char *name,
-		     config_setting_t **node, int *hops)
+		     config_setting_t **node)
 {
 	if (!strcmp(name, "."))
 		return SWI_OK;
@@ -278,7 +307,7 @@ static int path_step(struct parser *p, const char *ref, const char *name,
 		return swi_fail(p->ctx, SWI_EFORMAT,
 				"sw-description: link '%s': '%s' not found", ref, name);
 	*node = next;
-	return follow_links(p, node, hops);
+	return follow_links(p, node);
 }
 
 /*
@@ -287,7 +316,7 @@ static int path_step(struct parser *p, const char *ref, const char *name,
  * holds the link (its parent), any other path at the root.
  */
 static int resolve_ref(struct parser *p, config_setting_t *link, const char *ref,
-		       config_setting_t **out, int *hops)
+		       config_setting_t **out)
 {
 	if (ref[0] != '#')
 		return swi_fail(p->ctx, SWI_EFORMAT,
@@ -304,40 +333,39 @@ static int resolve_ref(struct parser *p, config_setting_t *link, const char *ref
 	char *save = NULL;
 	for (char *name = strtok_r(path, "/", &save); !rc && name;
 	     name = strtok_r(NULL, "/", &save))
-		rc = path_step(p, ref, name, &node, hops);
+		rc = path_step(p, ref, name, &node);
 	free(path);
 	if (!rc)
 		*out = node;
 	return rc;
 }
 
-/* Replaces *node by what its links name, until it is no link; *hops counts
- * every link followed in one lookup, to stop loops. */
-static int follow_links(struct parser *p, config_setting_t **node, int *hops)
+/* Replaces *node by what its links name, until it is no link. */
+static int follow_links(struct parser *p, config_setting_t **node)
 {
+	config_setting_t *base = p->active;
 	const char *ref;
-	while (is_link(*node, &ref)) {
-		if (++*hops > MAX_LINK_HOPS)
-			return swi_fail(p->ctx, SWI_EFORMAT,
-					"sw-description: link '%s' loops (more than %d links)",
-					ref, MAX_LINK_HOPS);
-		config_setting_t *target = NULL;
-		int rc = resolve_ref(p, *node, ref, &target, hops);
-		if (rc)
-			return rc;
-		*node = target;
+	int rc = SWI_OK;
+	while (!rc && is_link(*node, &ref)) {
+		if (is_active(*node)) {
+			rc = swi_fail(p->ctx, SWI_EFORMAT,
+				      "sw-description: link loop: '%s' leads back to itself", ref);
+		} else {
+			push_active(p, *node);
+			rc = resolve_ref(p, *node, ref, node);
+		}
 	}
-	return SWI_OK;
+	pop_active(p, base);
+	return rc;
 }
 
 /* The member `name` of group `node` with its links followed, or NULL. */
 static int get_member(struct parser *p, config_setting_t *node, const char *name,
 		      config_setting_t **out)
 {
-	int hops = 0;
 	*out = node && config_setting_is_group(node) ?
 		config_setting_get_member(node, name) : NULL;
-	return follow_links(p, out, &hops);
+	return follow_links(p, out);
 }
 
 /* The node at a place (names from the root), or NULL when it does not exist. */
@@ -450,14 +478,12 @@ static int list_selections(struct parser *p, config_setting_t *base)
 	for (int i = 0; base && config_setting_is_group(base) && i < config_setting_length(base);
 	     i++) {
 		config_setting_t *set = config_setting_get_elem(base, (unsigned)i);
-		int hops = 0;
-		if (follow_links(p, &set, &hops) || !set || !config_setting_is_group(set))
+		if (follow_links(p, &set) || !set || !config_setting_is_group(set))
 			continue;
 		for (int j = 0; j < config_setting_length(set); j++) {
 			config_setting_t *mode = config_setting_get_elem(set, (unsigned)j);
 			const char *mode_name = config_setting_name(mode);
-			hops = 0;
-			if (follow_links(p, &mode, &hops) || !mode || !config_setting_is_group(mode) ||
+			if (follow_links(p, &mode) || !mode || !config_setting_is_group(mode) ||
 			    !holds_collection(p, mode))
 				continue;
 			int rc = add_selection(p, config_setting_name(config_setting_get_elem(base, (unsigned)i)),
@@ -770,19 +796,34 @@ static bool has_filename(const config_setting_t *group)
 	return config_setting_get_member(group, "filename") != NULL;
 }
 
+/* Follows the links of a collection's element. A list being expanded must
+ * not be met again: the link leads back into a list that holds it. (Nothing
+ * but a link leads there, as a list's elements have no names to walk to.) */
+static int follow_element(struct parser *p, config_setting_t **elem)
+{
+	const char *ref = NULL;
+	bool linked = is_link(*elem, &ref);
+	int rc = follow_links(p, elem);
+	if (!rc && linked && is_active(*elem))
+		rc = swi_fail(p->ctx, SWI_EFORMAT,
+			      "sw-description: link loop: '%s' leads back into a list that holds it",
+			      ref);
+	return rc;
+}
+
 static int parse_elements(struct parser *p, const struct collection *c,
-			  config_setting_t *list, int *hops);
+			  config_setting_t *list);
 
 /* One element of a collection: an entry, or a link to an entry or to a list
  * of them (SWUpdate follows links on elements as well). */
 static int parse_element(struct parser *p, const struct collection *c,
-			 config_setting_t *elem, int *hops)
+			 config_setting_t *elem)
 {
-	int rc = follow_links(p, &elem, hops);
+	int rc = follow_element(p, &elem);
 	if (rc)
 		return rc;
 	if (config_setting_is_list(elem) || config_setting_is_array(elem))
-		return parse_elements(p, c, elem, hops);
+		return parse_elements(p, c, elem);
 	if (!config_setting_is_group(elem))
 		return swi_fail(p->ctx, SWI_EFORMAT,
 				"sw-description: line %d: %s entry is not a group",
@@ -793,27 +834,27 @@ static int parse_element(struct parser *p, const struct collection *c,
 }
 
 static int parse_elements(struct parser *p, const struct collection *c,
-			  config_setting_t *list, int *hops)
+			  config_setting_t *list)
 {
-	for (int i = 0; i < config_setting_length(list); i++) {
-		int rc = parse_element(p, c, config_setting_get_elem(list, (unsigned)i), hops);
-		if (rc)
-			return rc;
-	}
-	return SWI_OK;
+	config_setting_t *base = p->active;
+	int rc = SWI_OK;
+	push_active(p, list);
+	for (int i = 0; !rc && i < config_setting_length(list); i++)
+		rc = parse_element(p, c, config_setting_get_elem(list, (unsigned)i));
+	pop_active(p, base);
+	return rc;
 }
 
 static int parse_collection(struct parser *p, const struct collection *c)
 {
 	config_setting_t *list;
-	int hops = 0;
 	int rc = lookup(p, c->name, &list);
 	if (rc || !list)
 		return rc;
 	if (!config_setting_is_list(list))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: %s is not a list ( )",
 				c->name);
-	return parse_elements(p, c, list, &hops);
+	return parse_elements(p, c, list);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -837,27 +878,33 @@ static int add_bootenv_var(struct parser *p, const config_setting_t *group)
 	return SWI_OK;
 }
 
-static int parse_bootenv_elements(struct parser *p, config_setting_t *list, int *hops)
+static int parse_bootenv_element(struct parser *p, config_setting_t *elem);
+
+static int parse_bootenv_elements(struct parser *p, config_setting_t *list)
 {
-	for (int i = 0; i < config_setting_length(list); i++) {
-		config_setting_t *elem = config_setting_get_elem(list, (unsigned)i);
-		int rc = follow_links(p, &elem, hops);
-		if (rc)
-			return rc;
-		if (config_setting_is_list(elem))
-			rc = parse_bootenv_elements(p, elem, hops);
-		else if (!config_setting_is_group(elem))
-			rc = swi_fail(p->ctx, SWI_EFORMAT,
-				      "sw-description: line %d: bootenv entry is not a group",
-				      config_setting_source_line(elem));
-		else if (has_filename(elem))
-			rc = append_entry(p, &bootenv_files, elem);
-		else
-			rc = add_bootenv_var(p, elem);
-		if (rc)
-			return rc;
-	}
-	return SWI_OK;
+	config_setting_t *base = p->active;
+	int rc = SWI_OK;
+	push_active(p, list);
+	for (int i = 0; !rc && i < config_setting_length(list); i++)
+		rc = parse_bootenv_element(p, config_setting_get_elem(list, (unsigned)i));
+	pop_active(p, base);
+	return rc;
+}
+
+static int parse_bootenv_element(struct parser *p, config_setting_t *elem)
+{
+	int rc = follow_element(p, &elem);
+	if (rc)
+		return rc;
+	if (config_setting_is_list(elem))
+		return parse_bootenv_elements(p, elem);
+	if (!config_setting_is_group(elem))
+		return swi_fail(p->ctx, SWI_EFORMAT,
+				"sw-description: line %d: bootenv entry is not a group",
+				config_setting_source_line(elem));
+	if (has_filename(elem))
+		return append_entry(p, &bootenv_files, elem);
+	return add_bootenv_var(p, elem);
 }
 
 /* "bootenv" and its older name "uboot" are one collection: at each place
@@ -865,7 +912,6 @@ static int parse_bootenv_elements(struct parser *p, config_setting_t *list, int 
 static int parse_bootenv(struct parser *p)
 {
 	config_setting_t *list = NULL;
-	int hops = 0;
 	for (size_t i = 0; i < p->nplaces && !list; i++) {
 		config_setting_t *base;
 		int rc = walk_place(p, i, &base);
@@ -880,7 +926,7 @@ static int parse_bootenv(struct parser *p)
 		return SWI_OK;
 	if (!config_setting_is_list(list))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: bootenv is not a list ( )");
-	return parse_bootenv_elements(p, list, &hops);
+	return parse_bootenv_elements(p, list);
 }
 
 /* ---------------------------------------------------------------------- */

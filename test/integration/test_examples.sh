@@ -1,7 +1,7 @@
 #!/bin/sh
 # The files in examples/ work: build-swu.sh builds images swinstall installs,
-# the swugenerator template builds with swugenerator, swinstall.conf parses,
-# demo.sh runs to the end.
+# the swugenerator template builds with README.md's swugenerator command (run
+# as the README states it), swinstall.conf parses, demo.sh runs to the end.
 # Usage: SWINSTALL=build/swinstall sh test/integration/test_examples.sh
 . "$(dirname "$0")/lib.sh"
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
@@ -79,19 +79,40 @@ case_extras() {
 	expect_slots_untouched "$DEV"
 }
 
-case_swugenerator_template() {
+# readme_block WORD: the ```sh block of README.md's "Building an image"
+# section that holds WORD, as it stands there.
+readme_block() {
+	awk -v word="$1" '
+		/^## / { section = ($0 == "## Building an image") }
+		section && /^```/ {
+			if (inblock && index(block, word)) printf "%s", block
+			inblock = !inblock
+			block = ""
+			next
+		}
+		inblock { block = block $0 "\n" }
+	' "$EXAMPLES/../README.md"
+}
+
+# README.md's swugenerator command, run exactly as written in the layout the
+# README names (sw-description.in, key.pem, cert.pem and artifacts/ in the
+# working directory), with the template of examples/swugenerator/.
+case_swugenerator_readme() {
 	DEV=$CASE/dev
 	make_device "$DEV"
-	mkdir w
-	yes "root filesystem" | head -c 300K >w/rootfs.ext4
-	printf 'mode=production\n' >w/app.conf
-	to_device "$EXAMPLES/swugenerator/sw-description.in" >w/sw-description.in
-	(cd w && swugenerator -s sw-description.in -o ../u.swu -a . \
-		-k "CMS,$KEYS/signer.key,$KEYS/signer.pem" create) || fail "swugenerator failed"
-	swi "$DEV" -e stable,copy2 -i u.swu
+	readme_block swugenerator >build.sh
+	grep -q swugenerator build.sh || fail "README.md's 'Building an image' has no swugenerator block"
+	mkdir artifacts
+	yes "root filesystem" | head -c 300K >artifacts/rootfs.ext4
+	printf 'mode=production\n' >artifacts/app.conf
+	to_device "$EXAMPLES/swugenerator/sw-description.in" >sw-description.in
+	cp "$KEYS/signer.key" key.pem
+	cp "$KEYS/signer.pem" cert.pem
+	sh -e build.sh || fail "README.md's swugenerator command failed: $(cat build.sh)"
+	swi "$DEV" -e stable,copy2 -i update.swu
 	expect_rc 0
-	expect_bytes "$DEV/slotB.img" 0 w/rootfs.ext4
-	cmp -s "$DEV/data/app/app.conf" w/app.conf || fail "app.conf not installed"
+	expect_bytes "$DEV/slotB.img" 0 artifacts/rootfs.ext4
+	cmp -s "$DEV/data/app/app.conf" artifacts/app.conf || fail "app.conf not installed"
 	expect_slot_a_untouched "$DEV"
 	expect_committed "$DEV" 3
 }
@@ -132,7 +153,7 @@ run_case "build-swu.sh, RSA" case_build_rsa
 run_case "build-swu.sh, unsigned + --insecure" case_build_unsigned
 run_case "build-swu.sh refuses a missing artifact" case_build_missing_artifact
 run_case "examples/sw-description-extras installs" case_extras
-run_case "examples/swugenerator/sw-description.in builds and installs" case_swugenerator_template
+run_case "README's swugenerator command builds examples/swugenerator/sw-description.in; it installs" case_swugenerator_readme
 run_case "examples/swinstall.conf" case_example_conf
 run_case "examples/demo.sh runs, fresh each time" case_demo
 t_done

@@ -551,7 +551,9 @@ case_help_version() {
 	grep -q '[0-9]\.[0-9]' out || fail "--version prints no version: $(cat out)"
 }
 
-# Links: the selection's images are a ref to a list elsewhere (SPEC §2).
+# Links: the selection's images are a ref to a list elsewhere (a group
+# holding ref = "#PATH" stands for what PATH names; "#./" and "#../" paths
+# start at the group that holds the link, like a symlink in a directory).
 case_ref_links() {
 	DEV=$CASE/dev
 	make_device "$DEV"
@@ -581,7 +583,7 @@ EOF
 	expect_installed_in_b "$DEV"
 }
 
-# Syntax seen in real files (SPEC §2): no terminators, "," terminators,
+# Syntax seen in real sw-descriptions: no terminators, "," terminators,
 # comments between list elements, non-ASCII bytes in comments, unknown keys,
 # a multi-line string with \" inside, "};" after the root group, the older
 # collection name "uboot" and image type "uboot".

@@ -14,8 +14,8 @@
 #   and copies artifacts that are not installed-directly there. It creates
 #   its IPC sockets (/tmp/swupdateprog, /tmp/sockinstctrl) itself.
 # - It exits 1 now and then after a complete, successful install (a race at
-#   exit, SPEC.md §6): a failing oracle run is retried on a fresh device, up
-#   to 3 times, before it is believed.
+#   its exit, seen in 9 of 60 runs): a failing oracle run is retried on a fresh
+#   device, up to 3 times, before it is believed.
 # - It is built for CMS signatures only (no RSA), and its libconfig (1.5)
 #   rejects trailing commas, so those images are not compared here.
 # - Its rawfile handler did not create missing parent directories here,
@@ -24,7 +24,14 @@
 # The device's paths are inside the image (device = ".../slotB.img"), so both
 # runs use the same directory, the device made anew (identically) for each.
 #
-# Usage: SWINSTALL=build/swinstall sh test/integration/test_swupdate_diff.sh
+# Runs take turns with each other and with the bench (test/bench/bench.sh),
+# which runs swupdate too, through the lock /tmp/swinstall-swupdate-oracle.lock.
+# The wait for it is bounded by ORACLE_LOCK_WAIT seconds (default 120), well
+# below the test runner's limit of 300 s per script; when the lock is still
+# held then, the script skips (one "ok - # SKIP" line, exit 0) rather than be
+# killed as a failure. A run takes about 25 s.
+#
+# Usage: SWINSTALL=build/swinstall [ORACLE_LOCK_WAIT=SECONDS] sh test/integration/test_swupdate_diff.sh
 . "$(dirname "$0")/lib.sh"
 
 command -v swupdate >/dev/null 2>&1 || t_skip_all "swupdate is not installed"
@@ -35,9 +42,11 @@ fi
 # Two runs at once would take each other's /etc files for the system's (and
 # swupdate's IPC sockets are fixed paths): runs of this script take turns.
 LOCK=/tmp/swinstall-swupdate-oracle.lock
+LOCK_WAIT=${ORACLE_LOCK_WAIT:-120}
 exec 9>"$LOCK"
 if command -v flock >/dev/null 2>&1; then
-	flock -w 600 9 || t_skip_all "another run holds $LOCK for 10 minutes"
+	flock -w "$LOCK_WAIT" 9 ||
+		t_skip_all "another run (this test or the bench) still holds $LOCK after $LOCK_WAIT s"
 fi
 
 t_init
@@ -96,7 +105,9 @@ oracle() {
 		cp "$DEV/fw_env.config" /etc/fw_env.config
 		cp "$DEV/sw-versions" /etc/sw-versions
 		mkdir -p "$CASE/swtmp"
-		TMPDIR="$CASE/swtmp" timeout --foreground 120 swupdate -v -i "$img" -k "$KEYS/ca.pem" \
+		# a run takes a second or two: 30 s catches a hang and keeps even
+		# three hung attempts within the runner's limit for the script
+		TMPDIR="$CASE/swtmp" timeout --foreground 30 swupdate -v -i "$img" -k "$KEYS/ca.pem" \
 			-H myboard:1.0 -B uboot "$@" >"$CASE/swupdate.log" 2>&1
 		ORACLE_RC=$?
 		echo "\$ swupdate -i $img $* -> exit $ORACLE_RC (attempt $attempt)"

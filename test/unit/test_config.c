@@ -134,7 +134,7 @@ static void slots_scalar_refused(void **state)
 {
 	struct fixture *fx = *state;
 	assert_int_equal(load(fx, "slots = \"a,b\";\n"), SWI_ECONFIG);
-	assert_message(fx, ": unknown setting 'slots'");
+	assert_message(fx, ":1: 'slots' must be a list ( { ... }, { ... } )");
 }
 
 static void wrong_value(void **state)
@@ -152,13 +152,25 @@ static void wrong_boolean(void **state)
 	assert_message(fx, ":1: insecure: 'maybe' is not a boolean (true or false)");
 }
 
+/* A known key with a value of the wrong type is named with the type it
+ * needs, never as an unknown setting. */
 static void wrong_type(void **state)
 {
 	struct fixture *fx = *state;
 	assert_int_equal(load(fx, "select = 1.5;\n"), SWI_ECONFIG);
-	assert_message(fx, ":1: 'select' must be a string, a boolean or an integer");
+	assert_message(fx, ":1: 'select' must be a string");
 	assert_int_equal(load(fx, "\npublic-key = { path = \"x\"; };\n"), SWI_ECONFIG);
-	assert_message(fx, ":2: 'public-key' must be a string, a boolean or an integer");
+	assert_message(fx, ":2: 'public-key' must be a string");
+	assert_int_equal(load(fx, "public-key = ( \"a\" );\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'public-key' must be a string");
+	assert_int_equal(load(fx, "insecure = [ true ];\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'insecure' must be a boolean (true or false)");
+	assert_int_equal(load(fx, "\n\nmark-good-env = \"x\";\n"), SWI_ECONFIG);
+	assert_message(fx, ":3: 'mark-good-env' must be a group of name = \"value\"");
+	assert_int_equal(load(fx, "rollback-env = 3;\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'rollback-env' must be a group of name = \"value\"");
+	assert_int_equal(load(fx, "slots = { name = \"A\"; };\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'slots' must be a list ( { ... }, { ... } )");
 }
 
 static void syntax_error(void **state)
@@ -182,9 +194,31 @@ static void unknown_key(void **state)
 {
 	struct fixture *fx = *state;
 	assert_int_equal(load(fx, "public_key = \"k.pem\";\n"), SWI_ECONFIG);
-	assert_message(fx, ": unknown setting 'public_key'");
-	assert_int_equal(load(fx, "dry-run = true;\n"), SWI_ECONFIG);
-	assert_message(fx, ": unknown setting 'dry-run'");
+	assert_message(fx, ":1: unknown setting 'public_key'");
+	assert_int_equal(load(fx, "bootloader = \"none\";\n\ndry-run = true;\n"), SWI_ECONFIG);
+	assert_message(fx, ":3: unknown setting 'dry-run'");
+	assert_int_equal(load(fx, "\nslot = ( );\n"), SWI_ECONFIG);
+	assert_message(fx, ":2: unknown setting 'slot'");
+}
+
+/* Whatever is wrong in a file that was read, the message starts "FILE:LINE: ". */
+static void every_error_names_its_line(void **state)
+{
+	static const char *const bad[] = {
+		"public-key = ;\n", "hw-revision = \"b:1\";\n", "bootloader = \"lilo\";\n",
+		"insecure = \"maybe\";\n", "select = 1.5;\n", "slots = \"x\";\n",
+		"slots = ( { name = \"A\"; } );\n", "mark-good-env = \"x\";\n",
+		"rollback-env = { ustate = 1.5; };\n", "public-key = ( \"a\" );\n",
+	};
+	struct fixture *fx = *state;
+	char prefix[200];
+	int n = snprintf(prefix, sizeof(prefix), "%s:1: ", fx->path);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load(fx, bad[i]), SWI_ECONFIG);
+		if (strncmp(swi_errmsg(fx->ctx), prefix, (size_t)n) != 0)
+			fail_msg("'%s' gave '%s', without '%s'", bad[i], swi_errmsg(fx->ctx),
+				 prefix);
+	}
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -195,6 +229,7 @@ int main(void)
 		T(all_keys), T(boolean_false_and_integer), T(empty_file),
 		T(slots_are_read), T(life_cycle_variables_are_read), T(slots_scalar_refused), T(wrong_value),
 		T(wrong_boolean), T(wrong_type), T(syntax_error), T(missing_file), T(unknown_key),
+		T(every_error_names_its_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
