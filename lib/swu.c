@@ -587,7 +587,7 @@ static int start_read_ahead(struct swi_swu *r)
 {
 	if (!(r->ahead = calloc(1, sizeof(*r->ahead))))
 		return swi_fail(r->ctx, SWI_ENOMEM, "cpio archive: out of memory");
-	int err = pthread_create(&r->ahead->thread, NULL, read_ahead_main, r);
+	int err = swi_thread_start(&r->ahead->thread, read_ahead_main, r);
 	if (err) {
 		free(r->ahead);
 		r->ahead = NULL;

@@ -22,7 +22,13 @@
 # jitter) over 1.1 times the install's duration, measured once first: about
 # one run in ten ends before the kill.
 #
-# Environment: POWERLOSS_RUNS (default 60), POWERLOSS_SEED (default: from
+# A second series installs a second image over a first one whose install
+# committed and waits for its reboot (slot B selected), and kills that: the
+# device must never be left selecting slot B while it holds a part of the
+# second image.
+#
+# Environment: POWERLOSS_RUNS (default 60), POWERLOSS_SECOND_RUNS (default
+# 15, the second series), POWERLOSS_SEED (default: from
 # the clock; printed, to repeat a run), POWERLOSS_STEP_SLEEP (default 0.01 s).
 # Backends: even runs a single U-Boot environment, odd runs alternately a
 # redundant U-Boot pair and a GRUB environment block.
@@ -31,6 +37,7 @@
 . "$(dirname "$0")/lib.sh"
 
 RUNS=${POWERLOSS_RUNS:-60}
+SECOND_RUNS=${POWERLOSS_SECOND_RUNS:-15}
 SEED=${POWERLOSS_SEED:-$(date +%s)}
 STEP_SLEEP=${POWERLOSS_STEP_SLEEP:-0.01}
 # Longer pauses at three points of the stream (see feed).
@@ -38,24 +45,27 @@ START_PAUSE=0.04
 BETWEEN_PAUSE=0.06
 COMMIT_PAUSE=0.08
 STEP=524288
-# swinstall reads its input in 64 KiB buffers it fills completely (lib/swu.c)
-READ_BUF=65536
+# swinstall reads its input in 128 KiB buffers it fills completely (lib/swu.c)
+READ_BUF=131072
 SLOT_B_SIZE=50331648 # 48 MiB
 ENV_BYTES=0x4000
 
 # Shared by the cases (run_case removes only each case's own directory).
 PL=
 RESULTS=
+IMG=pl  # the image installed: $PL/$IMG.swu, expected in slot B: $PL/$IMG-slotB.img
 
 # ------------------------------------------------------------- the image
 
-# build_image DIR: DIR/pl.swu, DIR/expected-slotB.img (what slot B holds
-# after the install) and DIR/slotA.img (the running system).
+# build_image DIR NAME: DIR/NAME.swu, DIR/NAME-slotB.img (what slot B holds
+# after the install), the pause points DIR/NAME-between and DIR/NAME-commit,
+# and DIR/slotA.img (the running system). Images of other NAMEs have other
+# bytes in the same layout.
 build_image() {
-	w="$1/w"
+	w="$1/w-$2"
 	mkdir -p "$w"
-	mk_data "$w/rootfs.img" 16M "powerloss-rootfs"
-	mk_data "$1/app-random" 12M "powerloss-app"
+	mk_data "$w/rootfs.img" 16M "powerloss-rootfs-$2"
+	mk_data "$1/app-random" 12M "powerloss-app-$2"
 	{
 		cat "$1/app-random"
 		yes "application data block " | head -c 12582912
@@ -102,14 +112,14 @@ EOF
 	# Every run's device lives in the same directory, $1/dev.
 	sed -i "s|@DEV@|$1/dev|g" "$w/sw-description"
 	sign_cms "$w" || return 1
-	mk_cpio "$1/pl.swu" newc "$w" sw-description sw-description.sig rootfs.img spare-1.img \
+	mk_cpio "$1/$2.swu" newc "$w" sw-description sw-description.sig rootfs.img spare-1.img \
 		app.img.gz spare-2.img || return 1
-	pause_point "$1/pl.swu" spare-1.img >"$1/between-point" || return 1
-	pause_point "$1/pl.swu" spare-2.img >"$1/commit-point" || return 1
+	pause_point "$1/$2.swu" spare-1.img >"$1/$2-between" || return 1
+	pause_point "$1/$2.swu" spare-2.img >"$1/$2-commit" || return 1
 
-	truncate -s "$SLOT_B_SIZE" "$1/expected-slotB.img"
-	dd if="$w/rootfs.img" of="$1/expected-slotB.img" bs=1M seek=1 conv=notrunc,sparse 2>/dev/null
-	dd if="$1/app.img" of="$1/expected-slotB.img" bs=1M seek=20 conv=notrunc,sparse 2>/dev/null
+	truncate -s "$SLOT_B_SIZE" "$1/$2-slotB.img"
+	dd if="$w/rootfs.img" of="$1/$2-slotB.img" bs=1M seek=1 conv=notrunc,sparse 2>/dev/null
+	dd if="$1/app.img" of="$1/$2-slotB.img" bs=1M seek=20 conv=notrunc,sparse 2>/dev/null
 	rm -f "$1/app.img"
 	yes "slot A: running system 1.0 " | head -c 1048576 >"$1/slotA.img"
 }
@@ -207,7 +217,7 @@ feed_range() {
 	while [ "$pos" -lt "$2" ]; do
 		len=$(($2 - pos))
 		[ "$len" -gt "$STEP" ] && len=$STEP
-		dd if="$PL/pl.swu" bs=65536 iflag=skip_bytes,count_bytes skip="$pos" count="$len" \
+		dd if="$PL/$IMG.swu" bs=65536 iflag=skip_bytes,count_bytes skip="$pos" count="$len" \
 			2>/dev/null || return 1
 		sleep "$STEP_SLEEP"
 		pos=$((pos + len))
@@ -220,15 +230,15 @@ feed_range() {
 # inside spare-2.img (every artifact written, the commit not yet done: it
 # comes after the archive's trailer).
 feed() {
-	between=$(cat "$PL/between-point")
-	commit=$(cat "$PL/commit-point")
+	between=$(cat "$PL/$IMG-between")
+	commit=$(cat "$PL/$IMG-commit")
 	feed_range 0 $((READ_BUF / 2)) || return 0
 	sleep "$START_PAUSE"
 	feed_range $((READ_BUF / 2)) "$between" || return 0
 	sleep "$BETWEEN_PAUSE"
 	feed_range "$between" "$commit" || return 0
 	sleep "$COMMIT_PAUSE"
-	feed_range "$commit" "$(wc -c <"$PL/pl.swu")" || return 0
+	feed_range "$commit" "$(wc -c <"$PL/$IMG.swu")" || return 0
 }
 
 # install_killed DELAY: an install from the throttled pipe, SIGKILLed after
@@ -265,7 +275,7 @@ now_ms() {
 # written), "between" (rootfs complete, nothing of the application at
 # 20 MiB yet), "artifact2" (partly written), "data-complete" (every byte).
 progress() {
-	at=$(cmp "$PL/dev/slotB.img" "$PL/expected-slotB.img" 2>/dev/null |
+	at=$(cmp "$PL/dev/slotB.img" "$PL/$IMG-slotB.img" 2>/dev/null |
 		sed -n 's/.* differ: .*byte \([0-9]*\).*/\1/p')
 	if [ -z "$at" ]; then
 		echo data-complete
@@ -305,7 +315,7 @@ classify() {
 		fi
 		;;
 	3)
-		if ! cmp -s "$d/slotB.img" "$PL/expected-slotB.img"; then
+		if ! cmp -s "$d/slotB.img" "$PL/$IMG-slotB.img"; then
 			echo "VIOLATION slot B selected but incomplete ($(progress))"
 		elif [ "$ustate" != 1 ] || [ -n "$marker" ]; then
 			echo "VIOLATION slot B selected with ustate=$ustate recovery_status=$marker"
@@ -322,7 +332,8 @@ classify() {
 # The install's duration: the shorter of two complete installs (the first
 # one also warms the page cache), each checked.
 case_reference_install() {
-	build_image "$PL" || fail "the image could not be built"
+	build_image "$PL" pl || fail "the image could not be built"
+	build_image "$PL" pl2 || fail "the second image could not be built"
 	build_envs "$PL" || fail "the environments could not be made"
 	best=
 	for backend in uboot grub; do
@@ -377,7 +388,7 @@ run_kills() {
 		before* | in_progress*)
 			# Slot A boots again; the same install, now without a
 			# kill, must succeed over what the killed one left.
-			"$SWINSTALL" -f "$PL/dev/swinstall.conf" -q -i "$PL/pl.swu" >"$CASE/out" 2>"$CASE/err"
+			"$SWINSTALL" -f "$PL/dev/swinstall.conf" -q -i "$PL/$IMG.swu" >"$CASE/out" 2>"$CASE/err"
 			again=$?
 			after=$(classify "$backend")
 			if [ "$again" -ne 0 ] || [ "$after" != "committed -" ]; then
@@ -418,6 +429,113 @@ case_phases_covered() {
 	grep -q " in_progress data-complete" "$RESULTS" || fail "no kill landed between the last byte and the commit"
 }
 
+# ------------------------------------------------- a second update
+
+# classify_second BACKEND: like classify, for an install of pl2 over a
+# committed install of pl that waits for its reboot (slot B selected,
+# ustate=1). Safe: the environment as pl's install left it with slot B
+# still holding pl ("before"); slot A selected with the marker
+# ("in_progress": the install's first write pointed the boot selection
+# back at the running slot); pl2 committed. Never slot B selected while
+# it holds a part of pl2.
+classify_second() {
+	d="$PL/dev"
+	[ "$(sha "$d/slotA.img")" = "$(sha "$PL/slotA.img")" ] || { echo "VIOLATION slot A changed"; return; }
+	if ! tool_env >"$CASE/env" 2>&1; then
+		echo "VIOLATION the bootloader's tool cannot read the environment: $(head -c 200 "$CASE/env")"
+		return
+	fi
+	rootpart=$(sed -n 's/^rootpart=//p' "$CASE/env")
+	ustate=$(sed -n 's/^ustate=//p' "$CASE/env")
+	marker=$(sed -n 's/^recovery_status=//p' "$CASE/env")
+	same=yes
+	for f in $(env_files_of "$1"); do
+		cmp -s "$d/$f" "$PL/first/$f" || same=no
+	done
+	case "$rootpart" in
+	3)
+		if [ "$same" = yes ] && cmp -s "$d/slotB.img" "$PL/pl-slotB.img"; then
+			echo "before -"
+		elif cmp -s "$d/slotB.img" "$PL/pl2-slotB.img" && [ "$ustate" = 1 ] && [ -z "$marker" ]; then
+			echo "committed -"
+		else
+			echo "VIOLATION slot B selected while it holds a part of the second image (ustate=$ustate recovery_status=$marker)"
+		fi
+		;;
+	2)
+		if [ "$marker" = in_progress ] && [ "$ustate" = 0 ]; then
+			echo "in_progress -"
+		else
+			echo "VIOLATION slot A selected in an unexpected state: ustate=$ustate recovery_status=$marker"
+		fi
+		;;
+	*) echo "VIOLATION rootpart='$rootpart'" ;;
+	esac
+}
+
+# One run: pl installed (not rebooted), then pl2 killed after DELAY; what
+# it left must be safe, and pl2 installed again must commit.
+second_update_run() {
+	backend=$1 delay=$2
+	fresh_device "$backend"
+	IMG=pl
+	"$SWINSTALL" -f "$PL/dev/swinstall.conf" -q -i "$PL/pl.swu" >"$CASE/out" 2>"$CASE/err" ||
+		{ echo "VIOLATION the first install failed: $(head -c 200 "$CASE/err")"; return; }
+	rm -rf "$PL/first"
+	mkdir -p "$PL/first"
+	for f in $(env_files_of "$backend"); do cp "$PL/dev/$f" "$PL/first/"; done
+	IMG=pl2
+	install_killed "$delay"
+	phase=$(classify_second "$backend")
+	case "$INSTALL_RC" in
+	0 | 137) ;;
+	*) phase="VIOLATION the install failed by itself: $(head -c 300 "$CASE/err")" ;;
+	esac
+	case "$phase" in
+	before* | in_progress*)
+		"$SWINSTALL" -f "$PL/dev/swinstall.conf" -q -i "$PL/pl2.swu" >"$CASE/out" 2>"$CASE/err"
+		again=$?
+		after=$(classify "$backend")
+		if [ "$again" -ne 0 ] || [ "$after" != "committed -" ]; then
+			phase="VIOLATION the install after the power loss (exit $again) left: $after"
+		fi
+		;;
+	esac
+	IMG=pl
+	echo "$phase"
+}
+
+case_second_update_kills() {
+	[ -s "$PL/duration-ms" ] || fail "no reference install"
+	dur=$(cat "$PL/duration-ms")
+	awk -v seed="$SEED" -v n="$SECOND_RUNS" -v d="$dur" 'BEGIN {
+		srand(seed + 1)
+		for (i = 0; i < n; i++)
+			printf "%d %.3f\n", i, (i + rand()) / n * d / 1000
+	}' >"$CASE/delays"
+	violations=0 in_progress=0
+	while read -r run delay; do
+		case $((run % 3)) in
+		0) backend=uboot ;;
+		1) backend=pair ;;
+		2) backend=grub ;;
+		esac
+		phase=$(second_update_run "$backend" "$delay")
+		echo "second update, run $run ($backend): kill after $delay s: $phase"
+		case "$phase" in
+		in_progress*) in_progress=$((in_progress + 1)) ;;
+		VIOLATION*)
+			violations=$((violations + 1))
+			printf 'second update, run %s (%s, kill after %s s, seed %s): %s\n' "$run" \
+				"$backend" "$delay" "$SEED" "$phase" >>"$T_REASON"
+			;;
+		esac
+	done <"$CASE/delays"
+	echo "# power-loss, second update: $SECOND_RUNS runs, $in_progress killed during the write, $violations violations"
+	[ "$violations" -eq 0 ] || exit 1
+	[ "$in_progress" -gt 0 ] || fail "no kill landed during the second install's write"
+}
+
 # ------------------------------------------------------------------- run
 
 t_init
@@ -434,6 +552,7 @@ run_case "power-loss: an install without a kill commits the expected bytes" case
 run_case "power-loss: SIGKILL at random moments, single U-Boot environment: always a safe state" case_kills_uboot
 run_case "power-loss: SIGKILL at random moments, redundant U-Boot pair and GRUB: always a safe state" case_kills_pair_grub
 run_case "power-loss: the kills landed during the write, between the artifacts and before the commit" case_phases_covered
+run_case "power-loss: a second update into the slot an earlier one committed, killed: never boots it half-written" case_second_update_kills
 
 # Result lines: RUN BACKEND finished|killed|exit LEFTOVER PHASE DETAIL...
 if [ -s "$RESULTS" ]; then

@@ -417,7 +417,7 @@ case_mark_good_before_reboot() {
 	install_ok "$D"
 	remember "$D"
 	swi "$D" mark-good
-	expect_rc 4
+	expect_rc 6
 	expect_err "reboot into it"
 	expect_untouched "$D"
 	expect_next_boot "$D" B 1
@@ -511,7 +511,7 @@ life_cycle() {
 
 	remember "$D"
 	swi "$D" mark-good
-	expect_rc 4
+	expect_rc 6
 	expect_untouched "$D"
 
 	# First boot of slot B: the boot script puts it on trial.
@@ -605,8 +605,13 @@ case_pair_corrupt_latest_copy() {
 	expect_tool_env "$D" recovery_status in_progress
 	expect_state "$D" A A 0
 	expect_status recovery_status in_progress
-	# swinstall writes over the torn copy; fw_printenv sees that write.
+	# That environment says an install into B started and did not finish:
+	# there is nothing to roll back to, unless forced.
 	swi "$D" rollback
+	expect_rc 6
+	expect_err "nothing to roll back to"
+	# swinstall writes over the torn copy; fw_printenv sees that write.
+	swi "$D" --force rollback
 	expect_rc 0
 	expect_next_boot "$D" B 3
 	expect_tool_env "$D" bootlimit 3
@@ -790,7 +795,7 @@ run_case "slots: artifact on a symlink to the running slot refused (4), nothing 
 run_case "slots: artifact on a device mounted per mountinfo refused (4), nothing written" case_refuse_mounted_device
 run_case "slots: a mounted device with an octal-escaped space in mountinfo refused (4)" case_refuse_mounted_escaped_path
 run_case "slots: running slot known from mountinfo is refused as a target (4)" case_refuse_mounted_running_by_mountinfo
-run_case "slots: mark-good before rebooting into the new slot refused (4), env unchanged" case_mark_good_before_reboot
+run_case "slots: mark-good before rebooting into the new slot refused (6), env unchanged" case_mark_good_before_reboot
 run_case "slots: mark-good with no pending update does nothing (0)" case_mark_good_nothing_pending
 run_case "slots: rollback after an install selects A again (rootpart=2, ustate=3)" case_rollback_before_reboot
 run_case "slots: rollback after rebooting into B selects A (GRUB)" case_rollback_after_reboot

@@ -291,7 +291,23 @@ case_install_if_different() {
 	mk_data w/rootfs.img 100K rootfs
 	desc_images w images rootfs.img "device = \"$DEV/slotB.img\"; name = \"rootfs\"; version = \"1.0.0\"; install-if-different = true;"
 	mk_swu u.swu cms crc w rootfs.img
-	both_install u.swu
+	oracle u.swu
+	[ "$ORACLE_RC" -eq 0 ] || fail "oracle swupdate failed 3 times"
+	mine u.swu
+	expect_rc 0
+	grep -q "nothing to do" "$CASE/out" || fail "swinstall did not say there was nothing to do"
+	# Neither writes slot B: its version is installed already.
+	a="$CASE/result-swupdate" b="$CASE/result-swinstall"
+	for f in slotA.img slotB.img; do
+		cmp -s "$a/$f" "$b/$f" || fail "$f differs"
+	done
+	[ "$(sha "$b/slotB.img")" = "$(snap_of "$DEV" 2)" ] || fail "slot B was written"
+	# A difference by design: swupdate still applies the image's bootenv
+	# and ustate=1, so the next boot is slot B, which it did not write;
+	# swinstall leaves the environment as it was.
+	grep -qx rootpart=3 "$a/env" || fail "swupdate no longer switches to the unwritten slot"
+	grep -qx rootpart=2 "$b/env" || fail "swinstall switched the boot selection"
+	grep -qx ustate=0 "$b/env" || fail "swinstall changed ustate"
 }
 
 # Failures: exit codes and env markers differ by design (swupdate leaves
@@ -348,7 +364,7 @@ run_case "diff: zstd-compressed artifact" case_zstd
 run_case "diff: one member at two offsets" case_member_twice
 run_case "diff: rawfile with create-destination" case_rawfile
 run_case "diff: bootloader-type variables file" case_bootloader_file
-run_case "diff: install-if-different skip" case_install_if_different
+run_case "diff: install-if-different skip: swinstall writes nothing, swupdate switches to the unwritten slot" case_install_if_different
 run_case "diff: both refuse a tampered artifact" case_tampered
 run_case "diff: both refuse an untrusted signer" case_untrusted
 run_case "diff: both refuse a hardware mismatch" case_hw_mismatch
