@@ -21,6 +21,9 @@ static void print_text(const struct swi_state *s)
 	       s->ustate_meaning);
 	printf("recovery status: %s: %s\n", s->recovery_status ? s->recovery_status : "unset",
 	       s->recovery_meaning);
+	if (s->rollback_meaning)
+		printf("rollback:        %s%s%s\n", s->rollback_meaning,
+		       s->rollback ? "; it would boot " : "", s->rollback ? s->rollback : "");
 	printf("installed:      ");
 	if (!s->versions || !s->versions[0])
 		printf(" (no sw-versions)");
@@ -45,6 +48,8 @@ static void print_json(const struct swi_state *s)
 	add_string(o, "ustate_meaning", s->ustate_meaning);
 	add_string(o, "recovery_status", s->recovery_status);
 	add_string(o, "recovery_meaning", s->recovery_meaning);
+	add_string(o, "rollback", s->rollback);
+	add_string(o, "rollback_meaning", s->rollback_meaning);
 	json_object *versions = json_object_new_object();
 	for (const char *const *v = s->versions; v && *v; v++) {
 		const char *space = strchr(*v, ' ');

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -251,6 +252,21 @@ static const char *entry_label(const struct swi_entry *e)
 	return e->filename ? e->filename : e->type;
 }
 
+/* "images", "files or images", ...: where entries of these kinds live. */
+static void kinds_text(unsigned kinds, char *out, size_t size)
+{
+	static const struct { unsigned kind; const char *collection; } places[] = {
+		{ SWI_HANDLER_IMAGE, "images" }, { SWI_HANDLER_FILE, "files" },
+		{ SWI_HANDLER_SCRIPT, "scripts" }, { SWI_HANDLER_BOOTLOADER, "bootenv" },
+		{ SWI_HANDLER_PARTITION, "partitions" },
+	};
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (kinds & places[i].kind)
+			snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? " or " : "",
+				 places[i].collection);
+}
+
 /* The handler of e, refusing what it cannot honour. */
 static int pick_handler(struct txn *t, const struct swi_entry *e,
 			const struct swi_handler **out)
@@ -259,10 +275,13 @@ static int pick_handler(struct txn *t, const struct swi_entry *e,
 	if (!h)
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: no handler for type '%s'", entry_label(e), e->type);
-	if (!(h->kinds & handler_kind(e->kind)))
+	if (!(h->kinds & handler_kind(e->kind))) {
+		char where[64];
+		kinds_text(h->kinds, where, sizeof(where));
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: handler '%s' does not install this kind of entry",
-				entry_label(e), h->name);
+				"%s: type '%s' does not belong here: its entries go under %s",
+				entry_label(e), h->name, where);
+	}
 	for (const char *const *a = swi_effect_attributes; *a; a++)
 		if (swi_attrs_get(&e->attrs, *a) && !handler_honours(h, *a))
 			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
