@@ -860,6 +860,10 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 		rc = stream_members(t);
 	if (rc == SWI_OK)
 		rc = check_all_arrived(t);
+	/* The last moment a cancel can take effect: from here on, the install
+	 * completes. */
+	if (rc == SWI_OK && swi_cancelled(ctx))
+		rc = swi_fail_cancelled(ctx);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
 		rc = publish_staged(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)

@@ -57,10 +57,42 @@ static void bad_option_values_are_refused_by_name(void **state)
 	assert_int_equal(swi_set_option(NULL, "insecure", "1"), SWI_EINVAL);
 }
 
+/* Names from an image may hold control characters; messages never do. */
+static void control_characters_are_escaped_in_messages(void **state)
+{
+	swi_ctx_t *ctx = *state;
+	assert_int_equal(swi_set_option(ctx, "select", "a\033[2J\nb"), SWI_EINVAL);
+	const char *m = swi_errmsg(ctx);
+	assert_non_null(strstr(m, "a\\x1b[2J\\x0ab"));
+	for (const char *c = m; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+}
+
+static void new_options_are_checked(void **state)
+{
+	swi_ctx_t *ctx = *state;
+	assert_int_equal(swi_set_option(ctx, "lock-wait", "forever"), SWI_OK);
+	assert_int_equal(swi_set_option(ctx, "lock-wait", "30"), SWI_OK);
+	assert_int_equal(swi_set_option(ctx, "lock-wait", "-1"), SWI_EINVAL);
+	assert_int_equal(swi_set_option(ctx, "lock-wait", "soon"), SWI_EINVAL);
+	assert_int_equal(swi_set_option(ctx, "min-free-space", "5%"), SWI_OK);
+	assert_int_equal(swi_set_option(ctx, "min-free-space", "16M"), SWI_OK);
+	assert_int_equal(swi_set_option(ctx, "min-free-space", "101%"), SWI_EINVAL);
+	assert_int_equal(swi_set_option(ctx, "min-free-space", "%"), SWI_EINVAL);
+	assert_int_equal(swi_set_option(ctx, "lock-file", "run/x.lock"), SWI_EINVAL);
+	assert_int_equal(swi_set_option(ctx, "state-dir", "/var/lib/x"), SWI_OK);
+	assert_int_equal(swi_set_option(ctx, "force", "1"), SWI_OK);
+	assert_int_equal(swi_cancel(NULL), SWI_EINVAL);
+	struct swi_result r;
+	assert_int_equal(swi_get_result(ctx, &r), SWI_OK);
+	assert_int_equal(r.installed, 0);
+	assert_null(r.slot);
+}
+
 static void every_status_has_a_description(void **state)
 {
 	(void)state;
-	for (int s = SWI_OK; s >= SWI_EUNSUPPORTED; s--)
+	for (int s = SWI_OK; s >= SWI_ECANCELED; s--)
 		assert_string_not_equal(swi_strerror(s), "unknown error");
 	assert_string_equal(swi_strerror(-999), "unknown error");
 	assert_string_equal(swi_version(), SWI_VERSION_STRING);
@@ -109,6 +141,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(options_set_get_and_reset, ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(bad_option_values_are_refused_by_name, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(control_characters_are_escaped_in_messages, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(new_options_are_checked, ctx_setup, ctx_teardown),
 		cmocka_unit_test(every_status_has_a_description),
 		cmocka_unit_test_setup_teardown(handler_registration_needs_all_callbacks, ctx_setup, ctx_teardown),
 		cmocka_unit_test(sizes_parse_with_suffixes),

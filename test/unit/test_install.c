@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "swinstall.h"
@@ -25,6 +26,9 @@ struct record {
 	unsigned write_delay_us;
 	char data[4096];
 	size_t len;
+	int fail_writes;        /* write fails with SWI_EIO (a full disk) */
+	swi_ctx_t *cancel_on_write; /* the first write cancels the install */
+	char events[256];       /* the staging handler's calls, in order */
 };
 
 static struct record rec;
@@ -43,7 +47,10 @@ static int rec_write(struct swi_target *t, const void *buf, size_t len)
 		usleep(rec.write_delay_us);
 	if (rec.aborts) /* the handler's state would be gone by now */
 		rec.writes_after_abort++;
-	(void)t;
+	if (rec.cancel_on_write)
+		swi_cancel(rec.cancel_on_write);
+	if (rec.fail_writes)
+		return swi_target_error(t, SWI_EIO, "no space left on the target");
 	if (rec.len + len > sizeof(rec.data))
 		return SWI_OK; /* large images are only streamed, not kept */
 	memcpy(rec.data + rec.len, buf, len);
@@ -69,6 +76,30 @@ static const struct swi_handler recorder = {
 	.name = "recorder", .kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
 	.attributes = rec_attrs,
 	.open = rec_open, .write = rec_write, .close = rec_close, .abort = rec_abort,
+};
+
+/* A handler that stages like rawfile: it logs its calls by member. */
+static void event(const struct swi_target *t, const char *what)
+{
+	size_t used = strlen(rec.events);
+	snprintf(rec.events + used, sizeof(rec.events) - used, "%s%s:%s", used ? " " : "", what,
+		 swi_target_member(t));
+}
+
+static int stage_open(struct swi_target *t) { event(t, "open"); return SWI_OK; }
+static int stage_write(struct swi_target *t, const void *buf, size_t len)
+{
+	(void)t; (void)buf; (void)len;
+	return SWI_OK;
+}
+static int stage_close(struct swi_target *t) { event(t, "close"); return SWI_OK; }
+static void stage_abort(struct swi_target *t) { event(t, "abort"); }
+static int stage_commit(struct swi_target *t) { event(t, "commit"); return SWI_OK; }
+
+static const struct swi_handler stager = {
+	.name = "stager", .kinds = SWI_HANDLER_IMAGE,
+	.open = stage_open, .write = stage_write, .close = stage_close, .abort = stage_abort,
+	.commit = stage_commit,
 };
 
 struct fixture {
@@ -119,6 +150,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
 	assert_int_equal(swi_register_handler(f->ctx, &recorder), SWI_OK);
+	assert_int_equal(swi_register_handler(f->ctx, &stager), SWI_OK);
 	assert_int_equal(swi_set_option(f->ctx, "insecure", "1"), SWI_OK);
 	/* Keep the device's own files out of the test. */
 	char path[128];
@@ -392,9 +424,154 @@ static void install_if_different_skips_installed_version(void **state)
 	write_file(f->dir, "payload.bin", payload, strlen(payload));
 	write_file(f->dir, "sw-versions", "rootfs 2.0\n", 11);
 	build_image(f->dir, "crc", "sw-description payload.bin");
+	struct swi_result r;
 	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
 	assert_int_equal(rec.opens, 0);
+	assert_int_equal(swi_get_result(f->ctx, &r), SWI_OK);
+	assert_true(r.nothing_to_do);
+	assert_false(r.committed);
+	assert_int_equal(r.skipped, 1);
+	assert_int_equal(r.planned, 0);
 	write_file(f->dir, "sw-versions", "rootfs 1.0\n", 11);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 1);
+	assert_int_equal(swi_get_result(f->ctx, &r), SWI_OK);
+	assert_false(r.nothing_to_do);
+	assert_true(r.committed);
+	assert_int_equal(r.installed, 1);
+}
+
+/* Selections only, none chosen: nothing for this device, refused before
+ * anything is opened, naming what the image offers; by -c too. */
+static void an_image_with_nothing_for_the_device_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65], desc[512];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { stable = {\n"
+		 " copy1 = { images = ( { filename = \"payload.bin\"; type = \"recorder\"; sha256 = \"%1$s\"; } ); };\n"
+		 " copy2 = { images = ( { filename = \"payload.bin\"; type = \"recorder\"; sha256 = \"%1$s\"; } ); };\n"
+		 "}; };", sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECOMPAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "offers stable,copy1 stable,copy2"));
+	swi_set_option(f->ctx, "check", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECOMPAT);
+	swi_set_option(f->ctx, "check", NULL);
+	assert_int_equal(rec.opens, 0);
+	swi_set_option(f->ctx, "select", "stable,copy2");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 1);
+}
+
+static void a_bad_bootenv_name_is_refused_before_writing(void **state)
+{
+	struct fixture *f = *state;
+	char sha[65];
+	sha256_hex(payload, strlen(payload), sha);
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	write_description(f, sha, "); bootenv = ( { name = \"boot=part\"; value = \"3\"; }");
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "boot=part"));
+	assert_int_equal(rec.opens, 0);
+}
+
+/* swi_cancel() during the stream, even of the last bytes: ECANCELED,
+ * nothing committed. */
+static void a_cancel_stops_the_install(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_result r;
+	make_good_image(f, "crc");
+	rec.cancel_on_write = f->ctx;
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_ECANCELED);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "cancelled"));
+	assert_int_equal(swi_get_result(f->ctx, &r), SWI_OK);
+	assert_false(r.committed);
+	/* The cancel was used up: the next install runs. */
+	rec.cancel_on_write = NULL;
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+}
+
+/* A target that fails (a full disk): the rest of the member is hashed to
+ * tell an image made to fail it (exit 3) from a target that failed. */
+static void a_write_error_is_blamed_on_a_tampered_image(void **state)
+{
+	struct fixture *f = *state;
+	make_good_image(f, "crc");
+	rec.fail_writes = 1;
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EIO);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "no space left on the target"));
+	write_description(f, "0000000000000000000000000000000000000000000000000000000000000000", "");
+	build_image(f->dir, "crc", "sw-description payload.bin");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EHASH);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "sha256 mismatch"));
+	assert_non_null(strstr(swi_errmsg(f->ctx), "writing it had failed: payload.bin: no space"));
+}
+
+/* stager_image: two members for the staging handler; the second with sha. */
+static void stager_image(struct fixture *f, const char *second_sha)
+{
+	char sha[65], desc[1024];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = (\n"
+		 " { filename = \"one.bin\"; type = \"stager\"; sha256 = \"%s\"; },\n"
+		 " { filename = \"two.bin\"; type = \"stager\"; sha256 = \"%s\"; } ); };",
+		 sha, second_sha ? second_sha : sha);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "one.bin", payload, strlen(payload));
+	write_file(f->dir, "two.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description one.bin two.bin");
+}
+
+/* A staging handler's results are published together, after every entry
+ * closed; a later failure aborts the ones closed before it. */
+static void staged_results_are_committed_together(void **state)
+{
+	struct fixture *f = *state;
+	stager_image(f, NULL);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_string_equal(rec.events,
+			    "open:one.bin close:one.bin open:two.bin close:two.bin "
+			    "commit:one.bin commit:two.bin");
+	rec.events[0] = '\0';
+	stager_image(f, "0000000000000000000000000000000000000000000000000000000000000000");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EHASH);
+	assert_string_equal(rec.events,
+			    "open:one.bin close:one.bin open:two.bin abort:two.bin abort:one.bin");
+	/* A dry run stages nothing. */
+	rec.events[0] = '\0';
+	stager_image(f, NULL);
+	swi_set_option(f->ctx, "dry-run", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_string_equal(rec.events, "");
+}
+
+/* Another holder of the lock: an install is refused, a check or a dry run
+ * takes no lock. */
+static void an_install_takes_the_lock(void **state)
+{
+	struct fixture *f = *state;
+	char lock[128];
+	make_good_image(f, "crc");
+	snprintf(lock, sizeof(lock), "%s/lock", f->dir);
+	int fd = open(lock, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EBUSY);
+	assert_int_equal(rec.opens, 0);
+	swi_set_option(f->ctx, "dry-run", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	swi_set_option(f->ctx, "dry-run", NULL);
+	swi_set_option(f->ctx, "check", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	swi_set_option(f->ctx, "check", NULL);
+	close(fd);
 	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
 	assert_int_equal(rec.closes, 1);
 }
@@ -538,6 +715,12 @@ int main(void)
 		T(the_running_slot_is_never_selected),
 		T(a_mounted_target_is_refused),
 		T(abort_waits_for_the_writer),
+		T(an_image_with_nothing_for_the_device_is_refused),
+		T(a_bad_bootenv_name_is_refused_before_writing),
+		T(a_cancel_stops_the_install),
+		T(a_write_error_is_blamed_on_a_tampered_image),
+		T(staged_results_are_committed_together),
+		T(an_install_takes_the_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,6 +486,49 @@ static void test_sink_failure_propagates(void **state)
 	free(k.out.p);
 }
 
+/* After the sink failed, the rest is only hashed: finish then tells the
+ * expected bytes (SWI_OK) from others (SWI_EHASH), for every codec, with
+ * lent pieces given back. */
+static int fail_then_hash(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in)
+{
+	struct sink k = { .ctx = ctx, .fail_after = 1 };
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(ctx, "rootfs.img", codec, sha, collect, &k, &s), SWI_OK);
+	int rc = SWI_OK;
+	size_t at = 0, piece = 4099;
+	unsigned lent = 0;
+	given_back = 0;
+	for (; at < in.len && rc == SWI_OK; at += piece) /* until the failure shows */
+		rc = swi_stream_feed(s, in.p + at, in.len - at < piece ? in.len - at : piece);
+	if (rc == SWI_OK)
+		rc = swi_stream_finish(s);
+	assert_int_equal(rc, SWI_EIO);
+	swi_stream_hash_only(s);
+	for (; at < in.len; at += piece, lent++)
+		assert_int_equal(swi_stream_feed_lent(s, in.p + at, in.len - at < piece ? in.len - at : piece,
+						      give_back, NULL), SWI_OK);
+	rc = swi_stream_finish(s);
+	swi_stream_free(s);
+	assert_int_equal(given_back, lent);
+	free(k.out.p);
+	return rc;
+}
+
+static void test_hash_only_after_a_sink_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->original, f->gz, f->zst, f->xz };
+	const char *codecs[] = { NULL, "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		char sha[65];
+		sha256_hex(in[i].p, in[i].len, sha);
+		assert_int_equal(fail_then_hash(f->ctx, codecs[i], sha, in[i]), SWI_OK);
+		sha[0] = sha[0] == '0' ? '1' : '0';
+		assert_int_equal(fail_then_hash(f->ctx, codecs[i], sha, in[i]), SWI_EHASH);
+		assert_non_null(strstr(swi_errmsg(f->ctx), "sha256 mismatch"));
+	}
+}
+
 static void test_dry_run_counts(void **state)
 {
 	struct fixture *f = *state;
@@ -529,6 +572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_failure_propagates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_only_after_a_sink_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_compression, setup, teardown),
 	};
