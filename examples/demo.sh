@@ -45,10 +45,14 @@ quiet mkenvimage -s 0x4000 -o "$dev/env.img" "$dev/env.txt"
 echo "$dev/env.img 0x0 0x4000" >"$dev/fw_env.config"
 echo "myboard 1.0" >"$dev/hwrevision"
 echo "rootfs 1.0.0" >"$dev/sw-versions"
+cp "$dev/sw-versions" "$dev/sw-versions.A"
+cp "$dev/sw-versions" "$dev/sw-versions.B"
 echo "console=ttyS0 root=$dev/slotA.img rootwait" >"$dev/cmdline"
 : >"$dev/mountinfo"
 cat >"$dev/swinstall.conf" <<EOF
 public-key = "$keys/ca.pem";
+lock-file = "$dev/swinstall.lock";    # /run/swinstall.lock on a real device
+state-dir = "$dev/state";             # /var/lib/swinstall on a real device
 bootloader = "uboot";
 uboot-env-config = "$dev/fw_env.config";
 hwrevision-file = "$dev/hwrevision";
@@ -83,6 +87,8 @@ reboot_into() {
 		quiet fw_setenv -c "$dev/fw_env.config" bootcount 1
 	fi
 	echo "console=ttyS0 root=$dev/slot$1.img rootwait" >"$dev/cmdline"
+	# /etc/sw-versions belongs to the system that runs: now slot $1's.
+	cp "$dev/sw-versions.$1" "$dev/sw-versions"
 }
 # build_update VERSION: a signed image from examples/sw-description
 build_update() {
@@ -108,6 +114,8 @@ step "2. Building update 2.0 (signed) and installing it: swinstall finds the sta
 build_update 2.0
 envp >"$demo/env.before"
 swi -i "$demo/update-2.0.swu"
+# The new root filesystem carries its own /etc/sw-versions.
+echo "rootfs 2.0.0" >"$dev/sw-versions.B"
 slots
 echo "  environment (fw_printenv, - before / + after the install):"
 envp >"$demo/env.after"
@@ -125,6 +133,7 @@ swi status
 step "5. Update 3.0 goes to slot A (now standby); then the agent's health check fails: rollback"
 build_update 3.0
 swi -i "$demo/update-3.0.swu"
+echo "rootfs 3.0.0" >"$dev/sw-versions.A"
 slots
 swi rollback
 swi status
