@@ -93,12 +93,13 @@ const char *swi_version(void)
 
 /* Messages name members and paths taken from the image: a control
  * character in one (an escape sequence, a newline) is written as \xNN, so
- * no image can forge or hide lines on the terminal or in a log. */
-static void escape_controls(char *text)
+ * no image can forge or hide lines on the terminal or in a log. text holds
+ * size bytes; what no longer fits is cut. */
+static void escape_controls(char *text, size_t size)
 {
 	char copy[1024];
 	snprintf(copy, sizeof(copy), "%s", text);
-	size_t out = 0, size = sizeof(copy);
+	size_t out = 0;
 	for (const unsigned char *in = (const unsigned char *)copy; *in && out + 5 < size; in++) {
 		if (*in < 0x20 || *in == 0x7f)
 			out += (size_t)snprintf(text + out, size - out, "\\x%02x", *in);
@@ -112,7 +113,7 @@ int swi_vfail(swi_ctx_t *ctx, int status, const char *fmt, va_list ap)
 {
 	char message[sizeof(ctx->errmsg)];
 	vsnprintf(message, sizeof(message), fmt, ap);
-	escape_controls(message);
+	escape_controls(message, sizeof(message));
 	pthread_mutex_lock(&ctx->lock);
 	ctx->last_status = status;
 	memcpy(ctx->errmsg, message, sizeof(message));
@@ -135,7 +136,7 @@ void swi_vlog(swi_ctx_t *ctx, int level, const char *fmt, va_list ap)
 		return;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	escape_controls(line);
+	escape_controls(line, sizeof(line));
 	pthread_mutex_lock(&ctx->lock);
 	ctx->log_fn(ctx->log_user, level, line);
 	pthread_mutex_unlock(&ctx->lock);

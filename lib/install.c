@@ -909,7 +909,7 @@ static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode
 {
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .fd = -1 } };
+	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 } };
 	int rc = run(&t, fn, user, mode);
 	keep_result(ctx, &t);
 	txn_free(&t);

@@ -130,9 +130,15 @@ int swi_journal_open(swi_ctx_t *ctx, struct swi_journal *j)
 	return SWI_OK;
 }
 
-/* Records are NUL-terminated: a path may hold any other byte. */
+/* Records are NUL-terminated: a path may hold any other byte. A journal
+ * not opened yet is opened now. */
 int swi_journal_record(struct swi_journal *j, const char *dir, const char *name)
 {
+	if (j->fd < 0) {
+		int rc = swi_journal_open(j->ctx, j);
+		if (rc)
+			return rc;
+	}
 	size_t dlen = strlen(dir), nlen = strlen(name), len = dlen + 1 + nlen + 1;
 	char *record = malloc(len);
 	if (!record)

@@ -25,7 +25,8 @@ struct swi_journal {
 
 /* Creates the state directory and the journal; before anything is staged. */
 int swi_journal_open(swi_ctx_t *ctx, struct swi_journal *j);
-/* Records dir/name, synced, before the file is created. */
+/* Records dir/name, synced, before the file is created (opening the
+ * journal first when needed: j->ctx must be set). */
 int swi_journal_record(struct swi_journal *j, const char *dir, const char *name);
 /* Every staged file is in place or removed: the journal goes. */
 void swi_journal_close(struct swi_journal *j);

@@ -59,6 +59,8 @@ struct swi_stream {
 	size_t out_used;
 	bool ended;                 /* the decoder saw the end of its stream */
 	bool hash_only;             /* the sink failed: the rest is only hashed */
+	bool hash_checked;          /* check_hash() ran; its result: */
+	int hash_status;
 
 	z_stream z;
 	bool z_ready;
@@ -429,19 +431,25 @@ int swi_stream_feed_lent(struct swi_stream *s, const void *buf, size_t len,
 	return s->reader_status = swi_worker_lend(s->worker, buf, len, release, token);
 }
 
+/* Compares the digest with the expected one; once: a digest can be
+ * finished only once, and finish may be asked again (hash-only, after a
+ * handler failed to close). */
 static int check_hash(struct swi_stream *s)
 {
+	if (s->hash_checked)
+		return s->hash_status;
+	s->hash_checked = true;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	if (!EVP_DigestFinal_ex(s->md, digest, &dlen) || dlen * 2 != SHA256_HEX_LEN)
-		return fail(s, SWI_EINVAL, "%s: sha256 computation failed", s->member);
+		return s->hash_status = fail(s, SWI_EINVAL, "%s: sha256 computation failed", s->member);
 	char got[SHA256_HEX_LEN + 1];
 	for (unsigned i = 0; i < dlen; i++)
 		snprintf(got + 2 * i, 3, "%02x", digest[i]);
 	if (strcasecmp(got, s->expected))
-		return fail(s, SWI_EHASH, "%s: sha256 mismatch (expected %s, got %s)", s->member,
-			    s->expected, got);
-	return SWI_OK;
+		return s->hash_status = fail(s, SWI_EHASH, "%s: sha256 mismatch (expected %s, got %s)",
+					     s->member, s->expected, got);
+	return s->hash_status = SWI_OK;
 }
 
 void swi_stream_hash_only(struct swi_stream *s)
