@@ -230,11 +230,10 @@ static int normalize_text(swi_ctx_t *ctx, const char *t, size_t len, char **resu
 struct parser {
 	swi_ctx_t *ctx;
 	config_t cfg;
-	/* Where fields are looked up, most specific first. Checked against
-	 * SWUpdate's parser/parser.c (find_node_and_path): it tries
+	/* Where fields are looked up, most specific first, as SWUpdate does:
 	 * software.BOARD.SET.MODE, software.SET.MODE, software.BOARD, software,
-	 * separately for every field and collection, following links on the way
-	 * (find_root), and also follows a link that is a collection's element. */
+	 * separately for every field and collection, following links on the way,
+	 * and also a link that is a collection's element. */
 	const char *places[4][4];
 	size_t place_len[4];
 	size_t nplaces;

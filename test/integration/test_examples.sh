@@ -142,6 +142,10 @@ case_demo() {
 	grep -q 'ustate=2: testing' demo.out || fail "demo does not show the testing state after the reboot"
 	grep -q 'slot B confirmed' demo.out || fail "demo's mark-good did not confirm slot B"
 	grep -q 'rollback: slot B boots next' demo.out || fail "demo's rollback did not go back to slot B"
+	# After the reboot into B, status shows B's versions, not the factory's.
+	tail -n 12 demo.out | grep -q 'installed: *rootfs 2.0.0' ||
+		fail "demo's last status does not show the running slot's version 2.0.0"
+	grep -q 'rollback: *possible' demo.out || fail "demo's status does not say a rollback is possible"
 	# fresh each run
 	sh "$EXAMPLES/demo.sh" b >demo.out 2>&1 || fail "second demo.sh run exited $?"
 	grep -q 'next boot:       A' demo.out || fail "second run did not start from a fresh device"
