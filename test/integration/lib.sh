@@ -179,12 +179,35 @@ EOF
 		[ -n "$key" ] && echo "public-key = \"$key\";"
 		echo "bootloader = \"uboot\";"
 		echo "uboot-env-config = \"$d/fw_env.config\";"
-		echo "hwrevision-file = \"$d/hwrevision\";"
-		echo "sw-versions-file = \"$d/sw-versions\";"
-		echo "lock-file = \"$d/swinstall.lock\";"
-		echo "state-dir = \"$d/state\";"
 	} >"$d/swinstall.conf"
+	device_settings "$d" >>"$d/swinstall.conf"
 	snapshot "$d"
+}
+
+# device_settings DIR: the settings of a simulated device in DIR besides
+# its key and bootloader: identity, versions, and its own lock and state
+# directory (so that tests never share them).
+device_settings() {
+	cat <<EOF
+hwrevision-file = "$1/hwrevision";
+sw-versions-file = "$1/sw-versions";
+lock-file = "$1/swinstall.lock";
+state-dir = "$1/state";
+EOF
+}
+
+# slot_settings DIR: slots A (DIR/slotA.img, rootpart=2, stable,copy1) and
+# B (DIR/slotB.img, rootpart=3, stable,copy2), the running one found from
+# DIR/cmdline and DIR/mountinfo.
+slot_settings() {
+	cat <<EOF
+cmdline-file = "$1/cmdline";
+mountinfo-file = "$1/mountinfo";
+slots = (
+	{ name = "A"; device = "$1/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
+	{ name = "B"; device = "$1/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
+);
+EOF
 }
 
 # Records the sha256 of the slots and of the env as "before" state.

@@ -179,17 +179,9 @@ fresh_device() {
 	cat >"$d/swinstall.conf" <<EOF
 public-key = "$KEYS/ca.pem";
 $boot
-hwrevision-file = "$d/hwrevision";
-sw-versions-file = "$d/sw-versions";
-cmdline-file = "$d/cmdline";
-mountinfo-file = "$d/mountinfo";
-lock-file = "$d/swinstall.lock";
-state-dir = "$d/state";
-slots = (
-	{ name = "A"; device = "$d/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
-	{ name = "B"; device = "$d/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
-);
 EOF
+	device_settings "$d" >>"$d/swinstall.conf"
+	slot_settings "$d" >>"$d/swinstall.conf"
 }
 
 env_files_of() {
@@ -290,20 +282,28 @@ progress() {
 
 # classify BACKEND: prints the phase the device shows and a detail:
 # "before -", "in_progress PROGRESS", "committed -", or "VIOLATION reason".
-classify() {
+# read_device BACKEND REFERENCE-DIR: checks slot A and reads the
+# environment into rootpart, ustate and marker; same=yes when the
+# environment's files are those in REFERENCE-DIR. Prints a VIOLATION line
+# and fails when slot A changed or the environment cannot be read.
+read_device() {
 	d="$PL/dev"
-	[ "$(sha "$d/slotA.img")" = "$(sha "$PL/slotA.img")" ] || { echo "VIOLATION slot A changed"; return; }
+	[ "$(sha "$d/slotA.img")" = "$(sha "$PL/slotA.img")" ] || { echo "VIOLATION slot A changed"; return 1; }
 	if ! tool_env >"$CASE/env" 2>&1; then
 		echo "VIOLATION the bootloader's tool cannot read the environment: $(head -c 200 "$CASE/env")"
-		return
+		return 1
 	fi
 	rootpart=$(sed -n 's/^rootpart=//p' "$CASE/env")
 	ustate=$(sed -n 's/^ustate=//p' "$CASE/env")
 	marker=$(sed -n 's/^recovery_status=//p' "$CASE/env")
 	same=yes
 	for f in $(env_files_of "$1"); do
-		cmp -s "$d/$f" "$PL/env-$1/$f" || same=no
+		cmp -s "$d/$f" "$2/$f" || same=no
 	done
+}
+
+classify() {
+	read_device "$1" "$PL/env-$1" || return
 	case "$rootpart" in
 	2)
 		if [ "$same" = yes ]; then
@@ -439,19 +439,7 @@ case_phases_covered() {
 # back at the running slot); pl2 committed. Never slot B selected while
 # it holds a part of pl2.
 classify_second() {
-	d="$PL/dev"
-	[ "$(sha "$d/slotA.img")" = "$(sha "$PL/slotA.img")" ] || { echo "VIOLATION slot A changed"; return; }
-	if ! tool_env >"$CASE/env" 2>&1; then
-		echo "VIOLATION the bootloader's tool cannot read the environment: $(head -c 200 "$CASE/env")"
-		return
-	fi
-	rootpart=$(sed -n 's/^rootpart=//p' "$CASE/env")
-	ustate=$(sed -n 's/^ustate=//p' "$CASE/env")
-	marker=$(sed -n 's/^recovery_status=//p' "$CASE/env")
-	same=yes
-	for f in $(env_files_of "$1"); do
-		cmp -s "$d/$f" "$PL/first/$f" || same=no
-	done
+	read_device "$1" "$PL/first" || return
 	case "$rootpart" in
 	3)
 		if [ "$same" = yes ] && cmp -s "$d/slotB.img" "$PL/pl-slotB.img"; then

@@ -81,17 +81,9 @@ mk_ab() {
 	cat >"$d/swinstall.conf" <<EOF
 public-key = "$KEYS/ca.pem";
 $boot
-hwrevision-file = "$d/hwrevision";
-sw-versions-file = "$d/sw-versions";
-cmdline-file = "$d/cmdline";
-mountinfo-file = "$d/mountinfo";
-lock-file = "$d/swinstall.lock";
-state-dir = "$d/state";
-slots = (
-	{ name = "A"; device = "$d/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
-	{ name = "B"; device = "$d/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
-);
 EOF
+	device_settings "$d" >>"$d/swinstall.conf"
+	slot_settings "$d" >>"$d/swinstall.conf"
 }
 
 env_files() {

@@ -16,14 +16,7 @@ slotted_device() {
 	make_device "$1" || return 1
 	echo "quiet swinstall.slot=A" >"$1/cmdline"
 	: >"$1/mountinfo"
-	cat >>"$1/swinstall.conf" <<EOF
-cmdline-file = "$1/cmdline";
-mountinfo-file = "$1/mountinfo";
-slots = (
-	{ name = "A"; device = "$1/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
-	{ name = "B"; device = "$1/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
-);
-EOF
+	slot_settings "$1" >>"$1/swinstall.conf"
 	snapshot "$1"
 }
 
