@@ -4,9 +4,11 @@
  * existing regular file) starting at `offset`. The target is never created
  * nor truncated, and nothing is written past its end.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ struct raw_state {
 	uint64_t end;      /* where writing stops: size, or where a region in use starts */
 	uint64_t written;  /* bytes written so far, from offset on */
 	uint64_t flushed;  /* of those, bytes whose writeback was started */
+	int *claims;       /* partitions held with O_EXCL while a busy disk is written */
+	size_t nclaims;
 };
 
 /* Writeback is started every FLUSH_WINDOW bytes, so the disk works while
@@ -98,26 +102,32 @@ static bool is_whole_disk(const char *device)
  * refuses it while it is mounted or otherwise claimed. A whole disk is
  * claimed as soon as one of its partitions is mounted, and writing a
  * bootloader area of a disk whose system runs is common; for a whole
- * disk that is busy the open is retried shared, because the core has
- * already limited the write to the part no slot or mount uses
- * (swi_target_write_limit()).
+ * disk that is busy the open is retried shared (*shared is set): the core
+ * has limited the write to the part no slot or mount it knows of uses
+ * (swi_target_write_limit()), and claim_partitions() then keeps off the
+ * partitions the kernel holds for anyone else.
  */
-static int open_for_writing(const char *device)
+static int open_for_writing(const char *device, bool *shared)
 {
 	int fd = open(device, O_WRONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0 && errno == EBUSY && is_whole_disk(device))
+	*shared = false;
+	if (fd < 0 && errno == EBUSY && is_whole_disk(device)) {
 		fd = open(device, O_WRONLY | O_CLOEXEC);
+		*shared = fd >= 0;
+	}
 	return fd;
 }
 
 static int open_target(struct swi_target *t, const char *device, int flags, int *fd,
-		       uint64_t *size)
+		       uint64_t *size, bool *shared)
 {
 	/* O_EXCL without O_CREAT means "exclusive" only for block devices;
 	 * for a regular file it is left out. */
 	struct stat st;
 	bool block = stat(device, &st) == 0 && S_ISBLK(st.st_mode);
-	*fd = block && flags == O_WRONLY ? open_for_writing(device) : open(device, flags | O_CLOEXEC);
+	*shared = false;
+	*fd = block && flags == O_WRONLY ? open_for_writing(device, shared)
+					 : open(device, flags | O_CLOEXEC);
 	if (*fd < 0 && errno == EBUSY)
 		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "
 					"system): refused", device);
@@ -131,12 +141,121 @@ static int open_target(struct swi_target *t, const char *device, int flags, int 
 	return rc;
 }
 
+/* The first line of the sysfs file dir/name, without its newline. */
+static bool sysfs_line(const char *dir, const char *name, char *text, size_t size)
+{
+	char path[PATH_MAX + NAME_MAX + 16];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool ok = fgets(text, (int)size, f) != NULL;
+	fclose(f);
+	if (ok)
+		text[strcspn(text, "\n")] = '\0';
+	return ok;
+}
+
+static bool sysfs_number(const char *dir, const char *name, unsigned long long *out)
+{
+	char text[64], *end;
+	if (!sysfs_line(dir, name, text, sizeof(text)))
+		return false;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return !errno && end != text && !*end;
+}
+
+/* Holds the partition called name (sysfs directory dir) with O_EXCL until
+ * the write ends: false when the kernel says it is in use, or when its
+ * node (/dev/NAME, '!' in a sysfs name standing for '/') is not there to
+ * ask. */
+static bool claim(struct raw_state *s, const char *dir, const char *name)
+{
+	char node[NAME_MAX + 8], devnum[32], expected[32];
+	struct stat st;
+	snprintf(node, sizeof(node), "/dev/%s", name);
+	for (char *c = node; *c; c++)
+		if (*c == '!')
+			*c = '/';
+	if (!sysfs_line(dir, "dev", devnum, sizeof(devnum)) || stat(node, &st) < 0 ||
+	    !S_ISBLK(st.st_mode))
+		return false;
+	snprintf(expected, sizeof(expected), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	int *more = strcmp(devnum, expected) == 0
+			    ? realloc(s->claims, (s->nclaims + 1) * sizeof(*s->claims)) : NULL;
+	if (!more)
+		return false;
+	s->claims = more;
+	int fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd >= 0)
+		s->claims[s->nclaims++] = fd;
+	return fd >= 0;
+}
+
+/*
+ * A busy whole disk, opened shared: the core knows the running slot and the
+ * mounts of its mount table, not a partition mounted in another mount
+ * namespace, an active swap partition or one a device mapper or md array
+ * uses. So every partition of the disk the write reaches is claimed with
+ * O_EXCL, held until the write ends (nothing can mount it meanwhile); one
+ * the kernel refuses, or cannot be asked about, ends the write where it
+ * begins, or refuses the write that would start inside it.
+ */
+static int claim_partitions(struct swi_target *t, struct raw_state *s)
+{
+	struct stat st;
+	char link[64], disk_dir[PATH_MAX];
+	if (fstat(s->fd, &st) < 0)
+		return swi_target_error(t, SWI_EIO, "%s: %s", s->device, strerror(errno));
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	DIR *d = realpath(link, disk_dir) ? opendir(disk_dir) : NULL;
+	if (!d)
+		return swi_target_error(t, SWI_EIO, "%s is in use, and its partitions cannot be "
+					"read from %s: refused", s->device, link);
+	int rc = SWI_OK;
+	for (struct dirent *e; rc == SWI_OK && (e = readdir(d));) {
+		char dir[PATH_MAX + NAME_MAX + 2];
+		unsigned long long partition, start, sectors;
+		snprintf(dir, sizeof(dir), "%s/%s", disk_dir, e->d_name);
+		if (e->d_name[0] == '.' || !sysfs_number(dir, "partition", &partition))
+			continue;
+		if (!sysfs_number(dir, "start", &start) || !sysfs_number(dir, "size", &sectors)) {
+			rc = swi_target_error(t, SWI_EIO, "%s: cannot read where partition %s lies",
+					      s->device, e->d_name);
+			break;
+		}
+		/* sysfs counts 512-byte sectors, whatever the disk's sector size */
+		uint64_t begin = start * 512, end = begin + sectors * 512;
+		if (end <= s->offset || begin >= s->end || claim(s, dir, e->d_name))
+			continue;
+		if (begin <= s->offset)
+			rc = swi_target_error(t, SWI_EIO, "%s at offset %" PRIu64 " would write into "
+					      "partition %s, which is in use (mounted, or claimed by "
+					      "the system): refused", s->device, s->offset, e->d_name);
+		else
+			s->end = begin;
+	}
+	closedir(d);
+	return rc;
+}
+
+static void release_claims(struct raw_state *s)
+{
+	for (size_t i = 0; i < s->nclaims; i++)
+		close(s->claims[i]);
+	free(s->claims);
+	s->claims = NULL;
+	s->nclaims = 0;
+}
+
 static int past_end(struct swi_target *t, const char *device, uint64_t size, uint64_t end)
 {
 	if (end < size)
 		return swi_target_error(t, SWI_EIO, "would write past byte %" PRIu64 " of %s, where "
-					"a region in use (the running slot or a mounted partition) "
-					"begins", end, device);
+					"a region in use (the running slot, or a partition mounted or "
+					"claimed by the system) begins", end, device);
 	return swi_target_error(t, SWI_EIO, "would write past the end of %s (size %" PRIu64 ")",
 				device, size);
 }
@@ -162,7 +281,8 @@ static int raw_check(struct swi_target *t)
 	int rc = read_attributes(t, &device, &offset);
 	if (rc)
 		return rc;
-	rc = open_target(t, device, O_RDONLY, &fd, &size);
+	bool shared;
+	rc = open_target(t, device, O_RDONLY, &fd, &size, &shared);
 	if (rc)
 		return rc;
 	close(fd);
@@ -183,20 +303,24 @@ static int raw_open(struct swi_target *t)
 	if (!s)
 		return swi_target_error(t, SWI_ENOMEM, "out of memory");
 	s->fd = -1;
+	bool shared = false;
 	int rc = read_attributes(t, &s->device, &s->offset);
 	if (!rc)
 		/* No O_CREAT, no O_TRUNC: the target exists and keeps its size. */
-		rc = open_target(t, s->device, O_WRONLY, &s->fd, &s->size);
+		rc = open_target(t, s->device, O_WRONLY, &s->fd, &s->size, &shared);
+	s->end = writable_end(t, s->offset, s->size);
+	if (!rc && shared && s->offset < s->end)
+		rc = claim_partitions(t, s);
 	/* The stored size is known now (not at check time): refuse an image
 	 * that cannot fit before its first byte is written. */
 	uint64_t min;
-	s->end = writable_end(t, s->offset, s->size);
 	if (!rc && (s->offset > s->size ||
 		    (minimum_decoded_size(t, &min) && min > s->end - s->offset)))
 		rc = past_end(t, s->device, s->size, s->end);
 	if (rc) {
 		if (s->fd >= 0)
 			close(s->fd);
+		release_claims(s);
 		free(s);
 		return rc;
 	}
@@ -241,6 +365,7 @@ static int raw_write(struct swi_target *t, const void *buf, size_t len)
  * core that calls abort after a failed close does no harm. */
 static void release(struct swi_target *t, struct raw_state *s)
 {
+	release_claims(s);
 	free(s);
 	swi_target_set_state(t, NULL);
 }
