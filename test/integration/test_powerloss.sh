@@ -19,8 +19,8 @@
 # the second not begun, one with both written and the commit not yet done;
 # so that kills land during the write, between the artifacts and at the
 # commit. Kill delays are spread evenly (with
-# jitter) over 1.1 times the install's duration, measured once first: about
-# one run in ten ends before the kill.
+# jitter) over 1.25 times the install's duration, measured once first: about
+# one run in five ends before the kill.
 #
 # A second series installs a second image over a first one whose install
 # committed and waits for its reboot (slot B selected), and kills that: the
@@ -355,12 +355,12 @@ case_reference_install() {
 run_kills() {
 	[ -s "$PL/duration-ms" ] || fail "no reference install"
 	dur=$(cat "$PL/duration-ms")
-	# The kill delay of run i: in the i-th of RUNS equal parts of 1.1 times
+	# The kill delay of run i: in the i-th of RUNS equal parts of 1.25 times
 	# the duration, at a random point of it.
 	awk -v seed="$SEED" -v n="$RUNS" -v d="$dur" 'BEGIN {
 		srand(seed)
 		for (i = 0; i < n; i++)
-			printf "%d %.3f\n", i, (i + rand()) / n * d * 1.1 / 1000
+			printf "%d %.3f\n", i, (i + rand()) / n * d * 1.25 / 1000
 	}' >"$CASE/delays"
 	violations=0
 	while read -r run delay; do
