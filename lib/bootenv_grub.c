@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "bootenv.h"
+#include "staging.h"
 
 #define GRUBENV_SIZE 1024
 #define GRUBENV_HEADER "# GRUB Environment Block\n"
@@ -311,12 +312,7 @@ static int sync_dir_of(const char *path)
 		snprintf(dir, sizeof(dir), ".");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
+	return swi_sync_dir(dir);
 }
 
 /* Replaces path by image: temporary file in the same directory (so rename()

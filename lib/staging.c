@@ -87,7 +87,7 @@ int swi_open_dir_nofollow(swi_ctx_t *ctx, const char *path, bool create, int *di
 
 /* ---- the journal ----------------------------------------------------------- */
 
-static int sync_path_dir(const char *dir)
+int swi_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -158,7 +158,7 @@ void swi_journal_close(struct swi_journal *j)
 	if (j->fd >= 0) {
 		close(j->fd);
 		if (unlink(j->path) == 0)
-			sync_path_dir(swi_opt_state_dir(j->ctx));
+			swi_sync_dir(swi_opt_state_dir(j->ctx));
 	}
 	free(j->path);
 	*j = (struct swi_journal){ .fd = -1 };
@@ -212,7 +212,7 @@ int swi_journal_recover(swi_ctx_t *ctx)
 	/* The state before any error above is kept (a directory that went away
 	 * has nothing left in it to remove). */
 	if (unlink(path) == 0)
-		sync_path_dir(swi_opt_state_dir(ctx));
+		swi_sync_dir(swi_opt_state_dir(ctx));
 	free(path);
 	return SWI_OK;
 }

@@ -35,6 +35,10 @@ void swi_journal_close(struct swi_journal *j);
  * Called with the lock held. */
 int swi_journal_recover(swi_ctx_t *ctx);
 
+/* fsync() of the directory dir, which makes the entries made or renamed
+ * in it durable; 0, or -1 with errno set. */
+int swi_sync_dir(const char *dir);
+
 /* See swi_target_open_dir(); messages are recorded in ctx. */
 int swi_open_dir_nofollow(swi_ctx_t *ctx, const char *path, bool create, int *dirfd);
 
