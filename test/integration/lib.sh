@@ -196,16 +196,17 @@ state-dir = "$1/state";
 EOF
 }
 
-# slot_settings DIR: slots A (DIR/slotA.img, rootpart=2, stable,copy1) and
-# B (DIR/slotB.img, rootpart=3, stable,copy2), the running one found from
+# slot_settings DIR [DEVICE-A DEVICE-B]: slots A (DEVICE-A, default
+# DIR/slotA.img, rootpart=2, stable,copy1) and B (DEVICE-B, default
+# DIR/slotB.img, rootpart=3, stable,copy2), the running one found from
 # DIR/cmdline and DIR/mountinfo.
 slot_settings() {
 	cat <<EOF
 cmdline-file = "$1/cmdline";
 mountinfo-file = "$1/mountinfo";
 slots = (
-	{ name = "A"; device = "$1/slotA.img"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
-	{ name = "B"; device = "$1/slotB.img"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
+	{ name = "A"; device = "${2:-$1/slotA.img}"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
+	{ name = "B"; device = "${3:-$1/slotB.img}"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
 );
 EOF
 }

@@ -123,14 +123,7 @@ on_disk() {
 	if make_device "$D"; then
 		: >"$D/mountinfo"
 		echo "console=ttyS0 root=$P1 swinstall.slot=A rootwait" >"$D/cmdline"
-		cat >>"$D/swinstall.conf" <<EOF
-cmdline-file = "$D/cmdline";
-mountinfo-file = "$D/mountinfo";
-slots = (
-	{ name = "A"; device = "$P1"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
-	{ name = "B"; device = "$P2"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
-);
-EOF
+		slot_settings "$D" "$P1" "$P2" >>"$D/swinstall.conf"
 		("$@")
 		rc=$?
 	else

@@ -356,6 +356,20 @@ static mode_t file_mode(const char *path)
 	return st.st_mode & 07777;
 }
 
+/* After an abort: no state, no temporary file, and path still holds the
+ * 100 old bytes. */
+static void assert_old_file_kept(const struct fixture *f, const struct swi_target *t,
+				 const char *path)
+{
+	assert_null(t->state);
+	assert_int_equal(count_temporaries(f->dir), 0);
+	size_t size;
+	unsigned char *buf = slurp(path, &size);
+	assert_int_equal(size, 100);
+	assert_bytes(buf, 0, 100, OLD_BYTE);
+	free(buf);
+}
+
 static void rawfile_replaces_atomically(void **state)
 {
 	struct fixture *f = *state;
@@ -453,13 +467,7 @@ static void rawfile_abort_after_close_keeps_old_file(void **state)
 	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
 	assert_int_equal(t->handler->close(t), SWI_OK);
 	t->handler->abort(t);
-	assert_null(t->state);
-	assert_int_equal(count_temporaries(f->dir), 0);
-	size_t size;
-	unsigned char *buf = slurp(path, &size);
-	assert_int_equal(size, 100);
-	assert_bytes(buf, 0, 100, OLD_BYTE);
-	free(buf);
+	assert_old_file_kept(f, t, path);
 }
 
 /* No symbolic link is followed on the way: not a directory of the path,
@@ -534,13 +542,7 @@ static void rawfile_abort_keeps_old_file(void **state)
 	memset(chunk, NEW_BYTE, sizeof(chunk));
 	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
 	t->handler->abort(t);
-	assert_null(t->state);
-	assert_int_equal(count_temporaries(f->dir), 0);
-	size_t size;
-	unsigned char *buf = slurp(path, &size);
-	assert_int_equal(size, 100);
-	assert_bytes(buf, 0, 100, OLD_BYTE);
-	free(buf);
+	assert_old_file_kept(f, t, path);
 }
 
 static void rawfile_missing_directory_refused(void **state)
