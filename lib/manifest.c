@@ -240,6 +240,7 @@ struct parser {
 	size_t nselection_places; /* the first ones, which name SET.MODE */
 	char *set;   /* select split at its comma (one allocation) */
 	const char *mode;
+	unsigned index; /* elements of the collection being read, so far */
 	struct swi_manifest *m;
 	config_setting_t *active; /* the top of the stack of active nodes */
 };
@@ -494,6 +495,46 @@ static int list_selections(struct parser *p, config_setting_t *base)
 	return SWI_OK;
 }
 
+/* Whether some group two levels below group holds a collection: group
+ * offers selections (software.BOARD.SET.MODE). */
+static bool holds_selections(struct parser *p, config_setting_t *group)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		config_setting_t *set = config_setting_get_elem(group, (unsigned)i);
+		if (follow_links(p, &set) || !set || !config_setting_is_group(set))
+			continue;
+		for (int j = 0; j < config_setting_length(set); j++) {
+			config_setting_t *mode = config_setting_get_elem(set, (unsigned)j);
+			if (!follow_links(p, &mode) && mode && config_setting_is_group(mode) &&
+			    holds_collection(p, mode))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The groups under software that are boards: they hold a collection
+ * themselves (software.BOARD.images) or selections (software.BOARD.SET.MODE);
+ * a group whose children hold collections is a selection set instead. */
+static int list_boards(struct parser *p, config_setting_t *software)
+{
+	for (int i = 0; i < config_setting_length(software); i++) {
+		config_setting_t *g = config_setting_get_elem(software, (unsigned)i);
+		const char *name = config_setting_name(g);
+		if (follow_links(p, &g) || !g || !config_setting_is_group(g) ||
+		    !(holds_collection(p, g) || holds_selections(p, g)))
+			continue;
+		char **list = &p->m->boards;
+		size_t old = *list ? strlen(*list) : 0;
+		char *grown = realloc(*list, old + strlen(name) + 2);
+		if (!grown)
+			return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
+		sprintf(grown + old, "%s%s", old ? " " : "", name);
+		*list = grown;
+	}
+	return SWI_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Values                                                                   */
 /* ---------------------------------------------------------------------- */
@@ -594,25 +635,32 @@ static const struct collection bootenv_files = {
 	"bootenv", SWI_ENTRY_IMAGE, "bootenv file", "bootloader"
 };
 
-/* "a,b,c" from the scalar elements of an array or list into a new string. */
-static char *join_elements(const config_setting_t *s)
+static enum swi_attr_kind scalar_kind(const config_setting_t *s)
 {
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-	if (!f)
-		return NULL;
-	for (int i = 0; i < config_setting_length(s); i++) {
-		char buf[40];
-		const char *v = scalar_text(config_setting_get_elem(s, (unsigned)i), buf,
-					    sizeof(buf));
-		fprintf(f, "%s%s", i ? "," : "", v ? v : "");
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_BOOL: return SWI_ATTR_BOOL;
+	case CONFIG_TYPE_STRING: return SWI_ATTR_TEXT;
+	default: return SWI_ATTR_NUMBER;
 	}
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
+}
+
+/* A list or array of scalars as a list attribute. */
+static int store_list(const config_setting_t *s, const char *name, struct swi_attrs *attrs)
+{
+	int n = config_setting_length(s);
+	const char **items = calloc((size_t)n + 1, sizeof(*items));
+	char (*bufs)[40] = calloc((size_t)n + 1, sizeof(*bufs));
+	int rc = items && bufs ? SWI_OK : SWI_ENOMEM;
+	for (int i = 0; rc == SWI_OK && i < n; i++) {
+		const char *v = scalar_text(config_setting_get_elem(s, (unsigned)i), bufs[i],
+					    sizeof(bufs[i]));
+		items[i] = v ? v : "";
 	}
-	return text;
+	if (rc == SWI_OK)
+		rc = swi_attrs_set_list(attrs, name, items, (size_t)n);
+	free(items);
+	free(bufs);
+	return rc;
 }
 
 static int add_properties(const config_setting_t *props, struct swi_attrs *attrs)
@@ -624,20 +672,19 @@ static int add_properties(const config_setting_t *props, struct swi_attrs *attrs
 		if (config_setting_is_group(s))
 			continue;
 		if (config_setting_is_aggregate(s)) {
-			char *joined = join_elements(s);
-			int rc = joined ? swi_attrs_set(attrs, key, joined) : SWI_ENOMEM;
-			free(joined);
+			int rc = store_list(s, key, attrs);
 			if (rc)
 				return rc;
-		} else if (swi_attrs_set(attrs, key, scalar_text(s, buf, sizeof(buf)))) {
+		} else if (swi_attrs_set_kind(attrs, key, scalar_text(s, buf, sizeof(buf)),
+					      scalar_kind(s))) {
 			return SWI_ENOMEM;
 		}
 	}
 	return SWI_OK;
 }
 
-/* Every scalar member as text, and the properties group flattened. Other
- * groups and lists are unknown keys: ignored. */
+/* Every scalar member with its kind, lists of scalars as lists, and the
+ * properties group flattened. Other groups are unknown keys: ignored. */
 static int store_attrs(const config_setting_t *group, struct swi_attrs *attrs)
 {
 	for (int i = 0; i < config_setting_length(group); i++) {
@@ -647,9 +694,11 @@ static int store_attrs(const config_setting_t *group, struct swi_attrs *attrs)
 		const char *text = scalar_text(s, buf, sizeof(buf));
 		int rc = SWI_OK;
 		if (text)
-			rc = swi_attrs_set(attrs, name, text);
+			rc = swi_attrs_set_kind(attrs, name, text, scalar_kind(s));
 		else if (!strcmp(name, "properties") && config_setting_is_group(s))
 			rc = add_properties(s, attrs);
+		else if (config_setting_is_list(s) || config_setting_is_array(s))
+			rc = store_list(s, name, attrs);
 		if (rc)
 			return rc;
 	}
@@ -781,6 +830,8 @@ static int append_entry(struct parser *p, const struct collection *c,
 	m->entries = entries;
 	struct swi_entry *e = &entries[m->nentries];
 	memset(e, 0, sizeof(*e));
+	e->collection = c->name;
+	e->index = p->index - 1;
 	int rc = build_entry(p, c, group, e);
 	if (rc) {
 		swi_attrs_free(&e->attrs);
@@ -827,6 +878,7 @@ static int parse_element(struct parser *p, const struct collection *c,
 		return swi_fail(p->ctx, SWI_EFORMAT,
 				"sw-description: line %d: %s entry is not a group",
 				config_setting_source_line(elem), c->noun);
+	p->index++;
 	if (c->kind != SWI_ENTRY_PARTITION && !has_filename(elem))
 		return SWI_OK;
 	return append_entry(p, c, elem);
@@ -853,6 +905,7 @@ static int parse_collection(struct parser *p, const struct collection *c)
 	if (!config_setting_is_list(list))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: %s is not a list ( )",
 				c->name);
+	p->index = 0;
 	return parse_elements(p, c, list);
 }
 
@@ -901,6 +954,7 @@ static int parse_bootenv_element(struct parser *p, config_setting_t *elem)
 		return swi_fail(p->ctx, SWI_EFORMAT,
 				"sw-description: line %d: bootenv entry is not a group",
 				config_setting_source_line(elem));
+	p->index++;
 	if (has_filename(elem))
 		return append_entry(p, &bootenv_files, elem);
 	return add_bootenv_var(p, elem);
@@ -925,6 +979,7 @@ static int parse_bootenv(struct parser *p)
 		return SWI_OK;
 	if (!config_setting_is_list(list))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: bootenv is not a list ( )");
+	p->index = 0;
 	return parse_bootenv_elements(p, list);
 }
 
@@ -957,6 +1012,8 @@ static int parse_tree(struct parser *p, const char *select)
 		return rc;
 	if (!software || !config_setting_is_group(software))
 		return swi_fail(p->ctx, SWI_EFORMAT, "sw-description: no 'software' group");
+	if ((rc = list_boards(p, software)))
+		return rc;
 	if (!p->nselection_places) {
 		/* Without a selection, the places left are the board's and the
 		 * root: the selections offered under them. */
@@ -1009,6 +1066,7 @@ void swi_manifest_free(struct swi_manifest *m)
 	free(m->description);
 	free(m->embedded_script);
 	free(m->selections);
+	free(m->boards);
 	for (size_t i = 0; i < m->nhwcompat; i++)
 		free(m->hwcompat[i]);
 	free(m->hwcompat);

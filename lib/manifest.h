@@ -17,6 +17,8 @@ enum swi_entry_kind {
 
 struct swi_entry {
 	enum swi_entry_kind kind;
+	const char *collection;   /* "images", "files", "scripts", "partitions" or "bootenv" */
+	unsigned index;           /* its place in that collection, from 0 (for messages) */
 	/* Archive member. Image, file and script entries without one are
 	 * skipped, so it is NULL only for partitions (they carry no data). */
 	const char *filename;
@@ -28,10 +30,11 @@ struct swi_entry {
 	bool encrypted;
 	bool install_if_different;
 	bool install_if_higher;
-	/* Every attribute as written: strings as they are, booleans "true" /
-	 * "false", numbers in decimal, a "properties" group as "properties.KEY"
-	 * (array values joined with ","). "type", "sha256" and "compressed" hold
-	 * the normalized values above. The pointers above point into these values. */
+	/* Every attribute as written, with its kind: strings as they are,
+	 * booleans "true" / "false", numbers in decimal, lists of values as
+	 * lists, a "properties" group as "properties.KEY". "type", "sha256" and
+	 * "compressed" hold the normalized values above. The pointers above
+	 * point into these values. */
 	struct swi_attrs attrs;
 };
 
@@ -47,6 +50,9 @@ struct swi_manifest {
 	/* Parsed without a selection: the selections "SET,MODE" the image
 	 * offers, separated by spaces, or NULL when it offers none. */
 	char *selections;
+	/* The boards the image has groups for (software.BOARD holding a
+	 * collection or a selection), separated by spaces, or NULL. */
+	char *boards;
 };
 
 /*

@@ -34,11 +34,37 @@ static void null_value_is_stored_as_empty(void **state)
 	swi_attrs_free(&a);
 }
 
+static void kinds_and_lists(void **state)
+{
+	(void)state;
+	struct swi_attrs a = { 0 };
+	const char *const parts[] = { "rootfs", "kernel", "dtb" };
+	assert_int_equal(swi_attrs_set_kind(&a, "encrypted", "true", SWI_ATTR_BOOL), SWI_OK);
+	assert_int_equal(swi_attrs_set_list(&a, "parts", parts, 3), SWI_OK);
+	assert_int_equal(swi_attrs_set_list(&a, "none", NULL, 0), SWI_OK);
+	const struct swi_attr *it = swi_attrs_find(&a, "parts");
+	assert_non_null(it);
+	assert_int_equal(it->kind, SWI_ATTR_LIST);
+	assert_int_equal(it->nlist, 3);
+	assert_string_equal(it->list[1], "kernel");
+	assert_string_equal(it->value, "rootfs,kernel,dtb");
+	assert_string_equal(swi_attrs_get(&a, "none"), "");
+	assert_int_equal(swi_attrs_find(&a, "encrypted")->kind, SWI_ATTR_BOOL);
+	/* Replacing a list by text drops its elements. */
+	assert_int_equal(swi_attrs_set(&a, "parts", "x"), SWI_OK);
+	it = swi_attrs_find(&a, "parts");
+	assert_int_equal(it->kind, SWI_ATTR_TEXT);
+	assert_int_equal(it->nlist, 0);
+	assert_null(it->list);
+	swi_attrs_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(set_get_replace_keep_order),
 		cmocka_unit_test(null_value_is_stored_as_empty),
+		cmocka_unit_test(kinds_and_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,58 @@ static void test_flat_images(void **state)
 	assert_int_equal(f->m.nhwcompat, 0);
 }
 
+/* Entries know where they were written, for messages such as
+ * "images[2] (u-boot.sb): ..."; lists stay lists. */
+static void test_entry_places_and_lists(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "software = {\n"
+		 "  images = ( { device = \"/dev/null\"; },\n"
+		 "             { filename = \"a\"; device = \"/dev/a\"; parts = [\"x\", \"y\"]; n = 7; b = true; } );\n"
+		 "  files = ( { filename = \"f\"; path = \"/f\"; properties = { k = (1, 2); }; } );\n"
+		 "  bootenv = ( { name = \"v\"; value = \"1\"; }, { filename = \"env.txt\"; } );\n"
+		 "};\n", NULL, NULL);
+	assert_int_equal(f->m.nentries, 3);
+	const struct swi_entry *e = f->m.entries;
+	assert_string_equal(e[0].collection, "images");
+	assert_int_equal(e[0].index, 1);
+	assert_string_equal(e[1].collection, "files");
+	assert_int_equal(e[1].index, 0);
+	assert_string_equal(e[2].collection, "bootenv");
+	assert_int_equal(e[2].index, 1);
+	const struct swi_attr *parts = swi_attrs_find(&e[0].attrs, "parts");
+	assert_non_null(parts);
+	assert_int_equal(parts->kind, SWI_ATTR_LIST);
+	assert_int_equal(parts->nlist, 2);
+	assert_string_equal(parts->list[1], "y");
+	assert_int_equal(swi_attrs_find(&e[0].attrs, "n")->kind, SWI_ATTR_NUMBER);
+	assert_int_equal(swi_attrs_find(&e[0].attrs, "b")->kind, SWI_ATTR_BOOL);
+	assert_int_equal(swi_attrs_find(&e[0].attrs, "device")->kind, SWI_ATTR_TEXT);
+	assert_string_equal(attr(f, 1, "properties.k"), "1,2");
+	assert_int_equal(swi_attrs_find(&e[1].attrs, "properties.k")->nlist, 2);
+}
+
+/* Boards are groups under software that hold collections or selections;
+ * selection sets are not boards. */
+static void test_boards_listed(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "software = {\n"
+		 "  version = \"1\";\n"
+		 "  imx8 = { images = ( { filename = \"a\"; device = \"/dev/a\"; } ); };\n"
+		 "  stable = { copy1 = { images = ( { filename = \"b\"; device = \"/dev/b\"; } ); }; };\n"
+		 "  rpi4 = { hardware-compatibility = [\"1.0\"];\n"
+		 "           stable = { copy2 = { files = ( { filename = \"c\"; path = \"/c\"; } ); }; }; };\n"
+		 "  other = { note = \"x\"; };\n"
+		 "};\n", NULL, NULL);
+	assert_string_equal(f->m.boards, "imx8 rpi4");
+	assert_string_equal(f->m.selections, "stable,copy1");
+	parse_ok(f, "software = { images = ( ); };\n", NULL, NULL);
+	assert_null(f->m.boards);
+}
+
 static void test_kinds_and_defaults(void **state)
 {
 	struct fixture *f = *state;
@@ -803,6 +855,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flat_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entry_places_and_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boards_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kinds_and_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribute_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compressed_values, setup, teardown),
