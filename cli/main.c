@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <swinstall.h>
+#include "info.h"
 #include "progress.h"
 #include "status.h"
 
@@ -30,12 +31,15 @@ static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE\n"
 	"       swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install FILE\n"
+	"       swinstall [OPTIONS] info [--json] FILE\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
-	"standby slot; show the slots and the update state; confirm the slot that\n"
-	"booted after an update; or make the bootloader boot the other slot again.\n"
+	"standby slot; show what is in an image without installing it (info needs\n"
+	"no configuration; -k verifies its signature); show the slots and the update\n"
+	"state; confirm the slot that booted after an update; or make the bootloader\n"
+	"boot the other slot again.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -50,7 +54,7 @@ static const char usage_text[] =
 	"                             selection) and exit; write nothing\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
-	"      --json                 status as JSON\n"
+	"      --json                 status or info as JSON\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
@@ -96,7 +100,7 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, status, mark-good, rollback */
+	const char *command;     /* install, info, status, mark-good, rollback */
 	bool json;
 	bool force;
 	const char *image;
@@ -167,8 +171,8 @@ static int parse_option(struct cli_args *a, int c)
 
 static bool is_command(const char *word)
 {
-	return !strcmp(word, "install") || !strcmp(word, "status") || !strcmp(word, "mark-good") ||
-	       !strcmp(word, "rollback");
+	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
+	       !strcmp(word, "mark-good") || !strcmp(word, "rollback");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -193,11 +197,16 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
 		if (rest == 2)
 			a->image = words[1];
+	} else if (strcmp(a->command, "info") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "info needs exactly one image (info FILE, or info - "
+					   "for standard input)");
+		a->image = words[1];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
-	if (a->json && strcmp(a->command, "status") != 0)
-		return usage_error("%s", "--json goes with status");
+	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0)
+		return usage_error("%s", "--json goes with status or info");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
 	return -1;
@@ -255,6 +264,8 @@ static int install(swi_ctx_t *ctx, const char *image)
 
 static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
+	if (strcmp(a->command, "info") == 0)
+		return cli_info(ctx, a->image, a->json);
 	if (strcmp(a->command, "status") == 0)
 		return cli_status(ctx, a->json);
 	if (strcmp(a->command, "mark-good") == 0)
@@ -317,10 +328,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct cli_output out;
-	/* An install reports its outcome on stdout and says more with -v; the
+	/* An install and info report on stdout and say more with -v; the
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	int verbosity = args.verbosity + (strcmp(args.command, "install") != 0 && args.verbosity >= 0);
+	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info");
+	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	swi_set_log(ctx, cli_log, &out);
