@@ -352,6 +352,14 @@ static bool listed(const char *const *list, const char *word)
 	return false;
 }
 
+static bool listed_before(const char *const *list, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(list[j], list[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Adds the selections of a board's (or the root's) parse to the image's. */
 static int gather_selections(struct builder *b, const char *const *offered)
 {
@@ -380,8 +388,10 @@ static int add_places(struct builder *b, const char *board, const struct swi_man
 		rc = gather_selections(b, offered);
 	if (rc == SWI_OK && board)
 		rc = add_place(b, board, NULL, alone);
+	/* A selection both under the board and at the root is one place. */
 	for (size_t i = 0; rc == SWI_OK && offered[i]; i++)
-		rc = parse_and_add(b, board, offered[i], &m);
+		if (!listed_before(offered, i))
+			rc = parse_and_add(b, board, offered[i], &m);
 	return rc;
 }
 
