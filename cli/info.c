@@ -10,11 +10,16 @@
 /* ---- text --------------------------------------------------------------- */
 
 /* The image's strings are not trusted: control characters (a terminal's
- * escape sequences among them) are shown as '?'. */
+ * escape sequences among them) are written as \xNN, as in error messages. */
 static void put_text(const char *s)
 {
-	for (; s && *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
 }
 
 /* put_text, padded with spaces to width columns. */
@@ -235,7 +240,7 @@ static void print_text(const struct swi_info *info)
 	for (size_t i = 0; i < info->nmembers; i++)
 		total += info->members[i].size;
 	size_text(total, size, sizeof(size));
-	printf("\n%-16s%zu, %s\n", "members:", info->nmembers, size);
+	printf("\n%-16s%zu (%s)\n", "members:", info->nmembers, size);
 	for (size_t i = 0; i < info->nplaces; i++)
 		put_place(info, &info->places[i]);
 	if (info->nplaces == 0)

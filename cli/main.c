@@ -63,10 +63,11 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
 	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
-	"configuration error, 3 image not trustworthy or malformed, 4 image not for\n"
-	"this device (or nothing in it for this device), 5 another swinstall is\n"
-	"running, 6 refused by the update state (mark-good before the reboot,\n"
-	"rollback with nothing to roll back to).\n";
+	"configuration error, 3 image not trustworthy or malformed (info: also a\n"
+	"signature that -k does not verify), 4 image not for this device (or\n"
+	"nothing in it for this device), 5 another swinstall is running, 6 refused\n"
+	"by the update state (mark-good before the reboot, rollback with nothing to\n"
+	"roll back to).\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,

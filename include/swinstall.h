@@ -227,7 +227,7 @@ struct swi_info {
 };
 
 /*
- * Fill info; its strings stay valid until swi_info_free(info). SWI_OK, or
+ * Fills info; its strings stay valid until swi_info_free(info). SWI_OK, or
  * SWI_ESIG when a key was given and the signature did not verify: info is
  * filled then too (info->signature is SWI_SIG_FAILED). On any other error
  * (SWI_EFORMAT for a malformed or truncated image, ...) info is empty; it

@@ -223,7 +223,7 @@ case_control_characters() {
 	mk_swu "$CASE/ctl.swu" none crc "$w" x
 	info info "$CASE/ctl.swu"
 	expect_rc 0
-	expect_line "description:    a?[2Jb"
+	expect_line "description:    a\\x1b[2Jb"
 	if grep -q "$(printf '\033')" "$CASE/out"; then fail "an escape character was printed"; fi
 }
 
