@@ -227,6 +227,14 @@ static int parse_manifest(struct txn *t, const char **select)
 	return rc;
 }
 
+/* The device's version guards (no-downgrading, max-version,
+ * no-reinstalling) against the image's version: refused before anything is
+ * written, by checks and dry runs alike. */
+static int check_version_guards(struct txn *t)
+{
+	return swi_version_guards(t->ctx, t->manifest.version);
+}
+
 /* ---- 4. plan ----------------------------------------------------------- */
 
 static unsigned handler_kind(enum swi_entry_kind kind)
@@ -835,6 +843,8 @@ static int verify_and_plan(struct txn *t)
 		rc = check_signature(t);
 	if (rc == SWI_OK)
 		rc = parse_manifest(t, &select);
+	if (rc == SWI_OK)
+		rc = check_version_guards(t);
 	if (rc == SWI_OK)
 		rc = plan(t, select);
 	return rc;
