@@ -172,6 +172,20 @@ case_no_downgrading_equal_installs() {
 	expect_installed_in_b "$DEV"
 }
 
+# A repeated option counts with its last value, however often it is given.
+case_repeated_flag_last_wins() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	ab_image u.swu cms crc
+	many=
+	for _ in $(seq 30); do many="$many -N 1.0"; done
+	# shellcheck disable=SC2086 # split into options on purpose
+	swi "$DEV" $many -N 3.0 -c -e stable,copy2 -i u.swu
+	expect_refused 4 "lower than 3.0 (no-downgrading)"
+	swi "$DEV" -N 3.0 --no-downgrading 1.0 -e stable,copy2 -i u.swu
+	expect_installed_in_b "$DEV"
+}
+
 case_no_downgrading_key() {
 	DEV=$CASE/dev
 	make_device "$DEV"
@@ -315,6 +329,7 @@ run_case "signature-scheme rsa with a certificate -> 2" case_rsa_scheme_with_cer
 run_case "unknown signature-scheme -> 2" case_bad_scheme
 run_case "-N refuses a lower image -> 4, allows an equal-or-higher one" case_no_downgrading_flag
 run_case "-N with the image's own version installs" case_no_downgrading_equal_installs
+run_case "a repeated -N counts with its last value" case_repeated_flag_last_wins
 run_case "no-downgrading key refuses -> 4; -N overrides it" case_no_downgrading_key
 run_case "no-downgrading with -c and -n: same verdict, nothing written" \
 	case_no_downgrading_check_and_dry_run
