@@ -186,9 +186,11 @@ int swi_sw_versions_load(swi_ctx_t *ctx, const char *path, struct swi_attrs *out
  *   3. Anything else: the two strings bytewise (strcmp), so "2.0.beta" is
  *      higher than "10.0".
  *
- * Numbers compare by value at any length (SWUpdate's 32-bit arithmetic
- * would wrap for numbers of ten digits and more). A missing (NULL) version
- * is the empty one, which is the dotted number 0.
+ * Where SWUpdate's arithmetic gives up, this order stays an order: numbers
+ * of rule 2 compare by value at any length (SWUpdate's wrap from 2^31 on),
+ * and rule 2 takes versions of any length (SWUpdate's up to 255
+ * characters). A missing (NULL) version is the empty one, which is the
+ * dotted number 0.
  */
 
 #define DOTTED_FIELDS 4
