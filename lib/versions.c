@@ -368,23 +368,43 @@ int swi_version_compare(const char *a, const char *b)
 
 /* ---- version guards ------------------------------------------------------ */
 
+/* The name of the first guard set, in the order they are checked, with its
+ * version in *version; NULL when none is set. */
+static const char *first_guard(const struct swi_options *o, const char **version)
+{
+	*version = o->no_downgrading ? o->no_downgrading
+		   : o->max_version ? o->max_version : o->no_reinstalling;
+	return o->no_downgrading ? "no-downgrading"
+	       : o->max_version ? "max-version"
+	       : o->no_reinstalling ? "no-reinstalling" : NULL;
+}
+
 static int refuse_version(swi_ctx_t *ctx, const char *version, const char *relation,
 			  const char *limit, const char *guard)
 {
-	if (!*version)
-		return swi_fail(ctx, SWI_ECOMPAT,
-				"sw-description: the image has no version, which counts as 0, %s %s "
-				"(%s)", relation, limit, guard);
 	return swi_fail(ctx, SWI_ECOMPAT, "sw-description: image version %s is %s %s (%s)",
 			version, relation, limit, guard);
 }
 
-/* In SWUpdate's order; no-reinstalling compares the strings exactly, as
- * SWUpdate does ("1.2" is not a reinstall of "1.2.0"). */
+/*
+ * In SWUpdate's order. no-reinstalling compares the strings exactly, as
+ * SWUpdate does ("1.2" is not a reinstall of "1.2.0"). SWUpdate refuses
+ * every image without a version; swinstall installs one when no guard is
+ * set, but a guard it cannot check refuses it: an image that does not say
+ * what it is cannot be shown to be no downgrade, no reinstall, not too new.
+ */
 int swi_version_guards(swi_ctx_t *ctx, const char *image_version)
 {
 	const struct swi_options *o = &ctx->opt;
-	const char *v = image_version ? image_version : "";
+	const char *limit;
+	const char *guard = first_guard(o, &limit);
+	if (!guard)
+		return SWI_OK;
+	const char *v = image_version;
+	if (!v || !*v)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"sw-description: the image has no version, so %s %s cannot be "
+				"checked; refused", guard, limit);
 	if (o->no_downgrading && swi_version_compare(v, o->no_downgrading) < 0)
 		return refuse_version(ctx, v, "lower than", o->no_downgrading, "no-downgrading");
 	if (o->max_version && swi_version_compare(v, o->max_version) > 0)
@@ -392,7 +412,6 @@ int swi_version_guards(swi_ctx_t *ctx, const char *image_version)
 	if (o->no_reinstalling && strcmp(v, o->no_reinstalling) == 0)
 		return refuse_version(ctx, v, "the same as", o->no_reinstalling,
 				      "no-reinstalling");
-	if (o->no_downgrading || o->max_version || o->no_reinstalling)
-		swi_log(ctx, SWI_LOG_DEBUG, "image version '%s' passes the version guards", v);
+	swi_log(ctx, SWI_LOG_DEBUG, "image version %s passes the version guards", v);
 	return SWI_OK;
 }

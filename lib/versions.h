@@ -19,8 +19,9 @@ int swi_sw_versions_load(swi_ctx_t *ctx, const char *path, struct swi_attrs *out
  * order (dotted numbers, else semantic versions, else bytewise); NULL is "". */
 int swi_version_compare(const char *a, const char *b);
 /* The options no-downgrading, max-version and no-reinstalling against the
- * image's version (NULL: the image has none, which counts as ""):
- * SWI_ECOMPAT naming both versions and the guard when one refuses. */
+ * image's version: SWI_ECOMPAT naming both versions and the guard when one
+ * refuses, and when a guard is set but the image has no version (NULL or
+ * ""). */
 int swi_version_guards(swi_ctx_t *ctx, const char *image_version);
 
 #endif

@@ -289,19 +289,21 @@ case_dotted_numbers_by_value() {
 	expect_installed_in_b "$DEV"
 }
 
-# An image without a version counts as version 0: lower than any
-# no-downgrading version above 0, never higher than max-version, never a
-# reinstall.
+# An image without a version installs when no guard is set, and is refused
+# by any guard, which cannot check it (SWUpdate refuses it in any case).
 case_image_without_version() {
 	DEV=$CASE/dev
 	make_device "$DEV"
 	versioned_image u.swu ""
-	swi "$DEV" -N 0.1 -e stable,copy2 -i u.swu
-	expect_refused 4 "the image has no version, which counts as 0, lower than 0.1 (no-downgrading)"
-	add_setting "$DEV" 'no-downgrading = "1.0";'
-	swi "$DEV" -c -e stable,copy2 -i u.swu
-	expect_refused 4 "the image has no version"
-	swi "$DEV" -N 0 --max-version 1.0 -R 1.0 -e stable,copy2 -i u.swu
+	swi "$DEV" -N 0 -e stable,copy2 -i u.swu
+	expect_refused 4 "the image has no version, so no-downgrading 0 cannot be checked; refused"
+	swi "$DEV" --max-version 9 -c -e stable,copy2 -i u.swu
+	expect_refused 4 "the image has no version, so max-version 9 cannot be checked"
+	add_setting "$DEV" 'no-reinstalling = "1.0";'
+	swi "$DEV" -n -e stable,copy2 -i u.swu
+	expect_refused 4 "the image has no version, so no-reinstalling 1.0 cannot be checked"
+	sed -i '/no-reinstalling/d' "$DEV/swinstall.conf"
+	swi "$DEV" -e stable,copy2 -i u.swu
 	expect_installed_in_b "$DEV"
 }
 
@@ -339,7 +341,7 @@ run_case "--max-version refuses a higher image -> 4" case_max_version_flag
 run_case "max-version key refuses -> 4; --max-version overrides it" case_max_version_key
 run_case "guards checked in order: no-downgrading, max-version, no-reinstalling" case_guards_order
 run_case "dotted versions compare by value (1.10 > 1.9)" case_dotted_numbers_by_value
-run_case "image without a version: refused by -N, allowed by --max-version and -R" \
+run_case "image without a version: installs without guards, refused by each guard -> 4" \
 	case_image_without_version
 run_case "empty or non-string guard versions -> 2" case_bad_guard_values
 t_done
