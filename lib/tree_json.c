@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tree_reader.h"
@@ -156,8 +157,12 @@ static int check_value(swi_ctx_t *ctx, json_object *v, struct swi_node *parent,
 		return fail_node(ctx, parent, name, "null is not a value");
 	case json_type_object:
 	case json_type_array:
-		if (depth > SWI_TREE_MAX_DEPTH)
-			return fail_node(ctx, parent, name, "nested too deep");
+		if (depth > SWI_TREE_MAX_DEPTH) {
+			char why[48];
+			snprintf(why, sizeof(why), "nested deeper than %d levels",
+				 SWI_TREE_MAX_DEPTH);
+			return fail_node(ctx, parent, name, why);
+		}
 		return SWI_OK;
 	case json_type_int:
 		/* beyond INT64_MAX json-c keeps an unsigned value; below
