@@ -7,31 +7,76 @@
 /*
  * Loop detection. The links being followed and the lists being expanded are
  * "active": meeting an active one again means the file loops, while a chain
- * of links that never comes back is fine however long it is. The active nodes
- * form a stack threaded through their marks: each one's mark points at the
- * node pushed before it (the bottom one's at the lookup), so a node is active
- * exactly when its mark is set. The test costs the same for any chain length
- * and nothing is allocated.
+ * of links that never comes back is fine however long it is. Every node met
+ * gets a visit (its mark points at it); the active ones form a stack through
+ * their visits, so the test costs the same for any chain length.
+ *
+ * A link's outcome does not depend on where it was reached from: its path
+ * names the same node from anywhere, and a link that meets an active link
+ * lies on a loop, which fails from anywhere too. So each link is resolved
+ * once and its outcome kept in its visit: a file with many links that lead
+ * through each other costs their number, not its square or cube.
  */
+struct swi_visit {
+	struct swi_visit *next;  /* every visit, to free them */
+	struct swi_visit *below; /* the active visit pushed before this one */
+	bool active;
+	bool resolved;           /* a link whose outcome is known: */
+	int rc;                  /* SWI_OK and target, or an error and its message */
+	struct swi_node *target;
+	char *error;
+};
+
 static bool is_active(const struct swi_node *node)
 {
-	return swi_node_mark(node) != NULL;
+	const struct swi_visit *v = swi_node_mark(node);
+	return v && v->active;
 }
 
-static void push_active(struct swi_lookup *l, struct swi_node *node)
+/* Makes node active; SWI_OK or SWI_ENOMEM. */
+static int push_active(struct swi_lookup *l, struct swi_node *node)
 {
-	swi_node_set_mark(node, l->active ? (void *)l->active : (void *)l);
-	l->active = node;
+	struct swi_visit *v = swi_node_mark(node);
+	if (!v) {
+		if (!(v = calloc(1, sizeof(*v))))
+			return swi_fail(l->ctx, SWI_ENOMEM, "sw-description: out of memory");
+		v->next = l->visits;
+		l->visits = v;
+		swi_node_set_mark(node, v);
+	}
+	v->active = true;
+	v->below = l->active;
+	l->active = v;
+	return SWI_OK;
 }
 
 /* Pops the nodes pushed since the top was base. */
-static void pop_active(struct swi_lookup *l, struct swi_node *base)
+static void pop_active(struct swi_lookup *l, struct swi_visit *base)
 {
 	while (l->active != base) {
-		void *below = swi_node_mark(l->active);
-		swi_node_set_mark(l->active, NULL);
-		l->active = below == (void *)l ? NULL : below;
+		l->active->active = false;
+		l->active = l->active->below;
 	}
+}
+
+/* Keeps the outcome of resolving the link whose visit is v. */
+static void keep_outcome(struct swi_lookup *l, struct swi_visit *v, int rc,
+			 struct swi_node *target)
+{
+	v->rc = rc;
+	v->target = target;
+	/* without memory for the message, the outcome is simply not kept */
+	v->resolved = !rc || (v->error = strdup(swi_errmsg(l->ctx)));
+}
+
+/* The kept outcome of a link met again. */
+static int replay_outcome(struct swi_lookup *l, const struct swi_visit *v,
+			  struct swi_node **node)
+{
+	if (v->rc)
+		return swi_fail(l->ctx, v->rc, "%s", v->error);
+	*node = v->target;
+	return SWI_OK;
 }
 
 static bool is_link(const struct swi_node *node, const char **ref)
@@ -73,6 +118,10 @@ static int resolve_ref(struct swi_lookup *l, struct swi_node *link, const char *
 	if (ref[0] != '#')
 		return swi_fail(l->ctx, SWI_EFORMAT,
 				"sw-description: link '%s' does not start with '#'", ref);
+	if (l->nesting >= SWI_LINKS_MAX_NESTING)
+		return swi_fail(l->ctx, SWI_EFORMAT,
+				"sw-description: link '%s': links and the lists they lead to "
+				"nest deeper than %d", ref, SWI_LINKS_MAX_NESTING);
 	char *path = strdup(ref + 1);
 	if (!path)
 		return swi_fail(l->ctx, SWI_ENOMEM, "sw-description: out of memory");
@@ -82,9 +131,11 @@ static int resolve_ref(struct swi_lookup *l, struct swi_node *link, const char *
 	int rc = node ? SWI_OK : swi_fail(l->ctx, SWI_EFORMAT,
 					  "sw-description: link '%s' goes above the root", ref);
 	char *save = NULL;
+	l->nesting++;
 	for (char *name = strtok_r(path, "/", &save); !rc && name;
 	     name = strtok_r(NULL, "/", &save))
 		rc = path_step(l, ref, name, &node);
+	l->nesting--;
 	free(path);
 	if (!rc)
 		*out = node;
@@ -93,16 +144,26 @@ static int resolve_ref(struct swi_lookup *l, struct swi_node *link, const char *
 
 int swi_lookup_follow(struct swi_lookup *l, struct swi_node **node)
 {
-	struct swi_node *base = l->active;
+	struct swi_visit *base = l->active;
 	const char *ref;
 	int rc = SWI_OK;
 	while (!rc && *node && is_link(*node, &ref)) {
+		/* a link met again in its own chain is a loop, whether its
+		 * outcome is known or not */
 		if (is_active(*node)) {
 			rc = swi_fail(l->ctx, SWI_EFORMAT,
 				      "sw-description: link loop: '%s' leads back to itself", ref);
-		} else {
-			push_active(l, *node);
-			rc = resolve_ref(l, *node, ref, node);
+		} else if (!(rc = push_active(l, *node))) {
+			struct swi_visit *v = swi_node_mark(*node);
+			struct swi_node *target = NULL;
+			if (v->resolved) {
+				rc = replay_outcome(l, v, node);
+			} else {
+				rc = resolve_ref(l, *node, ref, &target);
+				keep_outcome(l, v, rc, target);
+				if (!rc)
+					*node = target;
+			}
 		}
 	}
 	pop_active(l, base);
@@ -187,8 +248,15 @@ int swi_lookup_init(struct swi_lookup *l, swi_ctx_t *ctx, const struct swi_tree 
 
 void swi_lookup_free(struct swi_lookup *l)
 {
+	while (l->visits) {
+		struct swi_visit *v = l->visits;
+		l->visits = v->next;
+		free(v->error);
+		free(v);
+	}
 	free(l->set);
 	l->set = NULL;
+	l->active = NULL;
 }
 
 int swi_lookup_check_selection(struct swi_lookup *l, const char *select)
@@ -204,15 +272,20 @@ int swi_lookup_check_selection(struct swi_lookup *l, const char *select)
 	return swi_fail(l->ctx, SWI_ECOMPAT, "sw-description: selection '%s' not found", select);
 }
 
-struct swi_node *swi_lookup_enter_list(struct swi_lookup *l, struct swi_node *list)
+int swi_lookup_enter_list(struct swi_lookup *l, struct swi_node *list,
+			  struct swi_visit **base)
 {
-	struct swi_node *base = l->active;
-	push_active(l, list);
-	return base;
+	*base = l->active;
+	if (++l->nesting > SWI_LINKS_MAX_NESTING)
+		return swi_fail(l->ctx, SWI_EFORMAT,
+				"sw-description: links and the lists they lead to nest deeper "
+				"than %d", SWI_LINKS_MAX_NESTING);
+	return push_active(l, list);
 }
 
-void swi_lookup_leave_list(struct swi_lookup *l, struct swi_node *base)
+void swi_lookup_leave_list(struct swi_lookup *l, struct swi_visit *base)
 {
+	l->nesting--;
 	pop_active(l, base);
 }
 

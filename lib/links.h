@@ -6,6 +6,14 @@
 
 #include "tree.h"
 
+struct swi_visit;
+
+/* Links resolved inside the path of another link, and lists expanded
+ * inside a list through its elements' links, nest at most this deep
+ * together: each level costs stack. Chains of links, one leading to the
+ * next, and lists of many links are not limited. */
+#define SWI_LINKS_MAX_NESTING 256
+
 /*
  * Where fields are looked up, most specific first, as SWUpdate does:
  * software.BOARD.SET.MODE, software.SET.MODE, software.BOARD, software,
@@ -20,11 +28,15 @@ struct swi_lookup {
 	size_t nselection_places; /* the first ones, which name SET.MODE */
 	char *set;                /* select split at its comma (one allocation) */
 	const char *mode;
-	struct swi_node *active;  /* the top of the stack of active nodes */
+	struct swi_visit *active; /* the top of the stack of active nodes */
+	struct swi_visit *visits; /* every node met, to free */
+	unsigned nesting;         /* links being resolved + lists being read */
 };
 
 /* Sets the places for board (NULL or "" for none) and select ("SET,MODE",
- * NULL or ""; anything else is SWI_EINVAL). */
+ * NULL or ""; anything else is SWI_EINVAL). The lookup marks the tree's
+ * nodes: one lookup per tree at a time, and swi_lookup_free before the
+ * tree is freed. */
 int swi_lookup_init(struct swi_lookup *l, swi_ctx_t *ctx, const struct swi_tree *tree,
 		    const char *board, const char *select);
 void swi_lookup_free(struct swi_lookup *l);
@@ -33,7 +45,8 @@ void swi_lookup_free(struct swi_lookup *l);
  * link. A link is a group holding a string "ref": "#" and a path of names
  * separated by "/", from the root, or from the group holding the link when
  * the first name is "." or "..". A loop is SWI_EFORMAT, a chain that never
- * comes back is fine however long. */
+ * comes back is fine however long. Each link is resolved once; meeting it
+ * again gives the same node or the same error. */
 int swi_lookup_follow(struct swi_lookup *l, struct swi_node **node);
 /* The member name of group node (may be NULL) with its links followed, or NULL. */
 int swi_lookup_member(struct swi_lookup *l, struct swi_node *node, const char *name,
@@ -50,10 +63,12 @@ int swi_lookup_field(struct swi_lookup *l, const char *name, struct swi_node **o
 int swi_lookup_check_selection(struct swi_lookup *l, const char *select);
 
 /* A list's elements are read between these two: a link on an element that
- * leads back into a list being read is a loop. enter returns what leave
- * takes. */
-struct swi_node *swi_lookup_enter_list(struct swi_lookup *l, struct swi_node *list);
-void swi_lookup_leave_list(struct swi_lookup *l, struct swi_node *base);
+ * leads back into a list being read is a loop. enter sets *base to what
+ * leave takes (SWI_OK, SWI_ENOMEM, or SWI_EFORMAT when lists nest deeper
+ * than SWI_LINKS_MAX_NESTING); leave is called after either. */
+int swi_lookup_enter_list(struct swi_lookup *l, struct swi_node *list,
+			  struct swi_visit **base);
+void swi_lookup_leave_list(struct swi_lookup *l, struct swi_visit *base);
 /* Follows the links of a list's element (SWUpdate does so too). */
 int swi_lookup_element(struct swi_lookup *l, struct swi_node **elem);
 

@@ -446,8 +446,8 @@ static int parse_element(struct parser *p, const struct collection *c,
 static int parse_elements(struct parser *p, const struct collection *c,
 			  struct swi_node *list)
 {
-	struct swi_node *base = swi_lookup_enter_list(&p->links, list);
-	int rc = SWI_OK;
+	struct swi_visit *base;
+	int rc = swi_lookup_enter_list(&p->links, list, &base);
 	for (size_t i = 0; !rc && i < swi_node_count(list); i++)
 		rc = parse_element(p, c, swi_node_child(list, i));
 	swi_lookup_leave_list(&p->links, base);
@@ -491,8 +491,8 @@ static int parse_bootenv_element(struct parser *p, struct swi_node *elem);
 
 static int parse_bootenv_elements(struct parser *p, struct swi_node *list)
 {
-	struct swi_node *base = swi_lookup_enter_list(&p->links, list);
-	int rc = SWI_OK;
+	struct swi_visit *base;
+	int rc = swi_lookup_enter_list(&p->links, list, &base);
 	for (size_t i = 0; !rc && i < swi_node_count(list); i++)
 		rc = parse_bootenv_element(p, swi_node_child(list, i));
 	swi_lookup_leave_list(&p->links, base);

@@ -14,6 +14,12 @@ struct swi_node {
 	struct swi_node **children;
 	size_t count;
 	size_t cap;
+	/* A group's members by name: a hash table of indexes + 1 (0 is an
+	 * empty slot) with nindex slots, built at the first lookup after a
+	 * member was added (indexed members). */
+	size_t *index;
+	size_t nindex;
+	size_t indexed;
 	char *string;
 	long long integer;
 	double real;
@@ -53,6 +59,7 @@ static void node_free(struct swi_node *n)
 	for (size_t i = 0; i < n->count; i++)
 		node_free(n->children[i]);
 	free(n->children);
+	free(n->index);
 	free(n->name);
 	free(n->string);
 	free(n);
@@ -224,14 +231,65 @@ struct swi_node *swi_node_child(const struct swi_node *node, size_t i)
 	return i < node->count ? node->children[i] : NULL;
 }
 
+/* FNV-1a: a file's member names are not chosen to collide, and a file
+ * that did so would only cost time. */
+static size_t name_hash(const char *name)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* The slot of name in node's index: where it is, or the empty slot where
+ * it would go. */
+static size_t index_slot(const struct swi_node *node, const char *name)
+{
+	size_t mask = node->nindex - 1;
+	size_t i = name_hash(name) & mask;
+	while (node->index[i] && strcmp(node->children[node->index[i] - 1]->name, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* (Re)builds node's index, at most half full; the first of equal names
+ * wins, as with a search in order. false without memory. */
+static bool build_index(struct swi_node *node)
+{
+	size_t n = 16;
+	while (n < 2 * node->count)
+		n *= 2;
+	size_t *index = calloc(n, sizeof(*index));
+	if (!index)
+		return false;
+	free(node->index);
+	node->index = index;
+	node->nindex = n;
+	for (size_t i = 0; i < node->count; i++) {
+		size_t slot = index_slot(node, node->children[i]->name);
+		if (!node->index[slot])
+			node->index[slot] = i + 1;
+	}
+	node->indexed = node->count;
+	return true;
+}
+
 struct swi_node *swi_node_member(const struct swi_node *node, const char *name)
 {
 	if (!swi_node_is_group(node))
 		return NULL;
-	for (size_t i = 0; i < node->count; i++)
-		if (!strcmp(node->children[i]->name, name))
-			return node->children[i];
-	return NULL;
+	/* the index is a cache: building it changes nothing a reader sees */
+	struct swi_node *group = (struct swi_node *)node;
+	if (group->indexed != group->count || !group->index) {
+		if (!build_index(group)) {
+			for (size_t i = 0; i < node->count; i++)
+				if (!strcmp(node->children[i]->name, name))
+					return node->children[i];
+			return NULL;
+		}
+	}
+	size_t slot = index_slot(group, name);
+	return group->index[slot] ? group->children[group->index[slot] - 1] : NULL;
 }
 
 const char *swi_node_string(const struct swi_node *node)

@@ -548,6 +548,49 @@ static void test_ref_long_chains(void **state)
 	assert_int_equal(f->m.nentries, 2);
 }
 
+/* images -> l1.x -> l2.x ... -> the list: each link's path leads through
+ * the next link, so they nest inside each other. */
+static void nested_links(char *text, size_t size, int nlinks)
+{
+	size_t n = (size_t)snprintf(text, size,
+				    "software = { images = { ref = \"#/software/l1/x\"; };\n");
+	for (int i = 1; i < nlinks; i++)
+		n += (size_t)snprintf(text + n, size - n,
+				      "l%d = { x = { ref = \"#/software/l%d/x\"; }; };\n", i, i + 1);
+	snprintf(text + n, size - n,
+		 "l%d = { x = ( { filename = \"deep\"; device = \"d\"; } ); }; };\n", nlinks);
+}
+
+/* images = ( link to l1 ); l1 = ( link to l2 ); ...: lists within lists. */
+static void nested_lists(char *text, size_t size, int nlists)
+{
+	size_t n = (size_t)snprintf(text, size,
+				    "software = { images = ( { ref = \"#/software/l1\"; } );\n");
+	for (int i = 1; i < nlists; i++)
+		n += (size_t)snprintf(text + n, size - n,
+				      "l%d = ( { ref = \"#/software/l%d\"; } );\n", i, i + 1);
+	snprintf(text + n, size - n,
+		 "l%d = ( { filename = \"deep\"; device = \"d\"; } ); };\n", nlists);
+}
+
+/* Nesting costs stack, so it is bounded (chains are not: see above). */
+static void test_ref_nesting_limits(void **state)
+{
+	struct fixture *f = *state;
+	static char text[32768];
+	nested_links(text, sizeof(text), 200);
+	parse_ok(f, text, NULL, NULL);
+	assert_string_equal(only_file(f), "deep");
+	nested_links(text, sizeof(text), 300);
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "links and the lists they lead to nest deeper than 256");
+	nested_lists(text, sizeof(text), 200);
+	parse_ok(f, text, NULL, NULL);
+	assert_string_equal(only_file(f), "deep");
+	assert_int_equal(f->m.entries[0].index, 0);
+	nested_lists(text, sizeof(text), 300);
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "links and the lists they lead to nest deeper than 256");
+}
+
 static void test_ref_loops(void **state)
 {
 	struct fixture *f = *state;
@@ -1115,6 +1158,7 @@ int main(void)
 		BOTH(test_ref_chained_and_colon),
 		BOTH(test_ref_on_elements),
 		BOTH(test_ref_long_chains),
+		BOTH(test_ref_nesting_limits),
 		BOTH(test_ref_loops),
 		BOTH(test_ref_errors),
 		AS_WRITTEN(test_trailing_commas),
