@@ -169,7 +169,8 @@ case_raw_cms() {
 }
 
 # swdesc_ab's description written as JSON, which both read (told apart
-# from libconfig by its first '{').
+# from libconfig by its first '{'); copy2's images are a link, which both
+# follow in JSON as in libconfig.
 case_json() {
 	DEV=$CASE/dev
 	fresh_device
@@ -189,11 +190,12 @@ case_json() {
         "bootenv": [ { "name": "rootpart", "value": "2" } ]
       },
       "copy2": {
-        "images": [ { "filename": "rootfs.img", "type": "raw", "device": "$DEV/slotB.img",
-                      "sha256": "$h" } ],
+        "images": { "ref": "#./../../slot-b-images" },
         "bootenv": [ { "name": "rootpart", "value": "3" } ]
       }
-    }
+    },
+    "slot-b-images": [ { "filename": "rootfs.img", "type": "raw", "device": "$DEV/slotB.img",
+                         "sha256": "$h" } ]
   }
 }
 EOF
