@@ -35,7 +35,9 @@ struct swi_node;
  * accepts both: JSON when the first thing after blanks and comments is
  * '{' or '[', libconfig otherwise (a libconfig file starts with a setting's
  * name). Malformed text is SWI_EFORMAT with "line L" (and ", column C"
- * when the reader knows it) in the message; on failure *tree is NULL.
+ * when the reader knows it) in the message, or, for a JSON value the
+ * reader refuses (null, an integer beyond 64 bits), its path; on failure
+ * *tree is NULL.
  */
 int swi_tree_parse(swi_ctx_t *ctx, const char *text, size_t len, struct swi_tree **tree);
 void swi_tree_free(struct swi_tree *tree);
