@@ -41,17 +41,18 @@ static const struct swi_handler_attr generic_attributes[] = {
 
 /* Attributes SWUpdate gives an effect on the target: an entry that sets
  * one its handler does not declare is refused, as the handler would
- * silently do something else than the image asks. */
+ * silently do something else than the image asks. In the order a refusal
+ * names them: a feature (a mount, UBI) tells more than the target it needs. */
 static const struct swi_handler_attr effect_attributes[] = {
+	{ "filesystem", SWI_TYPE_STRING, 0 },
+	{ "volume", SWI_TYPE_STRING, 0 },
+	{ "mtdname", SWI_TYPE_STRING, 0 },
+	{ "atomic-install", SWI_TYPE_BOOL, 0 },
+	{ "preserve-attributes", SWI_TYPE_BOOL, 0 },
+	{ "create-destination", SWI_TYPE_BOOL, 0 },
 	{ "device", SWI_TYPE_STRING, 0 },
 	{ "offset", SWI_TYPE_SIZE, 0 },
 	{ "path", SWI_TYPE_STRING, 0 },
-	{ "filesystem", SWI_TYPE_STRING, 0 },
-	{ "create-destination", SWI_TYPE_BOOL, 0 },
-	{ "volume", SWI_TYPE_STRING, 0 },
-	{ "mtdname", SWI_TYPE_STRING, 0 },
-	{ "preserve-attributes", SWI_TYPE_BOOL, 0 },
-	{ "atomic-install", SWI_TYPE_BOOL, 0 },
 	{ NULL, 0, 0 },
 };
 
@@ -248,11 +249,11 @@ static bool is_set(const struct swi_entry *e, const struct swi_handler_attr *d)
 }
 
 /* One attribute of the entry: the handler's declaration first, then the
- * core's; what nobody declares is ignored. */
+ * core's (an attribute with an effect that the handler does not declare
+ * was refused before); what nobody declares is ignored. */
 static int bind_one(struct swi_target *t, const char *place, const struct swi_attr *attr)
 {
-	const struct swi_handler *h = t->handler;
-	const struct swi_handler_attr *d = declaration(h->attributes, attr->name);
+	const struct swi_handler_attr *d = declaration(t->handler->attributes, attr->name);
 	struct swi_value v;
 	if (d) {
 		if (!convert(attr, d->type, &v))
@@ -260,15 +261,24 @@ static int bind_one(struct swi_target *t, const char *place, const struct swi_at
 		t->values[t->nvalues++] = v;
 		return SWI_OK;
 	}
-	if (declaration(effect_attributes, attr->name))
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED, "%s: handler '%s' cannot honour attribute '%s'",
-				place, h->name, attr->name);
-	d = declaration(generic_attributes, attr->name);
+	d = core_declaration(attr->name);
 	if (d && !convert(attr, d->type, &v))
 		return refuse_type(t, place, attr, d->type);
 	if (!d && strncmp(attr->name, PROPERTIES_PREFIX, strlen(PROPERTIES_PREFIX)) != 0)
 		swi_log(t->ctx, SWI_LOG_DEBUG, "%s: attribute '%s' is unknown; ignored", place,
 			attr->name);
+	return SWI_OK;
+}
+
+/* An attribute with an effect that the handler does not declare. */
+static int refuse_unhonoured(struct swi_target *t, const char *place)
+{
+	for (const struct swi_handler_attr *d = effect_attributes; d->name; d++)
+		if (swi_attrs_find(&t->entry->attrs, d->name) &&
+		    !declaration(t->handler->attributes, d->name))
+			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+					"%s: handler '%s' cannot honour attribute '%s'", place,
+					t->handler->name, d->name);
 	return SWI_OK;
 }
 
@@ -278,14 +288,16 @@ int swi_target_bind_attrs(struct swi_target *t)
 	char place[SWI_PLACE_MAX];
 	swi_entry_place(e, place, sizeof(place));
 	swi_target_unbind_attrs(t);
+	int rc = refuse_unhonoured(t, place);
+	if (rc)
+		return rc;
 	t->values = calloc(e->attrs.count ? e->attrs.count : 1, sizeof(*t->values));
 	if (!t->values)
 		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	for (size_t i = 0; i < e->attrs.count; i++) {
-		int rc = bind_one(t, place, &e->attrs.items[i]);
-		if (rc)
-			return rc;
-	}
+	for (size_t i = 0; rc == SWI_OK && i < e->attrs.count; i++)
+		rc = bind_one(t, place, &e->attrs.items[i]);
+	if (rc)
+		return rc;
 	for (const struct swi_handler_attr *d = t->handler->attributes; d && d->name; d++)
 		if (d->required && !is_set(e, d))
 			return swi_fail(t->ctx, SWI_EFORMAT, "%s: handler '%s' needs attribute '%s'",
