@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <swinstall.h>
+#include "info.h"
 #include "progress.h"
 #include "status.h"
 
@@ -30,12 +31,16 @@ static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE\n"
 	"       swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install FILE\n"
+	"       swinstall [OPTIONS] info [--json] FILE\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
+	"       swinstall --version | -v\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
-	"standby slot; show the slots and the update state; confirm the slot that\n"
-	"booted after an update; or make the bootloader boot the other slot again.\n"
+	"standby slot; show what is in an image without installing it (info needs\n"
+	"no configuration; -k verifies its signature); show the slots and the update\n"
+	"state; confirm the slot that booted after an update; or make the bootloader\n"
+	"boot the other slot again.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -51,7 +56,7 @@ static const char usage_text[] =
 	"                             selection, handlers) and exit; open no target\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
-	"      --json                 status as JSON\n"
+	"      --json                 status or info as JSON\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
@@ -61,10 +66,11 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
 	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
-	"configuration error, 3 image not trustworthy or malformed, 4 image not for\n"
-	"this device (or nothing in it for this device), 5 another swinstall is\n"
-	"running, 6 refused by the update state (mark-good before the reboot,\n"
-	"rollback with nothing to roll back to).\n";
+	"configuration error, 3 image not trustworthy or malformed (info: also a\n"
+	"signature that -k does not verify), 4 image not for this device (or\n"
+	"nothing in it for this device), 5 another swinstall is running, 6 refused\n"
+	"by the update state (mark-good before the reboot, rollback with nothing to\n"
+	"roll back to).\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
@@ -98,7 +104,7 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, status, mark-good, rollback, version */
+	const char *command;     /* install, info, status, mark-good, rollback, version */
 	bool json;
 	bool force;
 	const char *image;
@@ -169,8 +175,8 @@ static int parse_option(struct cli_args *a, int c)
 
 static bool is_command(const char *word)
 {
-	return !strcmp(word, "install") || !strcmp(word, "status") || !strcmp(word, "mark-good") ||
-	       !strcmp(word, "rollback");
+	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
+	       !strcmp(word, "mark-good") || !strcmp(word, "rollback");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -195,11 +201,16 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
 		if (rest == 2)
 			a->image = words[1];
+	} else if (strcmp(a->command, "info") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "info needs exactly one image (info FILE, or info - "
+					   "for standard input)");
+		a->image = words[1];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
-	if (a->json && strcmp(a->command, "status") != 0)
-		return usage_error("%s", "--json goes with status");
+	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0)
+		return usage_error("%s", "--json goes with status or info");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
 	return -1;
@@ -274,6 +285,8 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
 	if (strcmp(a->command, "version") == 0)
 		return show_version(ctx);
+	if (strcmp(a->command, "info") == 0)
+		return cli_info(ctx, a->image, a->json);
 	if (strcmp(a->command, "status") == 0)
 		return cli_status(ctx, a->json);
 	if (strcmp(a->command, "mark-good") == 0)
@@ -336,10 +349,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct cli_output out;
-	/* An install reports its outcome on stdout and says more with -v; the
+	/* An install and info report on stdout and say more with -v; the
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	int verbosity = args.verbosity + (strcmp(args.command, "install") != 0 && args.verbosity >= 0);
+	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info");
+	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	swi_set_log(ctx, cli_log, &out);

@@ -322,3 +322,62 @@ int swi_verify_signature(swi_ctx_t *ctx, const void *data, size_t len,
 	ERR_clear_error();
 	return rc;
 }
+
+/* ---- what a signature is, before anyone verifies it --------------------- */
+
+/* The subject's first common name, or its whole subject when it has none. */
+static char *signer_name(X509 *x)
+{
+	X509_NAME *subject = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	unsigned char *cn = NULL;
+	int n = i < 0 ? -1 : ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
+							     X509_NAME_get_entry(subject, i)));
+	char *name;
+	if (n >= 0) {
+		name = strndup((const char *)cn, (size_t)n);
+	} else {
+		char text[256];
+		name = strdup(subject_text(x, text, sizeof(text)));
+	}
+	OPENSSL_free(cn);
+	return name;
+}
+
+/* The certificate the signature carries for its first signer, or NULL. */
+static X509 *carried_signer(CMS_ContentInfo *cms, STACK_OF(X509) *certs)
+{
+	STACK_OF(CMS_SignerInfo) *infos = CMS_get0_SignerInfos(cms);
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_num(infos) > 0 ?
+		sk_CMS_SignerInfo_value(infos, 0) : NULL;
+	for (int i = 0; si && i < sk_X509_num(certs); i++)
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
+			return sk_X509_value(certs, i);
+	return NULL;
+}
+
+int swi_signature_describe(swi_ctx_t *ctx, const void *sig, size_t siglen,
+			   const char **kind, char **signer)
+{
+	*kind = "RSA";
+	*signer = NULL;
+	if (siglen > INT_MAX)
+		return SWI_OK;
+	BIO *in = BIO_new_mem_buf(sig, (int)siglen);
+	if (!in)
+		return swi_fail(ctx, SWI_ENOMEM, "%s: out of memory", SIG_NAME);
+	CMS_ContentInfo *cms = d2i_CMS_bio(in, NULL);
+	int rc = SWI_OK;
+	if (cms) {
+		*kind = "CMS";
+		STACK_OF(X509) *certs = CMS_get1_certs(cms);
+		X509 *x = carried_signer(cms, certs);
+		if (x && !(*signer = signer_name(x)))
+			rc = swi_fail(ctx, SWI_ENOMEM, "%s: out of memory", SIG_NAME);
+		sk_X509_pop_free(certs, X509_free);
+	}
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	ERR_clear_error();
+	return rc;
+}

@@ -17,4 +17,15 @@
 int swi_verify_signature(swi_ctx_t *ctx, const void *data, size_t len,
 			 const void *sig, size_t siglen);
 
+/*
+ * What sig is, without verifying it (to show an image): *kind is "CMS" when
+ * it parses as a DER CMS structure, else "RSA" (a bare signature, whose
+ * padding only the key tells). For CMS, *signer (malloc'd) is the first
+ * signer's common name, or its whole subject when it has none, taken from
+ * the certificates the signature carries; NULL when it carries none for
+ * the signer (openssl cms -sign -nocerts). SWI_OK, or SWI_ENOMEM.
+ */
+int swi_signature_describe(swi_ctx_t *ctx, const void *sig, size_t siglen,
+			   const char **kind, char **signer);
+
 #endif

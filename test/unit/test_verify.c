@@ -335,6 +335,39 @@ static void key_not_configured(void **state)
 	assert_error(fx, verify_text(fx, sw_description), SWI_ECONFIG, "public-key");
 }
 
+/* ---- swi_signature_describe: what a signature is, unverified ---- */
+
+static void describe(struct fixture *fx, const char *sig, const char *kind,
+		     const char *signer)
+{
+	const char *got_kind = NULL;
+	char *got_signer = NULL;
+	load_sig(fx, sig);
+	assert_int_equal(swi_signature_describe(fx->ctx, fx->sig, fx->siglen, &got_kind,
+						&got_signer), SWI_OK);
+	assert_string_equal(got_kind, kind);
+	if (signer)
+		assert_string_equal(got_signer, signer);
+	else
+		assert_null(got_signer);
+	free(got_signer);
+}
+
+static void describe_cms_names_its_signer(void **state)
+{
+	describe(*state, "email.sig", "CMS", "email-signer");
+}
+
+static void describe_cms_without_certificates(void **state)
+{
+	describe(*state, "self-nocerts.sig", "CMS", NULL);
+}
+
+static void describe_rsa(void **state)
+{
+	describe(*state, "rsa.sig", "RSA", NULL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -350,6 +383,8 @@ int main(void)
 		T(key_file_missing), T(key_file_garbage), T(key_file_broken_certificate),
 		T(key_file_private_key),
 		T(key_not_configured),
+		T(describe_cms_names_its_signer), T(describe_cms_without_certificates),
+		T(describe_rsa),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
