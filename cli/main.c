@@ -46,14 +46,20 @@ static const char usage_text[] =
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
 	"      --cert-purpose P       signer purpose: emailProtection (default) or codeSigning\n"
 	"      --forced-signer-name CN  accept only this signer common name\n"
+	"      --signature-scheme S   accept only this kind of signature: cms, rsa (PKCS#1\n"
+	"                             v1.5) or rsa-pss (default: chosen by the key file)\n"
 	"      --insecure             allow images that are not verified when no key is configured\n"
 	"  -e, --select SET,MODE      software selection, e.g. stable,copy2\n"
 	"  -H, --hwrevision BOARD:REV hardware revision (default: the hwrevision file)\n"
 	"  -K, --key-aes FILE         decryption key (not supported yet: refused, exit 4)\n"
+	"  -N, --no-downgrading VER   refuse an image whose version is lower than VER\n"
+	"  -R, --no-reinstalling VER  refuse an image whose version is exactly VER\n"
+	"      --max-version VER      refuse an image whose version is higher than VER\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"                             (a target missing on this machine is only a warning)\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
-	"                             selection, handlers) and exit; open no target\n"
+	"                             version guards, selection, handlers) and exit;\n"
+	"                             open no target\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
 	"      --json                 status or info as JSON\n"
@@ -74,7 +80,7 @@ static const char usage_text[] =
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
-	OPT_FORCE,
+	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -83,10 +89,14 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "cert-purpose", required_argument, NULL, OPT_CERT_PURPOSE },
 	{ "forced-signer-name", required_argument, NULL, OPT_FORCED_SIGNER },
+	{ "signature-scheme", required_argument, NULL, OPT_SIGNATURE_SCHEME },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "select", required_argument, NULL, 'e' },
 	{ "hwrevision", required_argument, NULL, 'H' },
 	{ "key-aes", required_argument, NULL, 'K' },
+	{ "no-downgrading", required_argument, NULL, 'N' },
+	{ "no-reinstalling", required_argument, NULL, 'R' },
+	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -109,7 +119,7 @@ struct cli_args {
 	bool force;
 	const char *image;
 	const char *config;
-	const char *set[16][2];  /* option name, value */
+	const char *set[24][2];  /* option name, value */
 	size_t nset;
 	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
 };
@@ -122,8 +132,16 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* A repeated option replaces its earlier value (the last one wins), so the
+ * table holds each option once and never fills up. */
 static void add_setting(struct cli_args *a, const char *name, const char *value)
 {
+	for (size_t i = 0; i < a->nset; i++) {
+		if (strcmp(a->set[i][0], name) == 0) {
+			a->set[i][1] = value;
+			return;
+		}
+	}
 	if (a->nset < sizeof(a->set) / sizeof(a->set[0])) {
 		a->set[a->nset][0] = name;
 		a->set[a->nset][1] = value;
@@ -151,6 +169,7 @@ static int parse_option(struct cli_args *a, int c)
 	case 'k': add_setting(a, "public-key", optarg); break;
 	case OPT_CERT_PURPOSE: add_setting(a, "cert-purpose", optarg); break;
 	case OPT_FORCED_SIGNER: add_setting(a, "forced-signer-name", optarg); break;
+	case OPT_SIGNATURE_SCHEME: add_setting(a, "signature-scheme", optarg); break;
 	case OPT_INSECURE: add_setting(a, "insecure", "1"); break;
 	case 'e': add_setting(a, "select", optarg); break;
 	case 'H': add_setting(a, "hwrevision", optarg); break;
@@ -158,6 +177,9 @@ static int parse_option(struct cli_args *a, int c)
 		fprintf(stderr, "swinstall: -K %s: encrypted images are not supported by this "
 			"version yet\n", optarg);
 		return EXIT_INCOMPATIBLE;
+	case 'N': add_setting(a, "no-downgrading", optarg); break;
+	case 'R': add_setting(a, "no-reinstalling", optarg); break;
+	case OPT_MAX_VERSION: add_setting(a, "max-version", optarg); break;
 	case 'n': add_setting(a, "dry-run", "1"); break;
 	case 'c': add_setting(a, "check", "1"); break;
 	case 'v': a->verbosity++; break;
@@ -222,7 +244,7 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 	a->argv = argv;
 	/* Our own messages: getopt's would name the program by its full path. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:ncvqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:ncvqh", long_options, NULL)) != -1) {
 		int rc = parse_option(a, c);
 		if (rc >= 0)
 			return rc;

@@ -86,6 +86,9 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   public-key          CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)
  *   cert-purpose        emailProtection (default) | codeSigning
  *   forced-signer-name  required common name of the CMS signer
+ *   signature-scheme    "cms" | "rsa" (PKCS#1 v1.5) | "rsa-pss": accept only this
+ *                       kind of signature; unset, the key file decides (certificates:
+ *                       CMS; a public key: RSA PKCS#1 v1.5 or RSA-PSS)
  *   insecure            "1": accept unsigned images when no key is configured
  *   select              selection "SET,MODE"
  *   hwrevision          "BOARD:REVISION", overrides hwrevision-file
@@ -103,6 +106,9 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *                       next run removes what a power cut left (default /var/lib/swinstall)
  *   min-free-space      free space a file system written by rawfile keeps: a size
  *                       ("16M") or a share of the file system ("5%"); default "1%"
+ *   no-downgrading      VERSION: refuse an image whose version is lower (SWI_ECOMPAT)
+ *   max-version         VERSION: refuse an image whose version is higher
+ *   no-reinstalling     VERSION: refuse an image whose version is exactly this string
  *   force               "1": roll back even when the other slot holds no complete install
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing

@@ -227,6 +227,14 @@ static int parse_manifest(struct txn *t, const char **select)
 	return rc;
 }
 
+/* The device's version guards (no-downgrading, max-version,
+ * no-reinstalling) against the image's version: refused before anything is
+ * written, by checks and dry runs alike. */
+static int check_version_guards(struct txn *t)
+{
+	return swi_version_guards(t->ctx, t->manifest.version);
+}
+
 /* ---- 4. plan ----------------------------------------------------------- */
 /*
  * In two passes. The first asks only what the image needs of this build:
@@ -868,6 +876,8 @@ static int verify_and_plan(struct txn *t)
 		rc = check_signature(t);
 	if (rc == SWI_OK)
 		rc = parse_manifest(t, &select);
+	if (rc == SWI_OK)
+		rc = check_version_guards(t);
 	if (rc == SWI_OK)
 		rc = plan(t, select);
 	return rc;

@@ -2,12 +2,17 @@
 /*
  * Signature of sw-description, with OpenSSL 3.0's EVP and CMS APIs.
  *
- * The key file decides the method: certificates mean a detached DER CMS
- * signature checked against them; a public key means a raw RSA signature
- * (PKCS#1 v1.5, else PSS) over SHA-256.
+ * The "signature-scheme" option pins the method, as SWUpdate fixes it when
+ * it is built (CONFIG_SIGALG_CMS, _RAWRSA, _RSAPSS): "cms" takes only a
+ * detached DER CMS signature checked against the key file's certificates,
+ * "rsa" only a raw RSA PKCS#1 v1.5 signature over SHA-256 and "rsa-pss" only
+ * a raw RSA-PSS one (SHA-256, MGF1 with SHA-256, salt length read from the
+ * signature). Unset, the key file decides: certificates mean CMS, a public
+ * key means either raw RSA padding.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/bio.h>
@@ -117,6 +122,9 @@ static int rsa_verify(EVP_PKEY *pkey, int padding, const void *data, size_t len,
 	EVP_PKEY_CTX *pctx = NULL;
 	int ok = md && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
 		 EVP_PKEY_CTX_set_rsa_padding(pctx, padding) == 1;
+	/* As SWUpdate's verifier: the salt length is read from the signature
+	 * (-2), so a signature made with "-sigopt rsa_pss_saltlen:-2" (the
+	 * longest salt) verifies, and so does one with a digest-long salt. */
 	if (ok && padding == RSA_PKCS1_PSS_PADDING)
 		ok = EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
 	ok = ok && EVP_DigestVerify(md, sig, siglen, data, len) == 1;
@@ -124,22 +132,60 @@ static int rsa_verify(EVP_PKEY *pkey, int padding, const void *data, size_t len,
 	return ok;
 }
 
-static int verify_rsa(swi_ctx_t *ctx, const struct trust *t, const void *data,
-		      size_t len, const void *sig, size_t siglen)
+/* The raw RSA paddings a scheme accepts, tried in this order. */
+struct rsa_padding {
+	int padding;
+	const char *name;
+};
+
+static const struct rsa_padding pkcs1_v15 = { RSA_PKCS1_PADDING, "RSA PKCS#1 v1.5" };
+static const struct rsa_padding pss = { RSA_PKCS1_PSS_PADDING, "RSA-PSS" };
+
+static int verify_rsa(swi_ctx_t *ctx, const struct trust *t, const char *scheme,
+		      const void *data, size_t len, const void *sig, size_t siglen)
 {
-	if (rsa_verify(t->pkey, RSA_PKCS1_PADDING, data, len, sig, siglen)) {
-		swi_log(ctx, SWI_LOG_INFO, "%s: RSA PKCS#1 v1.5 SHA-256 signature verified",
-			SIG_NAME);
-		return SWI_OK;
+	const struct rsa_padding *tried[2] = { &pkcs1_v15, &pss };
+	size_t n = 2;
+	if (scheme) {
+		tried[0] = strcmp(scheme, "rsa") == 0 ? &pkcs1_v15 : &pss;
+		n = 1;
 	}
-	if (rsa_verify(t->pkey, RSA_PKCS1_PSS_PADDING, data, len, sig, siglen)) {
-		swi_log(ctx, SWI_LOG_INFO, "%s: RSA-PSS SHA-256 signature verified", SIG_NAME);
-		return SWI_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (rsa_verify(t->pkey, tried[i]->padding, data, len, sig, siglen)) {
+			swi_log(ctx, SWI_LOG_INFO, "%s: %s SHA-256 signature verified", SIG_NAME,
+				tried[i]->name);
+			return SWI_OK;
+		}
 	}
+	if (scheme)
+		return swi_fail(ctx, SWI_ESIG,
+				"%s: signature does not match sw-description with the key in %s "
+				"(signature-scheme %s takes only %s with SHA-256: %s)",
+				SIG_NAME, t->path, scheme, tried[0]->name, openssl_reason());
 	return swi_fail(ctx, SWI_ESIG,
 			"%s: signature does not match sw-description with the key in %s "
 			"(neither RSA PKCS#1 v1.5 nor RSA-PSS with SHA-256: %s)",
 			SIG_NAME, t->path, openssl_reason());
+}
+
+/* A pinned scheme needs its kind of key: certificates for cms, a public
+ * key for rsa and rsa-pss. */
+static int check_key_fits_scheme(swi_ctx_t *ctx, const struct trust *t, const char *scheme)
+{
+	if (!scheme)
+		return SWI_OK;
+	bool wants_certs = strcmp(scheme, "cms") == 0;
+	if (wants_certs && t->pkey)
+		return swi_fail(ctx, SWI_ECONFIG,
+				"signature-scheme cms needs certificates (PEM) as public-key, but %s "
+				"holds an RSA public key (use signature-scheme rsa or rsa-pss with it)",
+				t->path);
+	if (!wants_certs && !t->pkey)
+		return swi_fail(ctx, SWI_ECONFIG,
+				"signature-scheme %s needs an RSA public key (PEM) as public-key, but "
+				"%s holds certificates (use signature-scheme cms with them)",
+				scheme, t->path);
+	return SWI_OK;
 }
 
 /* ---- CMS ---------------------------------------------------------------- */
@@ -310,12 +356,15 @@ int swi_verify_signature(swi_ctx_t *ctx, const void *data, size_t len,
 			 const void *sig, size_t siglen)
 {
 	ERR_clear_error();
+	const char *scheme = ctx->opt.signature_scheme;
 	struct trust t = { 0 };
 	int rc = load_trust(ctx, &t);
+	if (rc == SWI_OK)
+		rc = check_key_fits_scheme(ctx, &t, scheme);
 	if (rc == SWI_OK && (!sig || siglen == 0))
 		rc = swi_fail(ctx, SWI_ESIG, "%s: signature is empty", SIG_NAME);
 	else if (rc == SWI_OK && t.pkey)
-		rc = verify_rsa(ctx, &t, data, len, sig, siglen);
+		rc = verify_rsa(ctx, &t, scheme, data, len, sig, siglen);
 	else if (rc == SWI_OK)
 		rc = verify_cms(ctx, &t, data, len, sig, siglen);
 	free_trust(&t);
