@@ -510,8 +510,8 @@ static int check_decryptable(struct txn *t, const struct swi_entry *e)
 		return SWI_OK;
 	if (t->ctx->opt.dry_run) {
 		swi_log(t->ctx, SWI_LOG_WARN, "%s: encrypted, and no AES key is configured (-K): "
-			"the dry run checks its sha256 but cannot decrypt or decompress it",
-			entry_label(e));
+			"the dry run %s but cannot decrypt or decompress it", entry_label(e),
+			e->sha256 ? "checks its sha256" : "reads it");
 		return SWI_OK;
 	}
 	return swi_fail(t->ctx, SWI_ECONFIG, "%s: the artifact is encrypted and no AES key is "

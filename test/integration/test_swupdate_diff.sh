@@ -404,6 +404,23 @@ case_untrusted() {
 	expect_unchanged "$DEV" slotB.img
 }
 
+# The wrong AES key: both refuse, the boot selection and slot A kept.
+case_encrypted_wrong_key() {
+	DEV=$CASE/dev
+	fresh_device
+	mkdir w
+	mk_data w/rootfs.img 300K rootfs
+	echo "$(openssl rand -hex 32) $(openssl rand -hex 16)" >aes.key
+	echo "$(openssl rand -hex 32) $(openssl rand -hex 16)" >other.key
+	read -r k_hex iv_hex <aes.key
+	openssl enc -aes-256-cbc -K "$k_hex" -iv "$iv_hex" -nosalt -in w/rootfs.img \
+		-out w/rootfs.img.enc
+	desc_images w images rootfs.img.enc "type = \"raw\"; device = \"$DEV/slotB.img\"; encrypted = true;"
+	mk_swu u.swu cms crc w rootfs.img.enc
+	both_refuse u.swu -K other.key
+	expect_rc 3
+}
+
 case_hw_mismatch() {
 	DEV=$CASE/dev
 	fresh_device
@@ -427,5 +444,6 @@ run_case "diff: bootloader-type variables file" case_bootloader_file
 run_case "diff: install-if-different skip: swinstall writes nothing, swupdate switches to the unwritten slot" case_install_if_different
 run_case "diff: both refuse a tampered artifact" case_tampered
 run_case "diff: both refuse an untrusted signer" case_untrusted
+run_case "diff: both refuse an encrypted image with the wrong key" case_encrypted_wrong_key
 run_case "diff: both refuse a hardware mismatch" case_hw_mismatch
 t_done
