@@ -7,13 +7,18 @@
  *
  * Messages name the file or entry and say what is wrong with a field,
  * never what the field holds: the file is a secret.
+ *
+ * sw-description may be encrypted too (encrypted-sw-description): with the
+ * key file's key and IV, signed before it was encrypted.
  */
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "aeskey.h"
+#include "stream.h"
 
 #define KEY_FILE_MAX 4096  /* a key file is one short line; more is not one */
 #define SALT_HEX_LEN 16    /* the optional third field of older key files */
@@ -158,4 +163,45 @@ int swi_aes_entry_key(swi_ctx_t *ctx, const char *entry, const char *ivt,
 void swi_aes_key_clear(struct swi_aes_key *key)
 {
 	OPENSSL_cleanse(key, sizeof(*key));
+}
+
+/* Control characters (other than white space) in more than one byte in
+ * twenty, or any NUL: not a text someone wrote. */
+static bool looks_binary(const char *text, size_t len)
+{
+	size_t controls = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == 0)
+			return true;
+		controls += (c < 0x20 && !strchr("\t\n\r\f\v", c)) || c == 0x7f;
+	}
+	return controls * 20 > len;
+}
+
+int swi_aes_decrypt_description(swi_ctx_t *ctx, const struct swi_aes_key *key, char **text,
+				size_t *len, size_t max)
+{
+	struct swi_stream_spec spec = { .aes = key };
+	char *plain;
+	size_t plain_len;
+	int rc = swi_stream_decode_buffer(ctx, "sw-description", &spec, *text, *len, max, &plain,
+					  &plain_len);
+	if (rc && !looks_binary(*text, *len))
+		return swi_fail(ctx, rc, "%s; the stored sw-description reads as plain text: is it "
+				"encrypted? (encrypted-sw-description is set)", swi_errmsg(ctx));
+	if (rc)
+		return rc;
+	free(*text);
+	*text = plain;
+	*len = plain_len;
+	return SWI_OK;
+}
+
+int swi_aes_hint_description(swi_ctx_t *ctx, int rc, const char *text, size_t len)
+{
+	if (rc == SWI_OK || !text || !looks_binary(text, len))
+		return rc;
+	return swi_fail(ctx, rc, "%s (sw-description looks binary: if it is encrypted, set "
+			"encrypted-sw-description and give the AES key with -K)", swi_errmsg(ctx));
 }

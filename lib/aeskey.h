@@ -33,6 +33,17 @@ int swi_aes_check_ivt(swi_ctx_t *ctx, const char *entry, const char *ivt);
  * ivt when it has one (NULL: none). */
 int swi_aes_entry_key(swi_ctx_t *ctx, const char *entry, const char *ivt,
 		      const struct swi_aes_key *key, struct swi_aes_key *out);
+/*
+ * sw-description encrypted with key (its IV: an entry's ivt cannot apply
+ * to it): *text (malloc'd, len bytes) is replaced by the decrypted text.
+ * When it does not decrypt but reads as plain text, the message says so.
+ */
+int swi_aes_decrypt_description(swi_ctx_t *ctx, const struct swi_aes_key *key, char **text,
+				size_t *len, size_t max);
+/* After sw-description failed to verify or parse with status rc: when
+ * text looks binary, it is most likely encrypted, and the message gets a
+ * hint to say so (rc is returned either way). text may be NULL. */
+int swi_aes_hint_description(swi_ctx_t *ctx, int rc, const char *text, size_t len);
 /* Wipes key material from memory. */
 void swi_aes_key_clear(struct swi_aes_key *key);
 

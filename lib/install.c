@@ -136,58 +136,6 @@ static int load_aes_key(struct txn *t)
 	return rc;
 }
 
-/* Control characters (other than white space) in more than one byte in
- * twenty, or any NUL: not a text someone wrote. */
-static bool looks_binary(const char *text, size_t len)
-{
-	size_t controls = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (c == 0)
-			return true;
-		controls += (c < 0x20 && !strchr("\t\n\r\f\v", c)) || c == 0x7f;
-	}
-	return controls * 20 > len;
-}
-
-/*
- * With encrypted-sw-description, sw-description is decrypted with the key
- * file's IV (an entry's ivt cannot apply to it) before anything else reads
- * it: its signature is over the decrypted text.
- */
-static int decrypt_description(struct txn *t)
-{
-	if (!t->ctx->opt.encrypted_sw_description)
-		return SWI_OK;
-	struct swi_stream_spec spec = { .aes = &t->aes };
-	char *text;
-	size_t len;
-	int rc = swi_stream_decode_buffer(t->ctx, SW_DESCRIPTION, &spec, t->description,
-					  t->description_len, MAX_DESCRIPTION_SIZE, &text, &len);
-	if (rc && !looks_binary(t->description, t->description_len))
-		return swi_fail(t->ctx, rc, "%s; the stored sw-description reads as plain text: is "
-				"it encrypted? (encrypted-sw-description is set)", swi_errmsg(t->ctx));
-	if (rc)
-		return rc;
-	free(t->description);
-	t->description = text;
-	t->description_len = len;
-	return SWI_OK;
-}
-
-/* An unreadable sw-description that looks binary is most likely an
- * encrypted one: the error says how to read it. */
-static int hint_encrypted_description(struct txn *t, int rc)
-{
-	if (rc == SWI_OK || t->ctx->opt.encrypted_sw_description || !t->description ||
-	    !looks_binary(t->description, t->description_len))
-		return rc;
-	char cause[sizeof(t->ctx->errmsg)];
-	snprintf(cause, sizeof(cause), "%s", swi_errmsg(t->ctx));
-	return swi_fail(t->ctx, rc, "%s (sw-description looks binary: if it is encrypted, set "
-			"encrypted-sw-description and give the AES key with -K)", cause);
-}
-
 /* ---- 2. signature ---------------------------------------------------- */
 
 static int check_signature(struct txn *t)
@@ -985,13 +933,15 @@ static int verify_and_plan(struct txn *t)
 	int rc = load_aes_key(t);
 	if (rc == SWI_OK)
 		rc = read_description(t);
-	if (rc == SWI_OK)
-		rc = decrypt_description(t);
+	if (rc == SWI_OK && t->ctx->opt.encrypted_sw_description)
+		rc = swi_aes_decrypt_description(t->ctx, &t->aes, &t->description,
+						 &t->description_len, MAX_DESCRIPTION_SIZE);
 	if (rc == SWI_OK)
 		rc = check_signature(t);
 	if (rc == SWI_OK)
 		rc = parse_manifest(t, &select);
-	rc = hint_encrypted_description(t, rc);
+	if (rc && !t->ctx->opt.encrypted_sw_description)
+		rc = swi_aes_hint_description(t->ctx, rc, t->description, t->description_len);
 	if (rc == SWI_OK)
 		rc = check_version_guards(t);
 	if (rc == SWI_OK)

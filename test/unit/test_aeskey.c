@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of lib/aeskey.c: the AES key file and an entry's ivt. Files
- * are written to a mkdtemp directory. */
+/* Unit tests of lib/aeskey.c: the AES key file, an entry's ivt, and an
+ * encrypted sw-description. Files are written to a mkdtemp directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include "aeskey.h"
 #include "testutil.h"
 
@@ -202,6 +203,95 @@ static void clear_wipes(void **state)
 	assert_memory_equal(&k, &zero, sizeof(k));
 }
 
+/* text encrypted with k as `openssl enc -aes-256-cbc` would, in malloc'd
+ * memory. */
+static char *encrypt_text(const char *text, const struct swi_aes_key *k, size_t *len)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	unsigned char *out = malloc(strlen(text) + 32);
+	int n1 = 0, n2 = 0;
+	assert_non_null(c);
+	assert_non_null(out);
+	assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, k->key, k->iv), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out, &n1, (const unsigned char *)text,
+					   (int)strlen(text)), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out + n1, &n2), 1);
+	EVP_CIPHER_CTX_free(c);
+	*len = (size_t)n1 + (size_t)n2;
+	return (char *)out;
+}
+
+static const char description[] = "software = {\n\tversion = \"1.0\";\n};\n";
+
+/* sw-description decrypted in place with the key file's key and IV. */
+static void encrypted_description(void **state)
+{
+	struct fixture *fx = *state;
+	struct swi_aes_key key, other;
+	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY256 " " IV, &key), SWI_OK);
+	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY128 KEY128 " " IV, &other), SWI_OK);
+	size_t len;
+	char *text = encrypt_text(description, &key, &len);
+	assert_int_equal(swi_aes_decrypt_description(fx->ctx, &key, &text, &len, 1 << 20), SWI_OK);
+	assert_int_equal(len, strlen(description));
+	assert_string_equal(text, description);
+	free(text);
+
+	text = encrypt_text(description, &key, &len);
+	assert_int_equal(swi_aes_decrypt_description(fx->ctx, &other, &text, &len, 1 << 20),
+			 SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(fx->ctx),
+			    "sw-description: decryption failed: bad padding (wrong key?)");
+	free(text);
+
+	/* A plain description with the option set: the message says so. */
+	text = strdup(description);
+	len = strlen(description);
+	assert_int_equal(swi_aes_decrypt_description(fx->ctx, &key, &text, &len, 1 << 20),
+			 SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(fx->ctx), "sw-description: decryption failed: "));
+	assert_non_null(strstr(swi_errmsg(fx->ctx), "; the stored sw-description reads as plain "
+				"text: is it encrypted? (encrypted-sw-description is set)"));
+	assert_string_equal(text, description); /* left as it was */
+	free(text);
+}
+
+/* A failure over a binary sw-description hints at encryption; over text,
+ * or with no text, the message stays. */
+static void binary_description_hint(void **state)
+{
+	struct fixture *fx = *state;
+	struct swi_aes_key key;
+	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY256 " " IV, &key), SWI_OK);
+	size_t len;
+	char *text = encrypt_text(description, &key, &len);
+	swi_fail(fx->ctx, SWI_ESIG, "sw-description.sig: signature does not match");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_ESIG, text, len), SWI_ESIG);
+	assert_string_equal(swi_errmsg(fx->ctx), "sw-description.sig: signature does not match "
+			    "(sw-description looks binary: if it is encrypted, set "
+			    "encrypted-sw-description and give the AES key with -K)");
+	free(text);
+
+	swi_fail(fx->ctx, SWI_EFORMAT, "sw-description: line 2: syntax error");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_EFORMAT, description,
+						  strlen(description)), SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(fx->ctx), "sw-description: line 2: syntax error");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_EFORMAT, NULL, 0), SWI_EFORMAT);
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_OK, "\x01\x02", 2), SWI_OK);
+	/* One NUL is enough; a stray control character in text is not. */
+	swi_fail(fx->ctx, SWI_EFORMAT, "x");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_EFORMAT, "abc\0def", 7), SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(fx->ctx), "looks binary"));
+	swi_fail(fx->ctx, SWI_EFORMAT, "x");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_EFORMAT, description + 0,
+						  strlen(description)), SWI_EFORMAT);
+	char escape[64];
+	snprintf(escape, sizeof(escape), "description = \"\x1b[1mbold\x1b[0m text here\";\n");
+	assert_int_equal(swi_aes_hint_description(fx->ctx, SWI_EFORMAT, escape, strlen(escape)),
+			 SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(fx->ctx), "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +302,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(file_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(ivt, setup, teardown),
 		cmocka_unit_test_setup_teardown(clear_wipes, setup, teardown),
+		cmocka_unit_test_setup_teardown(encrypted_description, setup, teardown),
+		cmocka_unit_test_setup_teardown(binary_description_hint, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
