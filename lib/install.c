@@ -3,15 +3,17 @@
  * The transaction: the only file that orders the steps of an install.
  *
  *   0. take the lock; remove what an interrupted install left staged
- *   1. read sw-description (and sw-description.sig) from the stream
- *   2. verify the signature
+ *   1. read sw-description (and sw-description.sig) from the stream; with
+ *      encrypted-sw-description, decrypt it (with the key-aes key)
+ *   2. verify the signature (over the decrypted text)
  *   3. parse the manifest for this board and selection
  *   4. plan: handler, attributes, hashes, versions, targets checked; an
  *      image with nothing for this device is refused here
  *      -- up to here nothing on the device has changed --
  *   5. mark the transaction in the bootloader environment; in the same
  *      write, point the boot selection away from the slot about to be written
- *   6. stream each member through its entries' chains into their handlers
+ *   6. stream each member through its entries' chains (hash, decrypt,
+ *      decompress) into their handlers
  *   7. after the trailer, every entry arrived: staged files are put in
  *      place, then one environment write commits (the written slot's
  *      variables, then the image's)
