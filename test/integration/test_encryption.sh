@@ -369,6 +369,13 @@ case_encrypted_description() {
 
 	swi "$DEV" -K aes.key --encrypted-sw-description -c -i u.swu
 	expect_rc 0
+	# info shows it decrypted with the same settings, and hints without them
+	swi "$DEV" info u.swu
+	expect_rc 4
+	expect_err "it looks encrypted (give the key with -K FILE and set --encrypted-sw-description"
+	swi "$DEV" -K aes.key --encrypted-sw-description info u.swu
+	expect_rc 0
+	grep -q 'rootfs.img.enc' "$CASE/out" || fail "info does not list the decrypted entry"
 	echo "encrypted-sw-description = true;" >>"$DEV/swinstall.conf"
 	swi "$DEV" -K aes.key -i u.swu
 	expect_installed "$DEV"
