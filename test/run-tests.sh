@@ -32,7 +32,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 
 # A hung test must not hang the run: each one gets a time limit (seconds).
-UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-300}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-300}
 
 passed=0
