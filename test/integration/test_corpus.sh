@@ -265,12 +265,13 @@ expect_answer() {
 	fi
 }
 
-# check_state DIR CHECKS: the case's checks against a device_state result.
+# check_state DIR CHECKS: the case's checks against a device_state result
+# (test/corpus/README.md lists them; '~' in an env value stands for a blank).
 check_state() {
 	d=$1
 	for c in $2; do
 		case "$c" in
-		env:*) kv=${c#env:}; grep -qx -- "$kv" "$d/env" || fail "env: want $kv; have $(tr '\n' ' ' <"$d/env")" ;;
+		env:*) kv=$(printf %s "${c#env:}" | tr '~' ' '); grep -qx -- "$kv" "$d/env" || fail "env: want $kv; have $(tr '\n' ' ' <"$d/env")" ;;
 		noenv:*) ! grep -q "^${c#noenv:}=" "$d/env" || fail "env: ${c#noenv:} is set" ;;
 		file:*) kv=${c#file:}
 			cmp -s "$d/rootfs/${kv%%=*}" "$IMG/w/${kv#*=}" || fail "rootfs/${kv%%=*} does not hold ${kv#*=}" ;;
@@ -391,6 +392,7 @@ do_oracle() {
 	case "$oracle_rc" in 0) ;; *) EXPECT_ORACLE_FAIL=1 ;; esac
 	# shellcheck disable=SC2086 # extra arguments as a list
 	oracle_install fresh_device "$IMG/u.swu" -k "$KEYS/ca.pem" -B uboot "$@" $oracle_args
+	grep -v -i mtd "$CASE/swupdate.log" | grep -E "TRACE|ERROR" | cut -c1-160 | tail -n 12 | sed "s/^/  swupdate: /"
 	device_state "$DEV" "$CASE/theirs"
 	[ "$(exit_class "$ORACLE_RC")" = "$(exit_class "$oracle_rc")" ] ||
 		fail "swupdate's exit $ORACLE_RC, expected $(exit_class "$oracle_rc"): $(grep ERROR "$CASE/swupdate.log" | head -n3)"
