@@ -54,7 +54,7 @@ fi
 load_case() {
 	C=$CORPUS/$1
 	NAME=$1
-	title='' builder=cpio sign=cms format=crc artifacts='' derive='' members=''
+	title='' builder=cpio sign=cms format=crc artifacts='' derive='' members='' tamper=''
 	select='' hwrevision='' aes='' ivt='' args='' needs='' slots=no dirs='' versions=''
 	info=0 check=0 dryrun=0 install=0 msg='' warn='' expect=''
 	oracle=no oracle_rc=0 oracle_expect='' oracle_args='' oracle_ignore_env='' why=''
@@ -94,8 +94,8 @@ step() {
 # The value of a @@PLACEHOLDER@@ on the case's device, as bitbake's
 # variables are in meta-swupdate templates.
 placeholders_sed() {
-	printf 's|@@SLOT_A@@|%s|g; s|@@SLOT_B@@|%s|g; s|@@BOOT0@@|%s|g; s|@@ROOT@@|%s|g\n' \
-		"$DEV/slotA.img" "$DEV/slotB.img" "$DEV/boot0.img" "$DEV/rootfs"
+	printf 's|@@SLOT_A@@|%s|g; s|@@SLOT_B@@|%s|g; s|@@BOOT0@@|%s|g; s|@@ROOT@@|%s|g; s|@@IVT@@|%s|g\n' \
+		"$DEV/slotA.img" "$DEV/slotB.img" "$DEV/boot0.img" "$DEV/rootfs" "$ivt"
 }
 
 # make_boot0 DIR: an eMMC boot partition beside the slots, which images
@@ -310,6 +310,8 @@ do_build() {
 	make_artifacts "$IMG/w" || fail "artifacts could not be made"
 	"build_$builder" "$IMG/w" || fail "$builder failed"
 	[ -s "$IMG/u.swu" ] || fail "no image"
+	# an artifact changed after it was hashed and signed
+	for m in $tamper; do flip_data "$IMG/u.swu" "$m" || fail "no member $m to tamper with"; done
 	[ "$(cpio -it <"$IMG/u.swu" 2>/dev/null | head -n1)" = sw-description ] ||
 		fail "sw-description is not the first member"
 	touch "$IMG/built"
