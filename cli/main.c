@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <swinstall.h>
+#include "info.h"
 #include "progress.h"
 #include "status.h"
 
@@ -30,27 +31,35 @@ static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE\n"
 	"       swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install FILE\n"
+	"       swinstall [OPTIONS] info [--json] FILE\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
-	"standby slot; show the slots and the update state; confirm the slot that\n"
-	"booted after an update; or make the bootloader boot the other slot again.\n"
+	"standby slot; show what is in an image without installing it (info needs\n"
+	"no configuration; -k verifies its signature); show the slots and the update\n"
+	"state; confirm the slot that booted after an update; or make the bootloader\n"
+	"boot the other slot again.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
 	"      --cert-purpose P       signer purpose: emailProtection (default) or codeSigning\n"
 	"      --forced-signer-name CN  accept only this signer common name\n"
+	"      --signature-scheme S   accept only this kind of signature: cms, rsa (PKCS#1\n"
+	"                             v1.5) or rsa-pss (default: chosen by the key file)\n"
 	"      --insecure             allow images that are not verified when no key is configured\n"
 	"  -e, --select SET,MODE      software selection, e.g. stable,copy2\n"
 	"  -H, --hwrevision BOARD:REV hardware revision (default: the hwrevision file)\n"
 	"  -K, --key-aes FILE         decryption key (not supported yet: refused, exit 4)\n"
+	"  -N, --no-downgrading VER   refuse an image whose version is lower than VER\n"
+	"  -R, --no-reinstalling VER  refuse an image whose version is exactly VER\n"
+	"      --max-version VER      refuse an image whose version is higher than VER\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
-	"                             selection) and exit; write nothing\n"
+	"                             version guards, selection) and exit; write nothing\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
-	"      --json                 status as JSON\n"
+	"      --json                 status or info as JSON\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
@@ -59,14 +68,15 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
 	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
-	"configuration error, 3 image not trustworthy or malformed, 4 image not for\n"
-	"this device (or nothing in it for this device), 5 another swinstall is\n"
-	"running, 6 refused by the update state (mark-good before the reboot,\n"
-	"rollback with nothing to roll back to).\n";
+	"configuration error, 3 image not trustworthy or malformed (info: also a\n"
+	"signature that -k does not verify), 4 image not for this device (or\n"
+	"nothing in it for this device), 5 another swinstall is running, 6 refused\n"
+	"by the update state (mark-good before the reboot, rollback with nothing to\n"
+	"roll back to).\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
-	OPT_FORCE,
+	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -75,10 +85,14 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "cert-purpose", required_argument, NULL, OPT_CERT_PURPOSE },
 	{ "forced-signer-name", required_argument, NULL, OPT_FORCED_SIGNER },
+	{ "signature-scheme", required_argument, NULL, OPT_SIGNATURE_SCHEME },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "select", required_argument, NULL, 'e' },
 	{ "hwrevision", required_argument, NULL, 'H' },
 	{ "key-aes", required_argument, NULL, 'K' },
+	{ "no-downgrading", required_argument, NULL, 'N' },
+	{ "no-reinstalling", required_argument, NULL, 'R' },
+	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -96,12 +110,12 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, status, mark-good, rollback */
+	const char *command;     /* install, info, status, mark-good, rollback */
 	bool json;
 	bool force;
 	const char *image;
 	const char *config;
-	const char *set[16][2];  /* option name, value */
+	const char *set[24][2];  /* option name, value */
 	size_t nset;
 	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
 };
@@ -114,8 +128,16 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* A repeated option replaces its earlier value (the last one wins), so the
+ * table holds each option once and never fills up. */
 static void add_setting(struct cli_args *a, const char *name, const char *value)
 {
+	for (size_t i = 0; i < a->nset; i++) {
+		if (strcmp(a->set[i][0], name) == 0) {
+			a->set[i][1] = value;
+			return;
+		}
+	}
 	if (a->nset < sizeof(a->set) / sizeof(a->set[0])) {
 		a->set[a->nset][0] = name;
 		a->set[a->nset][1] = value;
@@ -143,6 +165,7 @@ static int parse_option(struct cli_args *a, int c)
 	case 'k': add_setting(a, "public-key", optarg); break;
 	case OPT_CERT_PURPOSE: add_setting(a, "cert-purpose", optarg); break;
 	case OPT_FORCED_SIGNER: add_setting(a, "forced-signer-name", optarg); break;
+	case OPT_SIGNATURE_SCHEME: add_setting(a, "signature-scheme", optarg); break;
 	case OPT_INSECURE: add_setting(a, "insecure", "1"); break;
 	case 'e': add_setting(a, "select", optarg); break;
 	case 'H': add_setting(a, "hwrevision", optarg); break;
@@ -150,6 +173,9 @@ static int parse_option(struct cli_args *a, int c)
 		fprintf(stderr, "swinstall: -K %s: encrypted images are not supported by this "
 			"version yet\n", optarg);
 		return EXIT_INCOMPATIBLE;
+	case 'N': add_setting(a, "no-downgrading", optarg); break;
+	case 'R': add_setting(a, "no-reinstalling", optarg); break;
+	case OPT_MAX_VERSION: add_setting(a, "max-version", optarg); break;
 	case 'n': add_setting(a, "dry-run", "1"); break;
 	case 'c': add_setting(a, "check", "1"); break;
 	case 'v': a->verbosity++; break;
@@ -167,8 +193,8 @@ static int parse_option(struct cli_args *a, int c)
 
 static bool is_command(const char *word)
 {
-	return !strcmp(word, "install") || !strcmp(word, "status") || !strcmp(word, "mark-good") ||
-	       !strcmp(word, "rollback");
+	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
+	       !strcmp(word, "mark-good") || !strcmp(word, "rollback");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -193,11 +219,16 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
 		if (rest == 2)
 			a->image = words[1];
+	} else if (strcmp(a->command, "info") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "info needs exactly one image (info FILE, or info - "
+					   "for standard input)");
+		a->image = words[1];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
-	if (a->json && strcmp(a->command, "status") != 0)
-		return usage_error("%s", "--json goes with status");
+	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0)
+		return usage_error("%s", "--json goes with status or info");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
 	return -1;
@@ -209,7 +240,7 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 	a->argv = argv;
 	/* Our own messages: getopt's would name the program by its full path. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:ncvqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:ncvqh", long_options, NULL)) != -1) {
 		int rc = parse_option(a, c);
 		if (rc >= 0)
 			return rc;
@@ -255,6 +286,8 @@ static int install(swi_ctx_t *ctx, const char *image)
 
 static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
+	if (strcmp(a->command, "info") == 0)
+		return cli_info(ctx, a->image, a->json);
 	if (strcmp(a->command, "status") == 0)
 		return cli_status(ctx, a->json);
 	if (strcmp(a->command, "mark-good") == 0)
@@ -317,10 +350,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct cli_output out;
-	/* An install reports its outcome on stdout and says more with -v; the
+	/* An install and info report on stdout and say more with -v; the
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	int verbosity = args.verbosity + (strcmp(args.command, "install") != 0 && args.verbosity >= 0);
+	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info");
+	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	swi_set_log(ctx, cli_log, &out);

@@ -81,6 +81,9 @@ const char *swi_version(void);
  *   public-key          CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)
  *   cert-purpose        emailProtection (default) | codeSigning
  *   forced-signer-name  required common name of the CMS signer
+ *   signature-scheme    "cms" | "rsa" (PKCS#1 v1.5) | "rsa-pss": accept only this
+ *                       kind of signature; unset, the key file decides (certificates:
+ *                       CMS; a public key: RSA PKCS#1 v1.5 or RSA-PSS)
  *   insecure            "1": accept unsigned images when no key is configured
  *   select              selection "SET,MODE"
  *   hwrevision          "BOARD:REVISION", overrides hwrevision-file
@@ -98,6 +101,9 @@ const char *swi_version(void);
  *                       next run removes what a power cut left (default /var/lib/swinstall)
  *   min-free-space      free space a file system written by rawfile keeps: a size
  *                       ("16M") or a share of the file system ("5%"); default "1%"
+ *   no-downgrading      VERSION: refuse an image whose version is lower (SWI_ECOMPAT)
+ *   max-version         VERSION: refuse an image whose version is higher
+ *   no-reinstalling     VERSION: refuse an image whose version is exactly this string
  *   force               "1": roll back even when the other slot holds no complete install
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
@@ -145,6 +151,98 @@ struct swi_result {
 /* Fills result for the last swi_install_*() call on ctx; its strings stay
  * valid until the next install. */
 int swi_get_result(const swi_ctx_t *ctx, struct swi_result *result);
+
+/*
+ * What is in an image, without installing it (`swinstall info`). The image
+ * is read once, as an install reads it (a file, a descriptor or fn), but
+ * nothing on the device is needed or touched: no configuration, no slots,
+ * no bootloader, no lock, nothing written. The signature is verified when
+ * the "public-key" option is set (with "cert-purpose" and
+ * "forced-signer-name"); otherwise it is only described.
+ *
+ * A place is one way the image can be installed: with no board and no
+ * selection, with a selection ("-e SET,MODE"), with a board (the
+ * hardware's board name), or with both. For each place the image offers,
+ * the entries are those an install there would get, the most specific
+ * place winning. Places that would install nothing are left out.
+ */
+enum swi_sig_state {
+	SWI_SIG_UNSIGNED = 0,   /* no sw-description.sig, and no key given */
+	SWI_SIG_UNVERIFIED = 1, /* signed; no key given to verify it with */
+	SWI_SIG_VERIFIED = 2,   /* verified with the key in "public-key" */
+	SWI_SIG_FAILED = 3,     /* a key was given, and the image is unsigned or
+				 * its signature does not verify */
+};
+
+struct swi_info_entry {
+	const char *collection;   /* "images", "files", "scripts", "partitions", "bootenv" */
+	unsigned index;           /* its place in that collection, from 0 */
+	const char *filename;     /* archive member; NULL for partitions */
+	const char *type;         /* handler name, SWUpdate's defaults applied */
+	int handler_available;    /* this build, or a handler registered on ctx, has it */
+	int member_present;       /* the archive holds filename */
+	uint64_t size;            /* the member's size in the archive (0 when absent) */
+	const char *compressed;   /* NULL, "zlib", "zstd" or "xz" */
+	int encrypted;
+	const char *sha256;       /* 64 hex digits, NULL when the entry has none */
+	/* The target as sw-description writes it; NULL where absent. */
+	const char *device;
+	const char *offset;
+	const char *path;
+	const char *filesystem;
+	const char *volume;
+	const char *mtdname;
+	const char *name;         /* for install-if-different/-higher, or NULL */
+	const char *version;
+};
+
+struct swi_info_place {
+	const char *board;            /* NULL: any board */
+	const char *selection;        /* "SET,MODE"; NULL: no selection */
+	const char *version;          /* software version read there, or NULL */
+	const char *const *hardware;  /* hardware-compatibility there, NULL-terminated */
+	const struct swi_info_entry *entries;
+	size_t nentries;
+	const char *const *bootenv;   /* "NAME=VALUE" (an empty VALUE removes NAME), NULL-terminated */
+};
+
+/* A member of the archive after sw-description (and its signature). */
+struct swi_info_member {
+	const char *name;
+	uint64_t size;            /* from its cpio header */
+	int used;                 /* an entry of some place names it */
+};
+
+struct swi_info {
+	const char *version;          /* of the image as a whole (no board, no selection) */
+	const char *description;
+	size_t description_size;      /* bytes of sw-description */
+	const char *const *hardware;  /* hardware-compatibility, NULL-terminated */
+	const char *const *boards;    /* boards the image has groups for, NULL-terminated */
+	const char *const *selections; /* "SET,MODE" offered anywhere, NULL-terminated */
+	int signature;                /* enum swi_sig_state */
+	const char *signature_kind;   /* "CMS" or "RSA"; NULL when unsigned */
+	const char *signer;           /* CMS signer's common name; NULL when not carried */
+	const char *key;              /* the key file it was verified with, or NULL */
+	const char *signature_error;  /* SWI_SIG_FAILED: why */
+	const struct swi_info_place *places;
+	size_t nplaces;
+	const struct swi_info_member *members;
+	size_t nmembers;
+	struct swi_info_store *store; /* what the strings live in */
+};
+
+/*
+ * Fills info; its strings stay valid until swi_info_free(info). SWI_OK, or
+ * SWI_ESIG when a key was given and the signature did not verify: info is
+ * filled then too (info->signature is SWI_SIG_FAILED). On any other error
+ * (SWI_EFORMAT for a malformed or truncated image, ...) info is empty; it
+ * is safe to free in every case.
+ */
+int swi_info_file(swi_ctx_t *ctx, const char *path, struct swi_info *info);
+int swi_info_fd(swi_ctx_t *ctx, int fd, struct swi_info *info);
+int swi_info_read(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_info *info);
+void swi_info_free(struct swi_info *info);
 
 /*
  * The A/B life cycle. These need "slots" in the configuration (and a

@@ -24,6 +24,7 @@ static void free_options(struct swi_options *o)
 	free(o->public_key);
 	free(o->cert_purpose);
 	free(o->forced_signer_name);
+	free(o->signature_scheme);
 	free(o->select);
 	free(o->hwrevision);
 	free(o->hwrevision_file);
@@ -37,6 +38,9 @@ static void free_options(struct swi_options *o)
 	free(o->lock_wait);
 	free(o->state_dir);
 	free(o->min_free_space);
+	free(o->no_downgrading);
+	free(o->no_reinstalling);
+	free(o->max_version);
 	for (size_t i = 0; i < o->nextra_targets; i++)
 		free(o->extra_targets[i]);
 	free(o->extra_targets);
@@ -179,6 +183,7 @@ static const struct opt_def options[] = {
 	STR_OPT("public-key", public_key),
 	STR_OPT("cert-purpose", cert_purpose),
 	STR_OPT("forced-signer-name", forced_signer_name),
+	STR_OPT("signature-scheme", signature_scheme),
 	STR_OPT("select", select),
 	STR_OPT("hwrevision", hwrevision),
 	STR_OPT("hwrevision-file", hwrevision_file),
@@ -192,6 +197,9 @@ static const struct opt_def options[] = {
 	STR_OPT("lock-wait", lock_wait),
 	STR_OPT("state-dir", state_dir),
 	STR_OPT("min-free-space", min_free_space),
+	STR_OPT("no-downgrading", no_downgrading),
+	STR_OPT("no-reinstalling", no_reinstalling),
+	STR_OPT("max-version", max_version),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
 	BOOL_OPT("check", check_only),
@@ -219,6 +227,12 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
+static bool is_version_guard(const char *name)
+{
+	return !strcmp(name, "no-downgrading") || !strcmp(name, "no-reinstalling") ||
+	       !strcmp(name, "max-version");
+}
+
 static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 {
 	if (!value)
@@ -227,6 +241,12 @@ static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 	    strcmp(value, "codeSigning"))
 		return swi_fail(ctx, SWI_EINVAL,
 				"cert-purpose: '%s' is not emailProtection or codeSigning", value);
+	if (!strcmp(name, "signature-scheme") && strcmp(value, "cms") && strcmp(value, "rsa") &&
+	    strcmp(value, "rsa-pss"))
+		return swi_fail(ctx, SWI_EINVAL,
+				"signature-scheme: '%s' is not one of cms, rsa, rsa-pss", value);
+	if (is_version_guard(name) && !*value)
+		return swi_fail(ctx, SWI_EINVAL, "%s: the version is empty", name);
 	if (!strcmp(name, "bootloader") && strcmp(value, "uboot") && strcmp(value, "grub") &&
 	    strcmp(value, "none"))
 		return swi_fail(ctx, SWI_EINVAL,

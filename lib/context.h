@@ -17,6 +17,7 @@ struct swi_options {
 	char *public_key;
 	char *cert_purpose;       /* NULL: emailProtection */
 	char *forced_signer_name;
+	char *signature_scheme;   /* NULL: chosen by the key; "cms", "rsa" or "rsa-pss" */
 	char *select;             /* "SET,MODE" */
 	char *hwrevision;         /* "BOARD:REV" */
 	char *hwrevision_file;    /* NULL: /etc/hwrevision */
@@ -30,6 +31,10 @@ struct swi_options {
 	char *lock_wait;          /* NULL: "0"; seconds or "forever" */
 	char *state_dir;          /* NULL: /var/lib/swinstall */
 	char *min_free_space;     /* NULL: "1%" */
+	/* Version guards against the image's version; NULL: no guard. */
+	char *no_downgrading;     /* refuse an image lower than this */
+	char *no_reinstalling;    /* refuse an image of exactly this version */
+	char *max_version;        /* refuse an image higher than this */
 	bool insecure;
 	bool dry_run;
 	bool check_only;

@@ -33,6 +33,7 @@
 #include "lock.h"
 #include "manifest.h"
 #include "slots.h"
+#include "source.h"
 #include "staging.h"
 #include "stream.h"
 #include "swu.h"
@@ -224,6 +225,14 @@ static int parse_manifest(struct txn *t, const char **select)
 	free(board);
 	free(revision);
 	return rc;
+}
+
+/* The device's version guards (no-downgrading, max-version,
+ * no-reinstalling) against the image's version: refused before anything is
+ * written, by checks and dry runs alike. */
+static int check_version_guards(struct txn *t)
+{
+	return swi_version_guards(t->ctx, t->manifest.version);
 }
 
 /* ---- 4. plan ----------------------------------------------------------- */
@@ -835,6 +844,8 @@ static int verify_and_plan(struct txn *t)
 	if (rc == SWI_OK)
 		rc = parse_manifest(t, &select);
 	if (rc == SWI_OK)
+		rc = check_version_guards(t);
+	if (rc == SWI_OK)
 		rc = plan(t, select);
 	return rc;
 }
@@ -925,49 +936,27 @@ int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
 	return install(ctx, fn, user, SWI_SWU_INLINE);
 }
 
-struct fd_source {
-	swi_ctx_t *ctx;
-	int fd;
-};
-
-/* A signal interrupts a read that waits on a pipe: when it asked for a
- * cancel, the read fails instead of waiting on. */
-static ssize_t read_fd(void *user, void *buf, size_t len)
-{
-	struct fd_source *src = user;
-	ssize_t n;
-	do
-		n = read(src->fd, buf, len);
-	while (n < 0 && errno == EINTR && !swi_cancelled(src->ctx));
-	if (n < 0 && errno == EINTR)
-		errno = ECANCELED;
-	return n;
-}
-
-/* Files and block devices are read ahead on a thread of ours (their reads
- * always return soon); pipes and sockets on the caller's, so that stopping
- * never waits for a read that may not return. */
+/* Files and block devices are read ahead, pipes and sockets on the
+ * caller's thread (lib/source.c). */
 int swi_install_fd(swi_ctx_t *ctx, int fd)
 {
 	if (!ctx)
 		return SWI_EINVAL;
 	if (fd < 0)
 		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
-	struct stat st;
-	bool ahead = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
-	struct fd_source src = { ctx, fd };
-	return install(ctx, read_fd, &src, ahead ? SWI_SWU_READ_AHEAD : SWI_SWU_INLINE);
+	struct swi_fd_source src = { ctx, fd };
+	return install(ctx, swi_fd_read, &src, swi_fd_mode(fd));
 }
 
 int swi_install_file(swi_ctx_t *ctx, const char *path)
 {
 	if (!ctx || !path)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image path given") : SWI_EINVAL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return swi_fail(ctx, SWI_EINVAL, "%s: %s", path, strerror(errno));
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	int rc = swi_install_fd(ctx, fd);
+	int fd;
+	int rc = swi_open_image(ctx, path, &fd);
+	if (rc)
+		return rc;
+	rc = swi_install_fd(ctx, fd);
 	close(fd);
 	return rc;
 }

@@ -2,12 +2,17 @@
 /*
  * Signature of sw-description, with OpenSSL 3.0's EVP and CMS APIs.
  *
- * The key file decides the method: certificates mean a detached DER CMS
- * signature checked against them; a public key means a raw RSA signature
- * (PKCS#1 v1.5, else PSS) over SHA-256.
+ * The "signature-scheme" option pins the method, as SWUpdate fixes it when
+ * it is built (CONFIG_SIGALG_CMS, _RAWRSA, _RSAPSS): "cms" takes only a
+ * detached DER CMS signature checked against the key file's certificates,
+ * "rsa" only a raw RSA PKCS#1 v1.5 signature over SHA-256 and "rsa-pss" only
+ * a raw RSA-PSS one (SHA-256, MGF1 with SHA-256, salt length read from the
+ * signature). Unset, the key file decides: certificates mean CMS, a public
+ * key means either raw RSA padding.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/bio.h>
@@ -117,6 +122,9 @@ static int rsa_verify(EVP_PKEY *pkey, int padding, const void *data, size_t len,
 	EVP_PKEY_CTX *pctx = NULL;
 	int ok = md && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
 		 EVP_PKEY_CTX_set_rsa_padding(pctx, padding) == 1;
+	/* As SWUpdate's verifier: the salt length is read from the signature
+	 * (-2), so a signature made with "-sigopt rsa_pss_saltlen:-2" (the
+	 * longest salt) verifies, and so does one with a digest-long salt. */
 	if (ok && padding == RSA_PKCS1_PSS_PADDING)
 		ok = EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
 	ok = ok && EVP_DigestVerify(md, sig, siglen, data, len) == 1;
@@ -124,22 +132,60 @@ static int rsa_verify(EVP_PKEY *pkey, int padding, const void *data, size_t len,
 	return ok;
 }
 
-static int verify_rsa(swi_ctx_t *ctx, const struct trust *t, const void *data,
-		      size_t len, const void *sig, size_t siglen)
+/* The raw RSA paddings a scheme accepts, tried in this order. */
+struct rsa_padding {
+	int padding;
+	const char *name;
+};
+
+static const struct rsa_padding pkcs1_v15 = { RSA_PKCS1_PADDING, "RSA PKCS#1 v1.5" };
+static const struct rsa_padding pss = { RSA_PKCS1_PSS_PADDING, "RSA-PSS" };
+
+static int verify_rsa(swi_ctx_t *ctx, const struct trust *t, const char *scheme,
+		      const void *data, size_t len, const void *sig, size_t siglen)
 {
-	if (rsa_verify(t->pkey, RSA_PKCS1_PADDING, data, len, sig, siglen)) {
-		swi_log(ctx, SWI_LOG_INFO, "%s: RSA PKCS#1 v1.5 SHA-256 signature verified",
-			SIG_NAME);
-		return SWI_OK;
+	const struct rsa_padding *tried[2] = { &pkcs1_v15, &pss };
+	size_t n = 2;
+	if (scheme) {
+		tried[0] = strcmp(scheme, "rsa") == 0 ? &pkcs1_v15 : &pss;
+		n = 1;
 	}
-	if (rsa_verify(t->pkey, RSA_PKCS1_PSS_PADDING, data, len, sig, siglen)) {
-		swi_log(ctx, SWI_LOG_INFO, "%s: RSA-PSS SHA-256 signature verified", SIG_NAME);
-		return SWI_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (rsa_verify(t->pkey, tried[i]->padding, data, len, sig, siglen)) {
+			swi_log(ctx, SWI_LOG_INFO, "%s: %s SHA-256 signature verified", SIG_NAME,
+				tried[i]->name);
+			return SWI_OK;
+		}
 	}
+	if (scheme)
+		return swi_fail(ctx, SWI_ESIG,
+				"%s: signature does not match sw-description with the key in %s "
+				"(signature-scheme %s takes only %s with SHA-256: %s)",
+				SIG_NAME, t->path, scheme, tried[0]->name, openssl_reason());
 	return swi_fail(ctx, SWI_ESIG,
 			"%s: signature does not match sw-description with the key in %s "
 			"(neither RSA PKCS#1 v1.5 nor RSA-PSS with SHA-256: %s)",
 			SIG_NAME, t->path, openssl_reason());
+}
+
+/* A pinned scheme needs its kind of key: certificates for cms, a public
+ * key for rsa and rsa-pss. */
+static int check_key_fits_scheme(swi_ctx_t *ctx, const struct trust *t, const char *scheme)
+{
+	if (!scheme)
+		return SWI_OK;
+	bool wants_certs = strcmp(scheme, "cms") == 0;
+	if (wants_certs && t->pkey)
+		return swi_fail(ctx, SWI_ECONFIG,
+				"signature-scheme cms needs certificates (PEM) as public-key, but %s "
+				"holds an RSA public key (use signature-scheme rsa or rsa-pss with it)",
+				t->path);
+	if (!wants_certs && !t->pkey)
+		return swi_fail(ctx, SWI_ECONFIG,
+				"signature-scheme %s needs an RSA public key (PEM) as public-key, but "
+				"%s holds certificates (use signature-scheme cms with them)",
+				scheme, t->path);
+	return SWI_OK;
 }
 
 /* ---- CMS ---------------------------------------------------------------- */
@@ -310,15 +356,77 @@ int swi_verify_signature(swi_ctx_t *ctx, const void *data, size_t len,
 			 const void *sig, size_t siglen)
 {
 	ERR_clear_error();
+	const char *scheme = ctx->opt.signature_scheme;
 	struct trust t = { 0 };
 	int rc = load_trust(ctx, &t);
+	if (rc == SWI_OK)
+		rc = check_key_fits_scheme(ctx, &t, scheme);
 	if (rc == SWI_OK && (!sig || siglen == 0))
 		rc = swi_fail(ctx, SWI_ESIG, "%s: signature is empty", SIG_NAME);
 	else if (rc == SWI_OK && t.pkey)
-		rc = verify_rsa(ctx, &t, data, len, sig, siglen);
+		rc = verify_rsa(ctx, &t, scheme, data, len, sig, siglen);
 	else if (rc == SWI_OK)
 		rc = verify_cms(ctx, &t, data, len, sig, siglen);
 	free_trust(&t);
+	ERR_clear_error();
+	return rc;
+}
+
+/* ---- what a signature is, before anyone verifies it --------------------- */
+
+/* The subject's first common name, or its whole subject when it has none. */
+static char *signer_name(X509 *x)
+{
+	X509_NAME *subject = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	unsigned char *cn = NULL;
+	int n = i < 0 ? -1 : ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
+							     X509_NAME_get_entry(subject, i)));
+	char *name;
+	if (n >= 0) {
+		name = strndup((const char *)cn, (size_t)n);
+	} else {
+		char text[256];
+		name = strdup(subject_text(x, text, sizeof(text)));
+	}
+	OPENSSL_free(cn);
+	return name;
+}
+
+/* The certificate the signature carries for its first signer, or NULL. */
+static X509 *carried_signer(CMS_ContentInfo *cms, STACK_OF(X509) *certs)
+{
+	STACK_OF(CMS_SignerInfo) *infos = CMS_get0_SignerInfos(cms);
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_num(infos) > 0 ?
+		sk_CMS_SignerInfo_value(infos, 0) : NULL;
+	for (int i = 0; si && i < sk_X509_num(certs); i++)
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
+			return sk_X509_value(certs, i);
+	return NULL;
+}
+
+int swi_signature_describe(swi_ctx_t *ctx, const void *sig, size_t siglen,
+			   const char **kind, char **signer)
+{
+	*kind = "RSA";
+	*signer = NULL;
+	if (siglen > INT_MAX)
+		return SWI_OK;
+	BIO *in = BIO_new_mem_buf(sig, (int)siglen);
+	if (!in)
+		return swi_fail(ctx, SWI_ENOMEM, "%s: out of memory", SIG_NAME);
+	CMS_ContentInfo *cms = d2i_CMS_bio(in, NULL);
+	int rc = SWI_OK;
+	if (cms) {
+		*kind = "CMS";
+		STACK_OF(X509) *certs = CMS_get1_certs(cms);
+		X509 *x = carried_signer(cms, certs);
+		if (x && !(*signer = signer_name(x)))
+			rc = swi_fail(ctx, SWI_ENOMEM, "%s: out of memory", SIG_NAME);
+		sk_X509_pop_free(certs, X509_free);
+	}
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
 	ERR_clear_error();
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,114 +165,253 @@ int swi_sw_versions_load(swi_ctx_t *ctx, const char *path, struct swi_attrs *out
 
 /* ---- version order -------------------------------------------------------
  *
- * SWUpdate (install-if-higher) reads a version as up to four dot-separated
- * numbers of 16 bits each and compares them as one number; a version that
- * does not fit that form is compared by semantic-versioning rules. One rule
- * here covers both:
+ * Versions are ordered as SWUpdate orders them (install-if-higher and the
+ * guards no-downgrading and max-version), by the first of three rules that
+ * fits both versions:
  *
- *   1. Build metadata after '+' is ignored.
- *   2. The release part (before the first '-') is split at '.'; components
- *      are compared left to right, a missing component counts as 0 (so
- *      "1.2" == "1.2.0"). Two numeric components compare as numbers of any
- *      length; a numeric component is lower than a non-numeric one; two
- *      non-numeric components compare bytewise (strcmp).
- *   3. With equal release parts, a version with a pre-release ("-rc1") is
- *      lower than the same version without one; two pre-releases compare
- *      component by component with the same rule, and the one with fewer
- *      components is lower when all shared ones are equal (as semver says).
+ *   1. Dotted numbers: only digits and dots, and each of the first four
+ *      numbers below 65536. The first four numbers are compared in turn, a
+ *      missing one counting as 0; empty fields ("1..2") are skipped and
+ *      numbers after the fourth are ignored. So "1.2" == "1.2.0.0",
+ *      "1..2" == "1.2" and "1.2.3.4.5" == "1.2.3.4.9".
+ *   2. Semantic versions: letters, digits, '.', '-' and '+' only. What follows
+ *      the first '+' (build metadata) is ignored; a pre-release follows the
+ *      first '-'. Each of the first four dot-separated fields of the rest
+ *      must be a number (an empty field is 0); the first three are compared
+ *      (major, minor, patch, missing ones 0), a fourth is not. With equal
+ *      numbers, a version without pre-release is higher than one with; two
+ *      pre-releases compare identifier by identifier (split at '.'): numbers
+ *      (an empty identifier is 0) by value and lower than words, words
+ *      bytewise, and when all shared ones are equal, fewer is lower.
+ *   3. Anything else: the two strings bytewise (strcmp), so "2.0.beta" is
+ *      higher than "10.0".
+ *
+ * Where SWUpdate's arithmetic gives up, this order stays an order: numbers
+ * of rule 2 compare by value at any length (SWUpdate's wrap from 2^31 on),
+ * and rule 2 takes versions of any length (SWUpdate's up to 255
+ * characters). A missing (NULL) version is the empty one, which is the
+ * dotted number 0.
  */
+
+#define DOTTED_FIELDS 4
+#define DOTTED_FIELD_MAX 65535u
 
 struct span {
 	const char *p;
 	size_t len;
 };
 
-static bool all_digits(struct span s)
-{
-	for (size_t i = 0; i < s.len; i++)
-		if (!isdigit((unsigned char)s.p[i]))
-			return false;
-	return s.len > 0;
-}
-
 static int sign(int v)
 {
 	return (v > 0) - (v < 0);
 }
 
-/* Numbers of any length: skip leading zeros, then the longer is greater. */
+/* Rule 1: the first four numbers as one 64-bit value, 16 bits each. */
+static bool dotted_number(const char *v, uint64_t *value)
+{
+	if (v[strspn(v, "0123456789.")] != '\0')
+		return false;
+	uint64_t out = 0;
+	unsigned fields = 0;
+	for (const char *p = v; *p && fields < DOTTED_FIELDS;) {
+		if (*p == '.') {
+			p++;
+			continue;
+		}
+		unsigned long n = 0;
+		for (; isdigit((unsigned char)*p); p++)
+			if (n <= DOTTED_FIELD_MAX)
+				n = n * 10 + (unsigned long)(*p - '0');
+		if (n > DOTTED_FIELD_MAX)
+			return false;
+		out = out << 16 | n;
+		fields++;
+	}
+	for (; fields < DOTTED_FIELDS; fields++)
+		out <<= 16;
+	*value = out;
+	return true;
+}
+
+/* The dot-separated fields of a span, an empty one included: "a." has two. */
+struct fields {
+	const char *p, *end;
+	bool done;
+};
+
+static bool next_field(struct fields *f, struct span *out)
+{
+	if (f->done)
+		return false;
+	const char *dot = memchr(f->p, '.', (size_t)(f->end - f->p));
+	*out = (struct span){ f->p, (size_t)((dot ? dot : f->end) - f->p) };
+	if (dot)
+		f->p = dot + 1;
+	else
+		f->done = true;
+	return true;
+}
+
+static struct fields fields_of(struct span s)
+{
+	return (struct fields){ s.p, s.p + s.len, false };
+}
+
+/* Digits only; the empty span too (it counts as 0). */
+static bool is_number(struct span s)
+{
+	for (size_t i = 0; i < s.len; i++)
+		if (!isdigit((unsigned char)s.p[i]))
+			return false;
+	return true;
+}
+
+/* Two numbers of any length by value: leading zeros skipped, then the
+ * longer is greater. */
 static int compare_numbers(struct span a, struct span b)
 {
-	while (a.len > 1 && *a.p == '0')
+	while (a.len > 0 && *a.p == '0')
 		a.p++, a.len--;
-	while (b.len > 1 && *b.p == '0')
+	while (b.len > 0 && *b.p == '0')
 		b.p++, b.len--;
 	if (a.len != b.len)
 		return a.len < b.len ? -1 : 1;
-	return sign(memcmp(a.p, b.p, a.len));
+	return a.len ? sign(memcmp(a.p, b.p, a.len)) : 0;
 }
 
-static int compare_component(struct span a, struct span b)
+static int compare_bytes(struct span a, struct span b)
 {
-	bool na = all_digits(a), nb = all_digits(b);
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	return c ? sign(c) : (a.len > b.len) - (a.len < b.len);
+}
+
+#define SEMVER_NUMBERS 3
+
+struct semver {
+	struct span number[SEMVER_NUMBERS]; /* major, minor, patch; len 0: 0 */
+	struct span prerelease;             /* p == NULL: none */
+};
+
+static const char semver_chars[] =
+	"0123456789.-+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/* Rule 2: splits v into its numbers and pre-release, or returns false. */
+static bool semantic_version(const char *v, struct semver *out)
+{
+	*out = (struct semver){ 0 };
+	if (v[strspn(v, semver_chars)] != '\0')
+		return false;
+	size_t len = strcspn(v, "+");
+	const char *dash = memchr(v, '-', len);
+	if (dash)
+		out->prerelease = (struct span){ dash + 1, len - (size_t)(dash + 1 - v) };
+	struct fields f = fields_of((struct span){ v, dash ? (size_t)(dash - v) : len });
+	struct span field;
+	for (unsigned i = 0; i <= SEMVER_NUMBERS && next_field(&f, &field); i++) {
+		if (!is_number(field))
+			return false;
+		if (i < SEMVER_NUMBERS)
+			out->number[i] = field;
+	}
+	return true;
+}
+
+static int compare_identifiers(struct span a, struct span b)
+{
+	bool na = is_number(a), nb = is_number(b);
 	if (na && nb)
 		return compare_numbers(a, b);
 	if (na != nb)
 		return na ? -1 : 1;
-	size_t n = a.len < b.len ? a.len : b.len;
-	int c = memcmp(a.p, b.p, n);
-	return c ? sign(c) : (a.len > b.len) - (a.len < b.len);
+	return compare_bytes(a, b);
 }
 
-/* The next '.'-separated component of *rest (which ends at end). */
-static struct span next_component(const char **rest, const char *end)
+static int compare_prereleases(struct span a, struct span b)
 {
-	struct span s = { *rest, 0 };
-	const char *dot = memchr(*rest, '.', (size_t)(end - *rest));
-	s.len = (size_t)((dot ? dot : end) - *rest);
-	*rest = dot ? dot + 1 : end;
-	return s;
-}
-
-/* Compares two dotted lists; missing_is_zero: pad the shorter with "0". */
-static int compare_dotted(struct span a, struct span b, bool missing_is_zero)
-{
-	const char *pa = a.p, *ea = a.p + a.len, *pb = b.p, *eb = b.p + b.len;
-	static const char zero[] = "0";
-	while (pa < ea || pb < eb) {
-		if (!missing_is_zero && (pa >= ea || pb >= eb))
-			return pa < ea ? 1 : -1;
-		struct span ca = pa < ea ? next_component(&pa, ea) : (struct span){ zero, 1 };
-		struct span cb = pb < eb ? next_component(&pb, eb) : (struct span){ zero, 1 };
-		int c = compare_component(ca, cb);
+	if (!a.p || !b.p)
+		return (!a.p) - (!b.p);
+	struct fields fa = fields_of(a), fb = fields_of(b);
+	struct span ia = { 0 }, ib = { 0 };
+	for (;;) {
+		bool more_a = next_field(&fa, &ia), more_b = next_field(&fb, &ib);
+		if (!more_a || !more_b)
+			return more_a - more_b;
+		int c = compare_identifiers(ia, ib);
 		if (c)
 			return c;
 	}
-	return 0;
 }
 
-struct version {
-	struct span release;
-	struct span prerelease; /* p == NULL: none */
-};
-
-static struct version split_version(const char *v)
+static int compare_semantic(const struct semver *a, const struct semver *b)
 {
-	size_t len = strcspn(v, "+");
-	const char *dash = memchr(v, '-', len);
-	struct version out = { { v, dash ? (size_t)(dash - v) : len }, { NULL, 0 } };
-	if (dash)
-		out.prerelease = (struct span){ dash + 1, len - (size_t)(dash + 1 - v) };
-	return out;
+	for (unsigned i = 0; i < SEMVER_NUMBERS; i++) {
+		int c = compare_numbers(a->number[i], b->number[i]);
+		if (c)
+			return c;
+	}
+	return compare_prereleases(a->prerelease, b->prerelease);
 }
 
 int swi_version_compare(const char *a, const char *b)
 {
-	struct version va = split_version(a ? a : ""), vb = split_version(b ? b : "");
-	int c = compare_dotted(va.release, vb.release, true);
-	if (c)
-		return c;
-	if (!va.prerelease.p || !vb.prerelease.p)
-		return (!va.prerelease.p) - (!vb.prerelease.p);
-	return compare_dotted(va.prerelease, vb.prerelease, false);
+	a = a ? a : "";
+	b = b ? b : "";
+	uint64_t na, nb;
+	if (dotted_number(a, &na) && dotted_number(b, &nb))
+		return (na > nb) - (na < nb);
+	struct semver sa, sb;
+	if (semantic_version(a, &sa) && semantic_version(b, &sb))
+		return compare_semantic(&sa, &sb);
+	return sign(strcmp(a, b));
+}
+
+/* ---- version guards ------------------------------------------------------ */
+
+/* The name of the first guard set, in the order they are checked, with its
+ * version in *version; NULL when none is set. */
+static const char *first_guard(const struct swi_options *o, const char **version)
+{
+	*version = o->no_downgrading ? o->no_downgrading
+		   : o->max_version ? o->max_version : o->no_reinstalling;
+	return o->no_downgrading ? "no-downgrading"
+	       : o->max_version ? "max-version"
+	       : o->no_reinstalling ? "no-reinstalling" : NULL;
+}
+
+static int refuse_version(swi_ctx_t *ctx, const char *version, const char *relation,
+			  const char *limit, const char *guard)
+{
+	return swi_fail(ctx, SWI_ECOMPAT, "sw-description: image version %s is %s %s (%s)",
+			version, relation, limit, guard);
+}
+
+/*
+ * In SWUpdate's order. no-reinstalling compares the strings exactly, as
+ * SWUpdate does ("1.2" is not a reinstall of "1.2.0"). SWUpdate refuses
+ * every image without a version; swinstall installs one when no guard is
+ * set, but a guard it cannot check refuses it: an image that does not say
+ * what it is cannot be shown to be no downgrade, no reinstall, not too new.
+ */
+int swi_version_guards(swi_ctx_t *ctx, const char *image_version)
+{
+	const struct swi_options *o = &ctx->opt;
+	const char *limit;
+	const char *guard = first_guard(o, &limit);
+	if (!guard)
+		return SWI_OK;
+	const char *v = image_version;
+	if (!v || !*v)
+		return swi_fail(ctx, SWI_ECOMPAT,
+				"sw-description: the image has no version, so %s %s cannot be "
+				"checked; refused", guard, limit);
+	if (o->no_downgrading && swi_version_compare(v, o->no_downgrading) < 0)
+		return refuse_version(ctx, v, "lower than", o->no_downgrading, "no-downgrading");
+	if (o->max_version && swi_version_compare(v, o->max_version) > 0)
+		return refuse_version(ctx, v, "higher than", o->max_version, "max-version");
+	if (o->no_reinstalling && strcmp(v, o->no_reinstalling) == 0)
+		return refuse_version(ctx, v, "the same as", o->no_reinstalling,
+				      "no-reinstalling");
+	swi_log(ctx, SWI_LOG_DEBUG, "image version %s passes the version guards", v);
+	return SWI_OK;
 }

@@ -173,6 +173,28 @@ static void wrong_type(void **state)
 	assert_message(fx, ":1: 'slots' must be a list ( { ... }, { ... } )");
 }
 
+static void signature_scheme_and_version_guards(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(load(fx, "signature-scheme = \"rsa-pss\";\n"
+				  "no-downgrading = \"1.3.0\";\n"
+				  "no-reinstalling = \"1.4.0\";\n"
+				  "max-version = 2;\n"),
+			 SWI_OK);
+	const struct swi_options *o = &fx->ctx->opt;
+	assert_string_equal(o->signature_scheme, "rsa-pss");
+	assert_string_equal(o->no_downgrading, "1.3.0");
+	assert_string_equal(o->no_reinstalling, "1.4.0");
+	assert_string_equal(o->max_version, "2");
+	assert_int_equal(load(fx, "\nsignature-scheme = \"gpg\";\n"), SWI_ECONFIG);
+	assert_message(fx, ":2: signature-scheme: 'gpg' is not one of cms, rsa, rsa-pss");
+	assert_int_equal(load(fx, "no-downgrading = \"\";\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: no-downgrading: the version is empty");
+	/* 1.3 would be a float, not the text "1.3": a version must be a string */
+	assert_int_equal(load(fx, "max-version = 1.3;\n"), SWI_ECONFIG);
+	assert_message(fx, ":1: 'max-version' must be a string");
+}
+
 static void syntax_error(void **state)
 {
 	struct fixture *fx = *state;
@@ -228,7 +250,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(all_keys), T(boolean_false_and_integer), T(empty_file),
 		T(slots_are_read), T(life_cycle_variables_are_read), T(slots_scalar_refused), T(wrong_value),
-		T(wrong_boolean), T(wrong_type), T(syntax_error), T(missing_file), T(unknown_key),
+		T(wrong_boolean), T(wrong_type), T(signature_scheme_and_version_guards), T(syntax_error), T(missing_file), T(unknown_key),
 		T(every_error_names_its_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,8 @@ static const char make_keys[] =
 	"openssl dgst -sha256 -sign rsa.key -out rsa.sig sw-description\n"
 	"openssl dgst -sha256 -sign rsa.key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-2 "
 	"  -out pss.sig sw-description\n"
+	"openssl dgst -sha256 -sign rsa.key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest "
+	"  -out pss-digest-salt.sig sw-description\n"
 	"echo 'this is not PEM' > garbage.pem\n"
 	"printf -- '-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n' > badcert.pem\n";
 
@@ -143,11 +145,16 @@ static int verify(struct fixture *fx, const char *key, const char *sig)
 	return verify_text(fx, sw_description);
 }
 
+static void assert_message_has(struct fixture *fx, const char *part)
+{
+	if (!strstr(swi_errmsg(fx->ctx), part))
+		fail_msg("message '%s' lacks '%s'", swi_errmsg(fx->ctx), part);
+}
+
 static void assert_error(struct fixture *fx, int rc, int status, const char *part)
 {
 	assert_int_equal(rc, status);
-	if (!strstr(swi_errmsg(fx->ctx), part))
-		fail_msg("message '%s' lacks '%s'", swi_errmsg(fx->ctx), part);
+	assert_message_has(fx, part);
 }
 
 static void cms_good(void **state)
@@ -335,6 +342,156 @@ static void key_not_configured(void **state)
 	assert_error(fx, verify_text(fx, sw_description), SWI_ECONFIG, "public-key");
 }
 
+/* ---- swi_signature_describe: what a signature is, unverified ---- */
+
+static void describe(struct fixture *fx, const char *sig, const char *kind,
+		     const char *signer)
+{
+	const char *got_kind = NULL;
+	char *got_signer = NULL;
+	load_sig(fx, sig);
+	assert_int_equal(swi_signature_describe(fx->ctx, fx->sig, fx->siglen, &got_kind,
+						&got_signer), SWI_OK);
+	assert_string_equal(got_kind, kind);
+	if (signer)
+		assert_string_equal(got_signer, signer);
+	else
+		assert_null(got_signer);
+	free(got_signer);
+}
+
+static void describe_cms_names_its_signer(void **state)
+{
+	describe(*state, "email.sig", "CMS", "email-signer");
+}
+
+static void describe_cms_without_certificates(void **state)
+{
+	describe(*state, "self-nocerts.sig", "CMS", NULL);
+}
+
+static void describe_rsa(void **state)
+{
+	describe(*state, "rsa.sig", "RSA", NULL);
+}
+
+/* ---- signature-scheme ---- */
+
+static void use_scheme(struct fixture *fx, const char *scheme)
+{
+	assert_int_equal(swi_set_option(fx->ctx, "signature-scheme", scheme), SWI_OK);
+}
+
+static void scheme_cms_accepts_cms(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "cms");
+	assert_int_equal(verify(fx, "ca.pem", "email.sig"), SWI_OK);
+}
+
+static void scheme_cms_refuses_raw_rsa(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "cms");
+	assert_error(fx, verify(fx, "ca.pem", "rsa.sig"), SWI_ESIG, "not a DER CMS signature");
+	free(fx->sig);
+	assert_error(fx, verify(fx, "ca.pem", "pss.sig"), SWI_ESIG, "not a DER CMS signature");
+}
+
+static void scheme_rsa_accepts_pkcs1(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa");
+	assert_int_equal(verify(fx, "rsa.pub", "rsa.sig"), SWI_OK);
+}
+
+static void scheme_rsa_refuses_pss_and_cms(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa");
+	assert_error(fx, verify(fx, "rsa.pub", "pss.sig"), SWI_ESIG,
+		     "(signature-scheme rsa takes only RSA PKCS#1 v1.5 with SHA-256");
+	free(fx->sig);
+	assert_error(fx, verify(fx, "rsa.pub", "email.sig"), SWI_ESIG,
+		     "signature-scheme rsa takes only RSA PKCS#1 v1.5");
+}
+
+/* The salt length is read from the signature, as SWUpdate's verifier does. */
+static void scheme_rsa_pss_accepts_pss(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa-pss");
+	assert_int_equal(verify(fx, "rsa.pub", "pss.sig"), SWI_OK);
+	free(fx->sig);
+	assert_int_equal(verify(fx, "rsa.pub", "pss-digest-salt.sig"), SWI_OK);
+}
+
+static void scheme_rsa_pss_refuses_pkcs1_and_cms(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa-pss");
+	assert_error(fx, verify(fx, "rsa.pub", "rsa.sig"), SWI_ESIG,
+		     "(signature-scheme rsa-pss takes only RSA-PSS with SHA-256");
+	free(fx->sig);
+	assert_error(fx, verify(fx, "rsa.pub", "email.sig"), SWI_ESIG,
+		     "signature-scheme rsa-pss takes only RSA-PSS");
+}
+
+static void scheme_rsa_pss_tampered(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa-pss");
+	use_key(fx, "rsa.pub");
+	load_sig(fx, "pss.sig");
+	assert_int_equal(verify_text(fx, "software = {};\n"), SWI_ESIG);
+}
+
+static void scheme_cms_with_public_key(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "cms");
+	assert_error(fx, verify(fx, "rsa.pub", "email.sig"), SWI_ECONFIG,
+		     "signature-scheme cms needs certificates (PEM) as public-key, but ");
+	assert_message_has(fx, "rsa.pub holds an RSA public key");
+}
+
+static void scheme_rsa_with_certificate(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const schemes[] = { "rsa", "rsa-pss" };
+	for (size_t i = 0; i < 2; i++) {
+		use_scheme(fx, schemes[i]);
+		free(fx->sig);
+		assert_error(fx, verify(fx, "ca.pem", "rsa.sig"), SWI_ECONFIG,
+			     "needs an RSA public key (PEM) as public-key, but ");
+		assert_message_has(fx, schemes[i]);
+		assert_message_has(fx, "ca.pem holds certificates");
+	}
+}
+
+static void scheme_bad_value(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa");
+	static const char *const bad[] = { "gpg", "RSA", "", "rsa-pkcs1" };
+	for (size_t i = 0; i < 4; i++) {
+		assert_error(fx, swi_set_option(fx->ctx, "signature-scheme", bad[i]), SWI_EINVAL,
+			     "is not one of cms, rsa, rsa-pss");
+		assert_string_equal(swi_get_option(fx->ctx, "signature-scheme"), "rsa");
+	}
+}
+
+/* Unset again, the key decides: both RSA paddings verify. */
+static void scheme_reset_to_key_choice(void **state)
+{
+	struct fixture *fx = *state;
+	use_scheme(fx, "rsa");
+	use_scheme(fx, NULL);
+	assert_int_equal(verify(fx, "rsa.pub", "pss.sig"), SWI_OK);
+	free(fx->sig);
+	assert_int_equal(verify(fx, "rsa.pub", "rsa.sig"), SWI_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -350,6 +507,13 @@ int main(void)
 		T(key_file_missing), T(key_file_garbage), T(key_file_broken_certificate),
 		T(key_file_private_key),
 		T(key_not_configured),
+		T(describe_cms_names_its_signer), T(describe_cms_without_certificates),
+		T(describe_rsa),
+		T(scheme_cms_accepts_cms), T(scheme_cms_refuses_raw_rsa), T(scheme_rsa_accepts_pkcs1),
+		T(scheme_rsa_refuses_pss_and_cms), T(scheme_rsa_pss_accepts_pss),
+		T(scheme_rsa_pss_refuses_pkcs1_and_cms), T(scheme_rsa_pss_tampered),
+		T(scheme_cms_with_public_key), T(scheme_rsa_with_certificate), T(scheme_bad_value),
+		T(scheme_reset_to_key_choice),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

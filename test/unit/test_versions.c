@@ -279,6 +279,28 @@ static const struct order orders[] = {
 	{ "", "0", 0 },
 	{ "", "0.1", -1 },
 	{ NULL, "1", -1 },
+	/* dotted numbers: four fields of 16 bits, empty fields skipped */
+	{ "1.2.3.4.5", "1.2.3.4.9", 0 },
+	{ "1..2", "1.2", 0 },
+	{ ".5", "5", 0 },
+	{ "1.2.3.4", "1.2.3.4.0.1", 0 },
+	{ "65535", "65534.9", 1 },
+	/* semantic versions: a fourth number is checked but not compared */
+	{ "1.2.3.4-rc1", "1.2.3.5-rc1", 0 },
+	{ "1.2-rc1", "1.2.0-rc1", 0 },
+	{ "1.2.3.70000", "1.2.3.1", 0 },
+	{ "1..2-rc1", "1.0.2-rc1", 0 },
+	{ "1.0.0-rc", "1.0.0-rc.", -1 },
+	{ "1.0.0-rc..1", "1.0.0-rc.0.1", 0 },
+	{ "1.0.0-", "1.0.0", -1 },
+	{ "1.0.0-beta.11", "1.0.0-beta.2", 1 },
+	{ "1.0.0-rc.1+b2", "1.0.0-rc.1+b1", 0 },
+	/* anything else: bytewise */
+	{ "2.0.beta", "10.0", 1 },
+	{ "v2", "v10", 1 },
+	{ "1.2.3.x-rc1", "1.2.3.y-rc1", -1 },
+	{ "1.0_1", "1.0", 1 },
+	{ "1.0 ", "1.0", 1 },
 };
 
 static int sign(int v)
@@ -299,6 +321,115 @@ static void version_order(void **state)
 	}
 }
 
+/* compare() answers exactly -1, 0 or 1 */
+static void version_order_is_normalized(void **state)
+{
+	(void)state;
+	assert_int_equal(swi_version_compare("1.0", "9.0"), -1);
+	assert_int_equal(swi_version_compare("b", "a"), 1);
+	assert_int_equal(swi_version_compare("1.0.0-rc.1", "1.0.0-rc.9"), -1);
+	assert_int_equal(swi_version_compare("1.0", "1"), 0);
+}
+
+/* ---- version guards ---- */
+
+static void set_guard(struct fixture *fx, const char *name, const char *value)
+{
+	assert_int_equal(swi_set_option(fx->ctx, name, value), SWI_OK);
+}
+
+static void assert_refused(struct fixture *fx, const char *image_version, const char *message)
+{
+	assert_int_equal(swi_version_guards(fx->ctx, image_version), SWI_ECOMPAT);
+	assert_message_has(fx, message);
+}
+
+static void guards_unset_allow_anything(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(swi_version_guards(fx->ctx, "0.0.1"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, NULL), SWI_OK);
+}
+
+static void guard_no_downgrading(void **state)
+{
+	struct fixture *fx = *state;
+	set_guard(fx, "no-downgrading", "1.3.0");
+	assert_refused(fx, "1.2.0", "image version 1.2.0 is lower than 1.3.0 (no-downgrading)");
+	assert_refused(fx, "1.3.0-rc1", "1.3.0-rc1 is lower than 1.3.0");
+	assert_int_equal(swi_version_guards(fx->ctx, "1.3.0"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "1.3"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "1.10"), SWI_OK);
+}
+
+static void guard_max_version(void **state)
+{
+	struct fixture *fx = *state;
+	set_guard(fx, "max-version", "2.0");
+	assert_refused(fx, "2.0.1", "image version 2.0.1 is higher than 2.0 (max-version)");
+	assert_int_equal(swi_version_guards(fx->ctx, "2.0.0"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "2.0.0-rc1"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "1.99"), SWI_OK);
+}
+
+/* As in SWUpdate, a reinstall is the very same string. */
+static void guard_no_reinstalling(void **state)
+{
+	struct fixture *fx = *state;
+	set_guard(fx, "no-reinstalling", "1.3.0");
+	assert_refused(fx, "1.3.0", "image version 1.3.0 is the same as 1.3.0 (no-reinstalling)");
+	assert_int_equal(swi_version_guards(fx->ctx, "1.3"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "1.2.0"), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, "1.4.0"), SWI_OK);
+}
+
+/* no-downgrading, then max-version, then no-reinstalling: the first that
+ * refuses names itself. */
+static void guards_checked_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	set_guard(fx, "no-downgrading", "3.0");
+	set_guard(fx, "max-version", "1.0");
+	set_guard(fx, "no-reinstalling", "2.0");
+	assert_refused(fx, "2.0", "(no-downgrading)");
+	set_guard(fx, "no-downgrading", NULL);
+	assert_refused(fx, "2.0", "(max-version)");
+	set_guard(fx, "max-version", NULL);
+	assert_refused(fx, "2.0", "(no-reinstalling)");
+	set_guard(fx, "no-reinstalling", NULL);
+	assert_int_equal(swi_version_guards(fx->ctx, "2.0"), SWI_OK);
+}
+
+/* An image without a version passes when no guard is set (SWUpdate would
+ * refuse it anyway) and is refused by any guard, which cannot check it. */
+static void guards_image_without_version(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(swi_version_guards(fx->ctx, NULL), SWI_OK);
+	assert_int_equal(swi_version_guards(fx->ctx, ""), SWI_OK);
+	set_guard(fx, "no-reinstalling", "1.0");
+	assert_refused(fx, NULL, "the image has no version, so no-reinstalling 1.0 cannot be "
+		       "checked; refused");
+	set_guard(fx, "max-version", "2.0");
+	assert_refused(fx, "", "the image has no version, so max-version 2.0 cannot be checked");
+	set_guard(fx, "no-downgrading", "0");
+	assert_refused(fx, NULL, "the image has no version, so no-downgrading 0 cannot be checked");
+}
+
+static void guard_values_checked(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const guards[] = { "no-downgrading", "no-reinstalling", "max-version" };
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(swi_set_option(fx->ctx, guards[i], ""), SWI_EINVAL);
+		assert_message_has(fx, guards[i]);
+		assert_message_has(fx, "empty");
+		assert_null(swi_get_option(fx->ctx, guards[i]));
+		set_guard(fx, guards[i], "1.0");
+		assert_string_equal(swi_get_option(fx->ctx, guards[i]), "1.0");
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -311,7 +442,10 @@ int main(void)
 		T(hw_invalid_regex_matches_nothing), T(hw_regex_prefix_is_exact),
 		T(sw_versions_good), T(sw_versions_missing_file_is_empty),
 		T(sw_versions_default_path_from_option), T(sw_versions_malformed),
-		T(sw_versions_unreadable), T(version_order),
+		T(sw_versions_unreadable), T(version_order), T(version_order_is_normalized),
+		T(guards_unset_allow_anything), T(guard_no_downgrading), T(guard_max_version),
+		T(guard_no_reinstalling), T(guards_checked_in_order),
+		T(guards_image_without_version), T(guard_values_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image sources: a file or a file descriptor as a stream of bytes for
+ * lib/swu.c. Shared by installs and by swi_info_*(). Private. */
+#ifndef SWI_SOURCE_H
+#define SWI_SOURCE_H
+
+#include <sys/types.h>
+#include "context.h"
+#include "swu.h"
+
+struct swi_fd_source {
+	swi_ctx_t *ctx;
+	int fd;
+};
+
+/* swi_read_fn over src->fd (a struct swi_fd_source). A signal interrupts a
+ * read that waits on a pipe: when it asked for a cancel, the read fails
+ * with ECANCELED instead of waiting on. */
+ssize_t swi_fd_read(void *src, void *buf, size_t len);
+
+/* Files and block devices are read ahead on a thread of ours (their reads
+ * always return soon); pipes and sockets on the caller's, so that stopping
+ * never waits for a read that may not return. */
+enum swi_swu_mode swi_fd_mode(int fd);
+
+/* Opens an image file for one sequential read; SWI_EINVAL naming the path
+ * when it cannot be opened. */
+int swi_open_image(swi_ctx_t *ctx, const char *path, int *fd);
+
+#endif
