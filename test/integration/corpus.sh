@@ -17,6 +17,8 @@ AES256=603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4
 
 # Small slots keep the run quick; the corpus writes at most 320 KiB in.
 SLOT_SIZE=524288
+# Debian's own Python, not a wrapper in front of it (swugenerator uses it too)
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 IMAGES=$TMP/images
 mkdir -p "$IMAGES"
 
@@ -139,7 +141,7 @@ EOF
 derive_one() {
 	case "$1" in
 	gzip) gzip -n -9 -c "$2" >"$3" ;;
-	zlib) python3 -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1], "rb").read(), 9))' "$2" >"$3" ;;
+	zlib) "$PYTHON" -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1], "rb").read(), 9))' "$2" >"$3" ;;
 	zstd) zstd -q -19 -c "$2" >"$3" ;;
 	xz) xz -c "$2" >"$3" ;;
 	aes) aes_encrypt "$2" "$3" "$AES_IV" ;;
@@ -214,6 +216,24 @@ build_script() {
 	(cd "$w" && BINARIES_DIR=$w SWU_OUT=$IMG/u.swu SIGN_KEY=$1 SIGN_CERT=$2 \
 		SLOT_A=$DEV/slotA.img SLOT_B=$DEV/slotB.img BOOT0=$DEV/boot0.img ROOT=$DEV/rootfs \
 		sh "$C/post-image.sh")
+}
+
+# expect_untouched: the targets and the environment are as fresh_device
+# made them (cmp with the pristine copy: quicker than hashing them).
+expect_untouched() {
+	for f in slotA.img slotB.img boot0.img env.img; do
+		cmp -s "$DEV/$f" "$DEV.pristine/$f" || fail "$f changed"
+	done
+}
+
+# expect_safe_refusal: nothing written, or only the failure recorded
+# (recovery_status=failed, ustate=3, the boot selection as it was).
+expect_safe_refusal() {
+	if cmp -s "$DEV/env.img" "$DEV.pristine/env.img"; then
+		expect_untouched
+	else
+		expect_failed_state "$DEV"
+	fi
 }
 
 # ---------------------------------------------------------------- running
@@ -307,12 +327,20 @@ do_info() {
 	SWI_RC=$?
 	expect_answer "$info"
 	[ "$info" -ne 0 ] && return 0
-	v=$(sed -n 's/.*"\{0,1\}version"\{0,1\}[[:space:]]*[=:][[:space:]]*"\([^"]*\)".*/\1/p' \
-		"$IMG/w/sw-description" | head -n1)
-	grep -qF -- "$v" "$CASE/out" || fail "info does not show the version $v: $(head -c 400 "$CASE/out")"
+	# the version as the image's own sw-description states it
+	v=$(cpio -i --quiet --to-stdout sw-description <"$IMG/u.swu" |
+		sed -n 's/.*"\{0,1\}version"\{0,1\}[[:space:]]*[=:][[:space:]]*"\([^"]*\)".*/\1/p' | head -n1)
+	if [ -n "$v" ]; then
+		grep -qF -- "$v" "$CASE/out" || fail "info does not show the version $v: $(head -c 400 "$CASE/out")"
+	fi
+	# every member is shown: as an entry's file, or as an unused member
+	for m in $(cpio -it --quiet <"$IMG/u.swu"); do
+		case "$m" in sw-description | sw-description.sig) continue ;; esac
+		grep -qF -- "$m" "$CASE/out" || fail "info does not show the member $m: $(head -c 600 "$CASE/out")"
+	done
 	"$SWINSTALL" -f empty.conf info --json "$IMG/u.swu" >json.out 2>"$CASE/err" ||
 		fail "info --json failed: $(head -c 400 "$CASE/err")"
-	python3 -c 'import json, sys
+	"$PYTHON" -c 'import json, sys
 doc = json.load(open(sys.argv[1]))
 def strings(o):
     if isinstance(o, dict):
@@ -324,7 +352,7 @@ def strings(o):
             yield from strings(x)
     else:
         yield str(o)
-sys.exit(0 if sys.argv[2] in set(strings(doc)) else 1)' json.out "$v" ||
+sys.exit(0 if sys.argv[2] in set(strings(doc)) | {""} else 1)' json.out "$v" ||
 		fail "info --json does not parse or lacks the version $v: $(head -c 400 json.out)"
 }
 
@@ -333,7 +361,7 @@ do_check() {
 	fresh_device
 	run_swi -c -i "$IMG/u.swu"
 	expect_answer "$check"
-	expect_device_untouched "$DEV"
+	expect_untouched
 }
 
 do_dryrun() {
@@ -344,7 +372,7 @@ do_dryrun() {
 	if [ -n "$warn" ]; then
 		grep -Eq -- "$warn" "$CASE/err" || fail "-n does not warn /$warn/: $(head -c 400 "$CASE/err")"
 	fi
-	expect_device_untouched "$DEV"
+	expect_untouched
 }
 
 do_install() {
@@ -354,7 +382,7 @@ do_install() {
 	expect_answer "$install"
 	device_state "$DEV" "$CASE/mine"
 	if [ "$install" -ne 0 ]; then
-		expect_safe_failure "$DEV"
+		expect_safe_refusal
 	fi
 	check_state "$CASE/mine" "$expect"
 }
