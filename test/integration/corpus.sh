@@ -466,6 +466,8 @@ corpus_swupdate() {
 	why=$(oracle_unusable) && t_skip_all "$why"
 	oracle_begin "${ORACLE_LOCK_WAIT:-120}" ||
 		t_skip_all "another run (a test or the bench) still holds $ORACLE_LOCK"
+	# many runs: a failing one is tried more often before it is believed
+	ORACLE_ATTEMPTS=5
 	compared=0
 	for n in $(corpus_cases); do
 		load_case "$n"

@@ -619,7 +619,8 @@ oracle_end() {
 # oracle_install PREPARE IMAGE SWUPDATE-ARGS...: runs the command PREPARE,
 # which makes the simulated device $DEV anew, points /etc at it and runs
 # swupdate -v -i IMAGE SWUPDATE-ARGS. A failing run is retried (on a device
-# made anew) up to 3 times, unless EXPECT_ORACLE_FAIL=1. Sets ORACLE_RC;
+# made anew) up to ORACLE_ATTEMPTS times (default 3) in all, unless
+# EXPECT_ORACLE_FAIL=1. Sets ORACLE_RC;
 # the log is $CASE/swupdate.log. Needs oracle_begin.
 oracle_install() {
 	prepare=$1 img=$2
@@ -632,7 +633,7 @@ oracle_install() {
 		rm -rf "$CASE/swtmp"
 		mkdir -p "$CASE/swtmp"
 		# a run takes a second or two: 30 s catches a hang and keeps even
-		# three hung attempts within the runner's limit for the script
+		# a few hung attempts within the runner's limit for the script
 		TMPDIR="$CASE/swtmp" timeout --foreground 30 swupdate -v -i "$img" "$@" \
 			>"$CASE/swupdate.log" 2>&1
 		ORACLE_RC=$?
@@ -642,7 +643,7 @@ oracle_install() {
 		[ "$ORACLE_RC" -eq 0 ] && break
 		[ "${EXPECT_ORACLE_FAIL:-0}" = 1 ] && break
 		attempt=$((attempt + 1))
-		[ "$attempt" -gt 3 ] && break
+		[ "$attempt" -gt "${ORACLE_ATTEMPTS:-3}" ] && break
 	done
 }
 
