@@ -12,7 +12,7 @@ BUILD ?= build
 SONAME_MAJOR := 0
 VERSION := 0.1.0
 
-PKGS := libarchive libconfig libcrypto zlib liblzma libzstd libubootenv
+PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The program links libarchive's static archive when there is one: only its
@@ -21,10 +21,6 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # which would cost about 3.5 MiB of memory. The shared library links
 # libarchive as usual. `make CLI_STATIC_ARCHIVE=` links the program so too.
 CLI_STATIC_ARCHIVE ?= $(wildcard $(shell pkg-config --variable=libdir libarchive 2>/dev/null)/libarchive.a)
-# Only the program writes JSON (swinstall status --json).
-CLI_PKGS := json-c
-CLI_CFLAGS := $(shell pkg-config --cflags $(CLI_PKGS) 2>/dev/null)
-CLI_LIBS := $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 ifeq ($(SANITIZE),1)
@@ -52,8 +48,6 @@ $(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h cli/*
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/cli/%.o: ALL_CPPFLAGS += $(CLI_CFLAGS)
-
 $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -65,7 +59,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC_LIB)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CLI_OBJ) $(STATIC_LIB) $(CLI_STATIC_ARCHIVE) \
-		$(PKG_LIBS) $(CLI_LIBS)
+		$(PKG_LIBS)
 
 $(BUILD)/test/%: test/unit/%.c $(STATIC_LIB) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)

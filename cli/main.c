@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
+	"       swinstall --version | -v\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
 	"standby slot; show what is in an image without installing it (info needs\n"
 	"no configuration; -k verifies its signature); show the slots and the update\n"
@@ -55,8 +56,10 @@ static const char usage_text[] =
 	"  -R, --no-reinstalling VER  refuse an image whose version is exactly VER\n"
 	"      --max-version VER      refuse an image whose version is higher than VER\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
+	"                             (a target missing on this machine is only a warning)\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
-	"                             version guards, selection) and exit; write nothing\n"
+	"                             version guards, selection, handlers) and exit;\n"
+	"                             open no target\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
 	"      --json                 status or info as JSON\n"
@@ -64,7 +67,8 @@ static const char usage_text[] =
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
 	"  -h, --help                 this text\n"
-	"      --version              the version\n"
+	"      --version              the version and the handlers of this build (the\n"
+	"                             collections each takes); so does -v alone\n"
 	"\n"
 	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
 	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
@@ -110,7 +114,7 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, info, status, mark-good, rollback */
+	const char *command;     /* install, info, status, mark-good, rollback, version */
 	bool json;
 	bool force;
 	const char *image;
@@ -181,7 +185,7 @@ static int parse_option(struct cli_args *a, int c)
 	case 'v': a->verbosity++; break;
 	case 'q': a->verbosity = -1; break;
 	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
-	case OPT_VERSION: printf("swinstall %s\n", swi_version()); return EXIT_INSTALLED;
+	case OPT_VERSION: a->command = "version"; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_WAIT: add_setting(a, "lock-wait", optarg ? optarg : "forever"); break;
 	case OPT_FORCE: add_setting(a, "force", "1"); a->force = true; break;
@@ -245,6 +249,11 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 		if (rc >= 0)
 			return rc;
 	}
+	/* --version, or -v with nothing to do: what this build is. */
+	if (a->command || (optind == argc && !a->image && a->verbosity > 0)) {
+		a->command = "version";
+		return -1;
+	}
 	return parse_command(a, argc - optind, argv + optind);
 }
 
@@ -284,8 +293,20 @@ static int install(swi_ctx_t *ctx, const char *image)
 	return swi_install_file(ctx, image);
 }
 
+/* The version and the handlers, with the collections each takes. */
+static int show_version(swi_ctx_t *ctx)
+{
+	char names[2048];
+	printf("swinstall %s\n", swi_version());
+	int rc = swi_handler_names(ctx, names, sizeof(names));
+	printf("handlers: %s\n", names);
+	return rc;
+}
+
 static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
+	if (strcmp(a->command, "version") == 0)
+		return show_version(ctx);
 	if (strcmp(a->command, "info") == 0)
 		return cli_info(ctx, a->image, a->json);
 	if (strcmp(a->command, "status") == 0)
@@ -361,7 +382,8 @@ int main(int argc, char **argv)
 	swi_set_progress(ctx, cli_progress, &out);
 
 	catch_signals(ctx);
-	int status = configure(ctx, &args);
+	/* The version needs no configuration: it says what this build is. */
+	int status = strcmp(args.command, "version") ? configure(ctx, &args) : SWI_OK;
 	if (status == SWI_OK)
 		status = run_command(ctx, &args);
 	cli_output_finish(&out);

@@ -145,12 +145,11 @@ static void bootloader_abort(struct swi_target *t)
 	release(t);
 }
 
-static const char *const no_attributes[] = { NULL };
-
+/* It honours no attribute: its entries say nothing but their file. */
 const struct swi_handler swi_handler_bootloader = {
 	.name = "bootloader",
 	.kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_BOOTLOADER,
-	.attributes = no_attributes,
+	.attributes = NULL,
 	.open = bootloader_open,
 	.write = bootloader_write,
 	.close = bootloader_close,

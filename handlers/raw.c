@@ -43,18 +43,13 @@ struct raw_state {
  * 1 s; 1 MiB and 512 KiB ones are no faster than 2 MiB. */
 #define FLUSH_WINDOW (2u << 20)
 
-/* The device and offset attributes, checked. */
+/* The device (required, so the core made sure it is there) and the
+ * offset (0 unless given). */
 static int read_attributes(struct swi_target *t, const char **device, uint64_t *offset)
 {
 	*device = swi_target_attr(t, "device");
-	if (!*device || !**device)
-		return swi_target_error(t, SWI_EFORMAT, "raw needs a 'device' attribute");
-	const char *text = swi_target_attr(t, "offset");
 	*offset = 0;
-	if (text && swi_parse_size(text, offset))
-		return swi_target_error(t, SWI_EFORMAT,
-					"offset '%s' is not a size (such as 4096, 0x1000, 8K, 16M)", text);
-	return SWI_OK;
+	return swi_target_attr_size(t, "offset", offset);
 }
 
 /* The size of the open target: a block device's from the kernel, a regular
@@ -131,6 +126,8 @@ static int open_target(struct swi_target *t, const char *device, int flags, int 
 	if (*fd < 0 && errno == EBUSY)
 		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "
 					"system): refused", device);
+	if (*fd < 0 && errno == ENOENT)
+		return swi_target_missing(t, "%s: %s", device, strerror(errno));
 	if (*fd < 0)
 		return swi_target_error(t, SWI_EIO, "%s: %s", device, strerror(errno));
 	int rc = target_size(t, *fd, device, size);
@@ -393,7 +390,11 @@ static void raw_abort(struct swi_target *t)
 	release(t, s);
 }
 
-static const char *const raw_attributes[] = { "device", "offset", NULL };
+static const struct swi_handler_attr raw_attributes[] = {
+	{ "device", SWI_TYPE_STRING, 1 },
+	{ "offset", SWI_TYPE_SIZE, 0 },
+	{ NULL, 0, 0 },
+};
 
 const struct swi_handler swi_handler_raw = {
 	.name = "raw",

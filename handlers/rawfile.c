@@ -48,9 +48,7 @@ static int has_dotdot_component(const char *path)
 /* The path attribute, checked, split into its directory and file name. */
 static int read_path(struct swi_target *t, char dir[PATH_MAX], const char **name)
 {
-	const char *path = swi_target_attr(t, "path");
-	if (!path || !*path)
-		return swi_target_error(t, SWI_EFORMAT, "rawfile needs a 'path' attribute");
+	const char *path = swi_target_attr(t, "path"); /* required: the core checked */
 	if (path[0] != '/')
 		return swi_target_error(t, SWI_EFORMAT, "path '%s' is not absolute", path);
 	if (has_dotdot_component(path))
@@ -69,8 +67,9 @@ static int read_path(struct swi_target *t, char dir[PATH_MAX], const char **name
 
 static bool creates_destination(const struct swi_target *t)
 {
-	const char *v = swi_target_attr(t, "create-destination");
-	return v && !strcmp(v, "true");
+	int create = 0;
+	swi_target_attr_bool(t, "create-destination", &create);
+	return create;
 }
 
 /* What is at `path` now: nothing, or a regular file to replace (its
@@ -100,8 +99,8 @@ static int open_directory(struct swi_target *t, const char *dir, bool create, in
 	if (rc == SWI_OK || access(dir, F_OK) == 0 || errno != ENOENT)
 		return rc;
 	if (!creates_destination(t))
-		return swi_target_error(t, SWI_EIO, "directory %s does not exist (set "
-					"create-destination = true to create it)", dir);
+		return swi_target_missing(t, "directory %s does not exist (set "
+					  "create-destination = true to create it)", dir);
 	return create ? swi_target_open_dir(t, dir, 1, dirfd) : 1;
 }
 
@@ -237,7 +236,11 @@ static void rawfile_abort(struct swi_target *t)
 	release(t, s);
 }
 
-static const char *const rawfile_attributes[] = { "path", "create-destination", NULL };
+static const struct swi_handler_attr rawfile_attributes[] = {
+	{ "path", SWI_TYPE_STRING, 1 },
+	{ "create-destination", SWI_TYPE_BOOL, 0 },
+	{ NULL, 0, 0 },
+};
 
 const struct swi_handler swi_handler_rawfile = {
 	.name = "rawfile",

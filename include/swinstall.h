@@ -75,6 +75,11 @@ const char *swi_errmsg(const swi_ctx_t *ctx);
 /* A short fixed description of a status code. */
 const char *swi_strerror(int status);
 const char *swi_version(void);
+/* The handlers an install on ctx can use, with the sw-description
+ * collections each takes, for people: "raw (images, files), rawfile
+ * (images, files), bootloader (images, bootenv)". SWI_OK, or SWI_EINVAL
+ * when buf is too small (it then holds what fits). */
+int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
 
 /*
  * Options, by the names of the configuration file's keys:

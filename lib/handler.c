@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The handler registry, and what handlers may ask of their target. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,11 +17,91 @@ static const struct swi_handler *const builtin_handlers[] = {
 	&swi_handler_bootloader,
 };
 
-const char *const swi_effect_attributes[] = {
-	"device", "offset", "path", "filesystem", "create-destination",
-	"volume", "mtdname", "preserve-attributes", "atomic-install",
-	NULL,
+/*
+ * What the core knows of entry attributes, typed. Attributes it consumes
+ * itself, whatever the handler (the manifest and the plan read them):
+ */
+static const struct swi_handler_attr generic_attributes[] = {
+	{ "filename", SWI_TYPE_STRING, 0 },
+	{ "type", SWI_TYPE_STRING, 0 },
+	{ "sha256", SWI_TYPE_STRING, 0 },
+	{ "compressed", SWI_TYPE_STRING, 0 },   /* true, or a method's name */
+	{ "encrypted", SWI_TYPE_BOOL, 0 },
+	{ "ivt", SWI_TYPE_STRING, 0 },
+	{ "name", SWI_TYPE_STRING, 0 },
+	{ "version", SWI_TYPE_STRING, 0 },
+	{ "install-if-different", SWI_TYPE_BOOL, 0 },
+	{ "install-if-higher", SWI_TYPE_BOOL, 0 },
+	{ "installed-directly", SWI_TYPE_BOOL, 0 },
+	{ "data", SWI_TYPE_STRING, 0 },
+	{ "hook", SWI_TYPE_STRING, 0 },
+	{ "ref", SWI_TYPE_STRING, 0 },
+	{ NULL, 0, 0 },
 };
+
+/* Attributes SWUpdate gives an effect on the target: an entry that sets
+ * one its handler does not declare is refused, as the handler would
+ * silently do something else than the image asks. In the order a refusal
+ * names them: a feature (a mount, UBI) tells more than the target it needs. */
+static const struct swi_handler_attr effect_attributes[] = {
+	{ "filesystem", SWI_TYPE_STRING, 0 },
+	{ "volume", SWI_TYPE_STRING, 0 },
+	{ "mtdname", SWI_TYPE_STRING, 0 },
+	{ "atomic-install", SWI_TYPE_BOOL, 0 },
+	{ "preserve-attributes", SWI_TYPE_BOOL, 0 },
+	{ "create-destination", SWI_TYPE_BOOL, 0 },
+	{ "device", SWI_TYPE_STRING, 0 },
+	{ "offset", SWI_TYPE_SIZE, 0 },
+	{ "path", SWI_TYPE_STRING, 0 },
+	{ NULL, 0, 0 },
+};
+
+/* "properties.NAME": free data for handlers, of any type unless the
+ * handler declares it. */
+#define PROPERTIES_PREFIX "properties."
+
+static const struct swi_handler_attr *declaration(const struct swi_handler_attr *decls,
+						  const char *name)
+{
+	for (const struct swi_handler_attr *d = decls; d && d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+static const struct swi_handler_attr *core_declaration(const char *name)
+{
+	const struct swi_handler_attr *d = declaration(effect_attributes, name);
+	return d ? d : declaration(generic_attributes, name);
+}
+
+static const char *type_name(enum swi_attr_type type)
+{
+	switch (type) {
+	case SWI_TYPE_STRING: return "string";
+	case SWI_TYPE_SIZE: return "size";
+	case SWI_TYPE_BOOL: return "boolean";
+	case SWI_TYPE_LIST: return "list";
+	}
+	return "?";
+}
+
+/* A handler's declarations: valid types, and the core's type for the
+ * attributes the core knows (it reads device and offset itself). */
+static int check_declarations(swi_ctx_t *ctx, const struct swi_handler *h)
+{
+	for (const struct swi_handler_attr *d = h->attributes; d && d->name; d++) {
+		if (d->type < SWI_TYPE_STRING || d->type > SWI_TYPE_LIST)
+			return swi_fail(ctx, SWI_EINVAL, "handler '%s': attribute '%s' has no valid type",
+					h->name, d->name);
+		const struct swi_handler_attr *core = core_declaration(d->name);
+		if (core && core->type != d->type)
+			return swi_fail(ctx, SWI_EINVAL,
+					"handler '%s' declares attribute '%s' as a %s; it is a %s",
+					h->name, d->name, type_name(d->type), type_name(core->type));
+	}
+	return SWI_OK;
+}
 
 int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *h)
 {
@@ -28,6 +109,9 @@ int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *h)
 		return ctx ? swi_fail(ctx, SWI_EINVAL,
 				      "handler registration needs a name and open, write, close and abort callbacks")
 			   : SWI_EINVAL;
+	int rc = check_declarations(ctx, h);
+	if (rc)
+		return rc;
 	const struct swi_handler **list =
 		realloc(ctx->handlers, (ctx->nhandlers + 1) * sizeof(*list));
 	if (!list)
@@ -35,6 +119,63 @@ int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *h)
 	list[ctx->nhandlers++] = h;
 	ctx->handlers = list;
 	return SWI_OK;
+}
+
+#define NBUILTINS (sizeof(builtin_handlers) / sizeof(builtin_handlers[0]))
+
+/* The i-th handler in lookup order (registered ones newest first, then the
+ * built-ins), shadowed ones included; NULL past the end. */
+static const struct swi_handler *in_lookup_order(const swi_ctx_t *ctx, size_t i)
+{
+	if (i < ctx->nhandlers)
+		return ctx->handlers[ctx->nhandlers - 1 - i];
+	i -= ctx->nhandlers;
+	return i < NBUILTINS ? builtin_handlers[i] : NULL;
+}
+
+const struct swi_handler *swi_handler_at(const swi_ctx_t *ctx, size_t index)
+{
+	if (!ctx)
+		return NULL;
+	const struct swi_handler *h;
+	for (size_t i = 0; (h = in_lookup_order(ctx, i)); i++) {
+		if (swi_handler_find(ctx, h->name) != h)
+			continue; /* shadowed */
+		if (index-- == 0)
+			return h;
+	}
+	return NULL;
+}
+
+void swi_handler_kinds_text(unsigned kinds, const char *separator, char *out, size_t size)
+{
+	static const struct { unsigned kind; const char *collection; } places[] = {
+		{ SWI_HANDLER_IMAGE, "images" }, { SWI_HANDLER_FILE, "files" },
+		{ SWI_HANDLER_SCRIPT, "scripts" }, { SWI_HANDLER_BOOTLOADER, "bootenv" },
+		{ SWI_HANDLER_PARTITION, "partitions" },
+	};
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]) && used < size; i++)
+		if (kinds & places[i].kind)
+			used += (size_t)snprintf(out + used, size - used, "%s%s",
+						 used ? separator : "", places[i].collection);
+}
+
+int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size)
+{
+	if (!ctx || !buf || size == 0)
+		return SWI_EINVAL;
+	size_t used = 0;
+	buf[0] = '\0';
+	const struct swi_handler *h;
+	for (size_t i = 0; (h = swi_handler_at(ctx, i)) && used < size; i++) {
+		char kinds[80];
+		swi_handler_kinds_text(h->kinds, ", ", kinds, sizeof(kinds));
+		used += (size_t)snprintf(buf + used, size - used, "%s%s (%s)", i ? ", " : "",
+					 h->name, kinds);
+	}
+	return used < size ? SWI_OK : SWI_EINVAL;
 }
 
 const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *name)
@@ -52,6 +193,175 @@ const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *nam
 const char *swi_target_attr(const struct swi_target *t, const char *name)
 {
 	return swi_attrs_get(&t->entry->attrs, name);
+}
+
+/* ---- entry attributes, checked and typed at planning ------------------ */
+
+const char *swi_entry_place(const struct swi_entry *e, char *buf, size_t size)
+{
+	const char *label = e->filename ? e->filename : swi_attrs_get(&e->attrs, "name");
+	int n = snprintf(buf, size, "%s[%u]", e->collection ? e->collection : "entry", e->index);
+	if (label && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (%s)", label);
+	return buf;
+}
+
+/* Whether attr fits a declaration of type; the converted value in *v. */
+static bool convert(const struct swi_attr *attr, enum swi_attr_type type, struct swi_value *v)
+{
+	*v = (struct swi_value){ .attr = attr, .type = type };
+	bool list = attr->kind == SWI_ATTR_LIST;
+	switch (type) {
+	case SWI_TYPE_STRING:
+		return !list;
+	case SWI_TYPE_SIZE:
+		return !list && attr->kind != SWI_ATTR_BOOL && swi_parse_size(attr->value, &v->size) == SWI_OK;
+	case SWI_TYPE_BOOL:
+		v->boolean = strcmp(attr->value, "true") == 0;
+		return !list && (v->boolean || strcmp(attr->value, "false") == 0);
+	case SWI_TYPE_LIST:
+		return list;
+	}
+	return false;
+}
+
+static int refuse_type(struct swi_target *t, const char *place, const struct swi_attr *attr,
+		       enum swi_attr_type type)
+{
+	static const char *const expected[] = {
+		[SWI_TYPE_STRING] = "one value, not a list",
+		[SWI_TYPE_SIZE] = "a size (such as 4096, 0x1000, 8K, 16M)",
+		[SWI_TYPE_BOOL] = "true or false",
+		[SWI_TYPE_LIST] = "a list, such as [ \"a\", \"b\" ]",
+	};
+	if (attr->kind == SWI_ATTR_LIST)
+		return swi_fail(t->ctx, SWI_EFORMAT, "%s: attribute '%s' is a list; expected %s",
+				place, attr->name, expected[type]);
+	return swi_fail(t->ctx, SWI_EFORMAT, "%s: attribute '%s' is \"%s\"; expected %s", place,
+			attr->name, attr->value, expected[type]);
+}
+
+/* A required attribute is set, and a string one not empty. */
+static bool is_set(const struct swi_entry *e, const struct swi_handler_attr *d)
+{
+	const struct swi_attr *a = swi_attrs_find(&e->attrs, d->name);
+	return a && (d->type != SWI_TYPE_STRING || a->value[0]);
+}
+
+/* One attribute of the entry: the handler's declaration first, then the
+ * core's (an attribute with an effect that the handler does not declare
+ * was refused before); what nobody declares is ignored. */
+static int bind_one(struct swi_target *t, const char *place, const struct swi_attr *attr)
+{
+	const struct swi_handler_attr *d = declaration(t->handler->attributes, attr->name);
+	struct swi_value v;
+	if (d) {
+		if (!convert(attr, d->type, &v))
+			return refuse_type(t, place, attr, d->type);
+		t->values[t->nvalues++] = v;
+		return SWI_OK;
+	}
+	d = core_declaration(attr->name);
+	if (d && !convert(attr, d->type, &v))
+		return refuse_type(t, place, attr, d->type);
+	if (!d && strncmp(attr->name, PROPERTIES_PREFIX, strlen(PROPERTIES_PREFIX)) != 0)
+		swi_log(t->ctx, SWI_LOG_DEBUG, "%s: attribute '%s' is unknown; ignored", place,
+			attr->name);
+	return SWI_OK;
+}
+
+/* An attribute with an effect that the handler does not declare. */
+static int refuse_unhonoured(struct swi_target *t, const char *place)
+{
+	for (const struct swi_handler_attr *d = effect_attributes; d->name; d++)
+		if (swi_attrs_find(&t->entry->attrs, d->name) &&
+		    !declaration(t->handler->attributes, d->name))
+			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+					"%s: handler '%s' cannot honour attribute '%s'", place,
+					t->handler->name, d->name);
+	return SWI_OK;
+}
+
+int swi_target_bind_attrs(struct swi_target *t)
+{
+	const struct swi_entry *e = t->entry;
+	char place[SWI_PLACE_MAX];
+	swi_entry_place(e, place, sizeof(place));
+	swi_target_unbind_attrs(t);
+	int rc = refuse_unhonoured(t, place);
+	if (rc)
+		return rc;
+	t->values = calloc(e->attrs.count ? e->attrs.count : 1, sizeof(*t->values));
+	if (!t->values)
+		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == SWI_OK && i < e->attrs.count; i++)
+		rc = bind_one(t, place, &e->attrs.items[i]);
+	if (rc)
+		return rc;
+	for (const struct swi_handler_attr *d = t->handler->attributes; d && d->name; d++)
+		if (d->required && !is_set(e, d))
+			return swi_fail(t->ctx, SWI_EFORMAT, "%s: handler '%s' needs attribute '%s'",
+					place, t->handler->name, d->name);
+	return SWI_OK;
+}
+
+void swi_target_unbind_attrs(struct swi_target *t)
+{
+	free(t->values);
+	t->values = NULL;
+	t->nvalues = 0;
+}
+
+const struct swi_value *swi_target_value(const struct swi_target *t, const char *name)
+{
+	for (size_t i = 0; i < t->nvalues; i++)
+		if (strcmp(t->values[i].attr->name, name) == 0)
+			return &t->values[i];
+	return NULL;
+}
+
+/* The value of name for an accessor of type: the handler must have
+ * declared it so. *v is NULL when the entry does not set it. */
+static int typed_value(const struct swi_target *t, const char *name, enum swi_attr_type type,
+		       const struct swi_value **v)
+{
+	const struct swi_handler_attr *d = declaration(t->handler->attributes, name);
+	if (!d || d->type != type)
+		return swi_fail(t->ctx, SWI_EINVAL,
+				"%s: handler '%s' reads attribute '%s' as a %s but does not declare "
+				"it so", t->entry->filename, t->handler->name, name, type_name(type));
+	*v = swi_target_value(t, name);
+	return SWI_OK;
+}
+
+int swi_target_attr_size(const struct swi_target *t, const char *name, uint64_t *out)
+{
+	const struct swi_value *v;
+	int rc = typed_value(t, name, SWI_TYPE_SIZE, &v);
+	if (rc == SWI_OK && v)
+		*out = v->size;
+	return rc;
+}
+
+int swi_target_attr_bool(const struct swi_target *t, const char *name, int *out)
+{
+	const struct swi_value *v;
+	int rc = typed_value(t, name, SWI_TYPE_BOOL, &v);
+	if (rc == SWI_OK && v)
+		*out = v->boolean;
+	return rc;
+}
+
+int swi_target_attr_list(const struct swi_target *t, const char *name,
+			 const char *const **items, size_t *n)
+{
+	const struct swi_value *v;
+	int rc = typed_value(t, name, SWI_TYPE_LIST, &v);
+	if (rc == SWI_OK) {
+		*items = v ? (const char *const *)v->attr->list : NULL;
+		*n = v ? v->attr->nlist : 0;
+	}
+	return rc;
 }
 
 const char *swi_target_member(const struct swi_target *t)
@@ -86,7 +396,20 @@ int swi_target_error(struct swi_target *t, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	t->missing = false;
 	return swi_fail(t->ctx, code, "%s: %s", t->entry->filename, reason);
+}
+
+int swi_target_missing(struct swi_target *t, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	int rc = swi_target_error(t, SWI_EIO, "%s", reason);
+	t->missing = true;
+	return rc;
 }
 
 void swi_target_log(struct swi_target *t, int level, const char *fmt, ...)

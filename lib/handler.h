@@ -8,6 +8,15 @@
 #include "manifest.h"
 #include "staging.h"
 
+/* An attribute the entry sets and its handler declares, checked against
+ * the declaration and converted (swi_target_bind_attrs()). */
+struct swi_value {
+	const struct swi_attr *attr;      /* the entry's, with its text and list */
+	enum swi_attr_type type;          /* as declared */
+	uint64_t size;                    /* SWI_TYPE_SIZE */
+	int boolean;                      /* SWI_TYPE_BOOL */
+};
+
 struct swi_target {
 	swi_ctx_t *ctx;
 	const struct swi_entry *entry;
@@ -18,14 +27,37 @@ struct swi_target {
 	struct swi_journal *journal;      /* where staged files are recorded; NULL: nowhere */
 	bool limited;                     /* a protected region follows the offset: */
 	uint64_t limit;                   /* bytes writable from the offset on */
+	struct swi_value *values;         /* the handler's attributes the entry sets */
+	size_t nvalues;
+	bool missing;                     /* the last error came from swi_target_missing() */
 };
 
 /* The handler named name: run-time registered ones first, then built-ins. */
 const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *name);
 
-/* Attributes that change how an entry is installed: an entry that sets one
- * its handler does not list is refused. NULL-terminated. */
-extern const char *const swi_effect_attributes[];
+/* "images[2] (u-boot.sb)": where an entry is in sw-description (its
+ * collection, its index there, and its member or name), for messages. */
+#define SWI_PLACE_MAX 320
+const char *swi_entry_place(const struct swi_entry *e, char *buf, size_t size);
+
+/*
+ * Planning: checks every attribute of t->entry against t->handler's
+ * declarations and the core's own, and keeps the converted values of the
+ * handler's in t (freed by swi_target_unbind_attrs(), also when called
+ * again). Refused, with a message naming the entry's place and the
+ * attribute: a value of the wrong type (SWI_EFORMAT), a required attribute
+ * missing (SWI_EFORMAT), an attribute with an effect the handler does not
+ * declare (SWI_EUNSUPPORTED). Unknown keys are logged (debug) and ignored.
+ */
+int swi_target_bind_attrs(struct swi_target *t);
+void swi_target_unbind_attrs(struct swi_target *t);
+/* The converted value of name, when the entry sets it and the handler
+ * declares it; else NULL. */
+const struct swi_value *swi_target_value(const struct swi_target *t, const char *name);
+
+/* The collections a handler of these SWI_HANDLER_* kinds takes, joined
+ * with separator: "images, files", "images or files". */
+void swi_handler_kinds_text(unsigned kinds, const char *separator, char *out, size_t size);
 
 /* Built-in handlers (one file each under handlers/), listed in lib/handler.c's table. */
 extern const struct swi_handler swi_handler_raw;

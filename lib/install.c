@@ -236,6 +236,15 @@ static int check_version_guards(struct txn *t)
 }
 
 /* ---- 4. plan ----------------------------------------------------------- */
+/*
+ * In two passes. The first asks only what the image needs of this build:
+ * a handler for every entry, the attributes it declares (checked and
+ * converted here, once), the features it uses. Nothing on this machine is
+ * looked at, so a check, a dry run and an install refuse an image this
+ * version cannot install in the same words, also on a build host. The
+ * second looks at the device: versions installed, where each target lies,
+ * whether its handler can reach it.
+ */
 
 static unsigned handler_kind(enum swi_entry_kind kind)
 {
@@ -248,73 +257,87 @@ static unsigned handler_kind(enum swi_entry_kind kind)
 	return 0;
 }
 
-static bool handler_honours(const struct swi_handler *h, const char *attr)
-{
-	for (const char *const *a = h->attributes; a && *a; a++)
-		if (strcmp(*a, attr) == 0)
-			return true;
-	return false;
-}
-
 static const char *entry_label(const struct swi_entry *e)
 {
 	return e->filename ? e->filename : e->type;
 }
 
-/* "images", "files or images", ...: where entries of these kinds live. */
-static void kinds_text(unsigned kinds, char *out, size_t size)
+/* The handlers this build offers, for the log of an install. */
+static void log_handlers(swi_ctx_t *ctx)
 {
-	static const struct { unsigned kind; const char *collection; } places[] = {
-		{ SWI_HANDLER_IMAGE, "images" }, { SWI_HANDLER_FILE, "files" },
-		{ SWI_HANDLER_SCRIPT, "scripts" }, { SWI_HANDLER_BOOTLOADER, "bootenv" },
-		{ SWI_HANDLER_PARTITION, "partitions" },
-	};
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
-		if (kinds & places[i].kind)
-			snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? " or " : "",
-				 places[i].collection);
+	char names[1024];
+	swi_handler_names(ctx, names, sizeof(names));
+	swi_log(ctx, SWI_LOG_INFO, "swinstall %s; handlers: %s", swi_version(), names);
 }
 
-/* The handler of e, refusing what it cannot honour. */
+/* The handler of e, which must take entries of e's collection. */
 static int pick_handler(struct txn *t, const struct swi_entry *e,
 			const struct swi_handler **out)
 {
+	char place[SWI_PLACE_MAX];
+	swi_entry_place(e, place, sizeof(place));
 	const struct swi_handler *h = swi_handler_find(t->ctx, e->type);
 	if (!h)
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: no handler for type '%s'", entry_label(e), e->type);
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED, "%s: no handler \"%s\" in this build",
+				place, e->type);
 	if (!(h->kinds & handler_kind(e->kind))) {
 		char where[64];
-		kinds_text(h->kinds, where, sizeof(where));
+		swi_handler_kinds_text(h->kinds, " or ", where, sizeof(where));
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: type '%s' does not belong here: its entries go under %s",
-				entry_label(e), h->name, where);
+				place, h->name, where);
 	}
-	for (const char *const *a = swi_effect_attributes; *a; a++)
-		if (swi_attrs_get(&e->attrs, *a) && !handler_honours(h, *a))
-			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-					"%s: handler '%s' cannot honour attribute '%s'",
-					entry_label(e), h->name, *a);
 	*out = h;
 	return SWI_OK;
 }
 
 static int check_entry_features(struct txn *t, const struct swi_entry *e)
 {
+	char place[SWI_PLACE_MAX];
+	swi_entry_place(e, place, sizeof(place));
 	if (e->encrypted)
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: encrypted artifacts are not supported by this version",
 				entry_label(e));
 	if (swi_attrs_get(&e->attrs, "hook"))
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: hook needs Lua support, which this version does not have yet",
-				entry_label(e));
-	if (t->ctx->opt.public_key && e->filename && !e->sha256)
+				"%s: \"hook\" needs Lua, which this build lacks", place);
+	if (!e->filename)
+		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+				"%s: entries without data (type \"%s\") are not supported by this "
+				"build", place, e->type);
+	if (t->ctx->opt.public_key && !e->sha256)
 		return swi_fail(t->ctx, SWI_ESIG,
 				"%s: no sha256 in a signed image, so its bytes cannot be verified",
 				entry_label(e));
 	return SWI_OK;
+}
+
+static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_handler *h)
+{
+	struct job *jobs = realloc(t->jobs, (t->njobs + 1) * sizeof(*jobs));
+	if (!jobs)
+		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	t->jobs = jobs;
+	t->jobs[t->njobs++] = (struct job){
+		.target = { .ctx = t->ctx, .entry = e, .handler = h,
+			    .staged_bootenv = &t->staged, .journal = &t->journal },
+	};
+	return SWI_OK;
+}
+
+/* First pass, for one entry: what it needs of this build. */
+static int plan_features(struct txn *t, const struct swi_entry *e)
+{
+	const struct swi_handler *h = NULL;
+	int rc = pick_handler(t, e, &h);
+	if (rc == SWI_OK)
+		rc = check_entry_features(t, e);
+	if (rc == SWI_OK)
+		rc = add_job(t, e, h);
+	if (rc == SWI_OK)
+		rc = swi_target_bind_attrs(&t->jobs[t->njobs - 1].target);
+	return rc;
 }
 
 static bool is_extra_target(const swi_ctx_t *ctx, const char *device)
@@ -347,32 +370,52 @@ static int check_target_allowed(struct txn *t, const struct swi_entry *e, const 
 }
 
 /* Whatever the manifest says, the running slot and mounted devices are
- * never written, nor the part of a disk where they lie. */
+ * never written, nor the part of a disk where they lie. Comparing paths
+ * needs no target to exist: a missing one is just not in use. */
 static int refuse_busy_target(struct txn *t, struct job *j)
 {
 	const struct swi_entry *e = j->target.entry;
-	const char *device = swi_attrs_get(&e->attrs, "device");
+	const struct swi_value *device = swi_target_value(&j->target, "device");
+	const struct swi_value *offset = swi_target_value(&j->target, "offset");
 	if (!device)
 		return SWI_OK;
-	if (t->running && swi_same_device(device, t->running->device))
+	const char *path = device->attr->value;
+	if (t->running && swi_same_device(path, t->running->device))
 		return swi_fail(t->ctx, SWI_ECOMPAT, "%s: target %s is the running slot %s",
-				entry_label(e), device, t->running->name);
+				entry_label(e), path, t->running->name);
 	char *where = NULL;
-	int rc = swi_device_mounted(t->ctx, device, swi_opt_mountinfo_file(t->ctx), &where);
+	int rc = swi_device_mounted(t->ctx, path, swi_opt_mountinfo_file(t->ctx), &where);
 	if (rc > 0)
 		rc = swi_fail(t->ctx, SWI_ECOMPAT, "%s: target %s is mounted on %s",
-			      entry_label(e), device, where);
+			      entry_label(e), path, where);
 	free(where);
 	if (rc == SWI_OK)
-		rc = check_target_allowed(t, e, device);
+		rc = check_target_allowed(t, e, path);
 	/* The extents need the device itself: not with --check, which may run
-	 * on a build host. A bad offset is left to the handler to report. */
-	uint64_t offset = 0;
-	const char *text = swi_attrs_get(&e->attrs, "offset");
-	if (rc == SWI_OK && !t->ctx->opt.check_only && (!text || !swi_parse_size(text, &offset))) {
-		rc = swi_target_window(t->ctx, entry_label(e), device, offset, t->running,
-				       swi_opt_mountinfo_file(t->ctx), &j->target.limit);
+	 * on a build host. */
+	if (rc == SWI_OK && !t->ctx->opt.check_only) {
+		rc = swi_target_window(t->ctx, entry_label(e), path, offset ? offset->size : 0,
+				       t->running, swi_opt_mountinfo_file(t->ctx), &j->target.limit);
 		j->target.limited = j->target.limit != UINT64_MAX;
+	}
+	return rc;
+}
+
+/* The handler's own look at its target. Not with --check, which may run on
+ * a build host to vet an image; a dry run, which may too, only warns
+ * about a target that is not on this machine. */
+static int check_target(struct txn *t, struct job *j)
+{
+	struct swi_target *target = &j->target;
+	if (!target->handler->check || t->ctx->opt.check_only)
+		return SWI_OK;
+	int rc = target->handler->check(target);
+	if (rc && target->missing && t->ctx->opt.dry_run) {
+		swi_log(t->ctx, SWI_LOG_WARN, "%s (not on this machine: not checked by the dry run)",
+			swi_errmsg(t->ctx));
+		t->ctx->errmsg[0] = '\0';
+		t->ctx->last_status = SWI_OK;
+		rc = SWI_OK;
 	}
 	return rc;
 }
@@ -390,44 +433,33 @@ static bool already_installed(const struct swi_entry *e, const struct swi_attrs 
 	return strcmp(e->version, have) == 0;
 }
 
-static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_handler *h)
+/* Second pass: entries installed already leave the plan; the others'
+ * targets are checked. */
+static int plan_targets(struct txn *t)
 {
-	struct job *jobs = realloc(t->jobs, (t->njobs + 1) * sizeof(*jobs));
-	if (!jobs)
-		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	t->jobs = jobs;
-	t->jobs[t->njobs++] = (struct job){
-		.target = { .ctx = t->ctx, .entry = e, .handler = h,
-			    .staged_bootenv = &t->staged, .journal = &t->journal },
-	};
-	return SWI_OK;
-}
-
-static int plan_entry(struct txn *t, const struct swi_entry *e, const struct swi_attrs *versions)
-{
-	const struct swi_handler *h = NULL;
-	int rc = check_entry_features(t, e);
-	if (rc == SWI_OK)
-		rc = pick_handler(t, e, &h);
-	if (rc)
-		return rc;
-	if (already_installed(e, versions)) {
+	struct swi_attrs versions = { 0 };
+	int rc = swi_sw_versions_load(t->ctx, swi_opt_sw_versions_file(t->ctx), &versions);
+	size_t kept = 0;
+	for (size_t i = 0; rc == SWI_OK && i < t->njobs; i++) {
+		const struct swi_entry *e = t->jobs[i].target.entry;
+		if (!already_installed(e, &versions)) {
+			t->jobs[kept++] = t->jobs[i];
+			continue;
+		}
 		swi_log(t->ctx, SWI_LOG_INFO, "%s: %s %s is installed already; skipped",
 			entry_label(e), e->name, e->version);
+		swi_target_unbind_attrs(&t->jobs[i].target);
 		t->skipped++;
-		return SWI_OK;
 	}
-	if (!e->filename)
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: entries without data are not supported by this version",
-				entry_label(e));
-	rc = add_job(t, e, h);
-	if (rc == SWI_OK)
-		rc = refuse_busy_target(t, &t->jobs[t->njobs - 1]);
-	/* Target checks need the device itself: not with --check, which may run
-	 * on a build host to vet an image. */
-	if (rc == SWI_OK && h->check && !t->ctx->opt.check_only)
-		rc = h->check(&t->jobs[t->njobs - 1].target);
+	swi_attrs_free(&versions);
+	if (rc)
+		return rc;
+	t->njobs = kept;
+	for (size_t i = 0; rc == SWI_OK && i < t->njobs; i++) {
+		rc = refuse_busy_target(t, &t->jobs[i]);
+		if (rc == SWI_OK)
+			rc = check_target(t, &t->jobs[i]);
+	}
 	return rc;
 }
 
@@ -487,11 +519,12 @@ static int open_journal_if_staging(struct txn *t)
 
 static int plan(struct txn *t, const char *select)
 {
-	struct swi_attrs versions = { 0 };
-	int rc = swi_sw_versions_load(t->ctx, swi_opt_sw_versions_file(t->ctx), &versions);
+	int rc = SWI_OK;
+	log_handlers(t->ctx);
 	for (size_t i = 0; rc == SWI_OK && i < t->manifest.nentries; i++)
-		rc = plan_entry(t, &t->manifest.entries[i], &versions);
-	swi_attrs_free(&versions);
+		rc = plan_features(t, &t->manifest.entries[i]);
+	if (rc == SWI_OK)
+		rc = plan_targets(t);
 	if (rc == SWI_OK)
 		rc = stage_bootenv(t);
 	if (rc == SWI_OK)
@@ -888,8 +921,10 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 
 static void txn_free(struct txn *t)
 {
-	for (size_t i = 0; i < t->njobs; i++)
+	for (size_t i = 0; i < t->njobs; i++) {
 		abort_job(&t->jobs[i]);
+		swi_target_unbind_attrs(&t->jobs[i].target);
+	}
 	/* Every staged file is in place or removed now. */
 	swi_journal_close(&t->journal);
 	free(t->jobs);

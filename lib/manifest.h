@@ -56,15 +56,18 @@ struct swi_manifest {
 };
 
 /*
- * Parses sw-description text (libconfig syntax as real files write it,
- * including what libconfig 1.5 alone rejects, such as trailing commas).
+ * Parses sw-description text: libconfig syntax as real files write it
+ * (including what libconfig 1.5 alone rejects, such as trailing commas) or
+ * JSON, told by the content (lib/tree.h).
  * board: the device's board name (may be NULL); select: "SET,MODE" or NULL.
  * For each field and collection separately, the most specific place wins:
  * board+selection, selection, board, root. Links (ref = "#PATH") are followed.
  * Entries are listed images, files, scripts, partitions, then bootenv entries
  * with a filename (bootloader files, kind IMAGE).
  * An unknown selection is SWI_ECOMPAT; malformed text is SWI_EFORMAT with the
- * line number in the message. On failure *m is left empty (safe to free).
+ * line (and for JSON the column) in the message, a value of the wrong kind
+ * is named by its line or, from JSON, its path. On failure *m is left empty
+ * (safe to free).
  */
 int swi_manifest_parse(swi_ctx_t *ctx, const char *text, size_t len,
 		       const char *board, const char *select,

@@ -37,12 +37,39 @@ enum swi_handler_kind {
 /* One entry being installed; opaque. */
 struct swi_target;
 
+/* The type of an entry attribute, as a handler declares it. The core
+ * checks an entry's value against it at planning and converts it once:
+ *   SWI_TYPE_STRING  any single value (a number or boolean as its text)
+ *   SWI_TYPE_SIZE    a number of bytes: 4096, "4096", "0x4F000", "8K",
+ *                    "16M", "1G" (powers of 1024)
+ *   SWI_TYPE_BOOL    true or false (also the strings "true", "false")
+ *   SWI_TYPE_LIST    a list or array of values: [ "a", "b" ] */
+enum swi_attr_type {
+	SWI_TYPE_STRING = 1,
+	SWI_TYPE_SIZE,
+	SWI_TYPE_BOOL,
+	SWI_TYPE_LIST,
+};
+
+/* One attribute a handler honours. */
+struct swi_handler_attr {
+	const char *name;              /* as in sw-description, e.g. "offset" */
+	enum swi_attr_type type;
+	int required;                  /* non-zero: an entry without it (or with an
+					* empty string) is refused at planning */
+};
+
 struct swi_handler {
 	const char *name;              /* the entry's "type" */
 	unsigned kinds;                /* SWI_HANDLER_* it accepts */
-	/* Attributes with an effect that this handler honours (NULL-terminated).
-	 * The core refuses an entry that sets one of them that is not listed. */
-	const char *const *attributes;
+	/* The attributes this handler honours, ended by an element whose name
+	 * is NULL; NULL for none. At planning the core refuses an entry that
+	 * lacks a required one or whose value has the wrong type, and one that
+	 * sets an attribute SWUpdate gives an effect (device, offset, path,
+	 * filesystem, ...) that the handler does not declare. Keys nobody
+	 * declares are ignored. A handler declaring an attribute the core
+	 * knows must give it the core's type (checked at registration). */
+	const struct swi_handler_attr *attributes;
 	int (*check)(struct swi_target *t);   /* optional; must not change anything */
 	int (*open)(struct swi_target *t);
 	int (*write)(struct swi_target *t, const void *buf, size_t len);
@@ -51,12 +78,36 @@ struct swi_handler {
 	int (*commit)(struct swi_target *t);  /* optional: publish what close staged */
 };
 
-/* Adds a handler to ctx; it shadows a built-in of the same name. */
+/* Adds a handler to ctx; it shadows a built-in of the same name. Refused
+ * (SWI_EINVAL) without a name and open, write, close and abort, or with an
+ * attribute declaration that has no valid type or contradicts the core's. */
 int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *handler);
 
+/* The handlers an install on ctx can use, one by one: index 0, 1, ... until
+ * NULL. Handlers registered on ctx come first (the newest first), then the
+ * built-ins they do not shadow. */
+const struct swi_handler *swi_handler_at(const swi_ctx_t *ctx, size_t index);
+
 /* An attribute of the entry as written in sw-description (booleans "true" or
- * "false", numbers in decimal, properties as "properties.NAME"), or NULL. */
+ * "false", numbers in decimal, a list's elements joined with ",",
+ * properties as "properties.NAME"), or NULL when the entry does not set it.
+ * The value of a declared SWI_TYPE_STRING attribute. */
 const char *swi_target_attr(const struct swi_target *t, const char *name);
+
+/*
+ * The typed value of a declared attribute, checked and converted at
+ * planning. When the entry does not set it, *out is left as it is, so the
+ * caller puts the default there first:
+ *     uint64_t offset = 0;
+ *     swi_target_attr_size(t, "offset", &offset);
+ * SWI_OK, or SWI_EINVAL (with a message) when the handler did not declare
+ * name with that type: a mistake of the handler's, not of the image.
+ * Lists: *items holds *n elements (valid as long as the target), absent: 0.
+ */
+int swi_target_attr_size(const struct swi_target *t, const char *name, uint64_t *out);
+int swi_target_attr_bool(const struct swi_target *t, const char *name, int *out);
+int swi_target_attr_list(const struct swi_target *t, const char *name,
+			 const char *const **items, size_t *n);
 /* The archive member feeding this entry (its "filename"). */
 const char *swi_target_member(const struct swi_target *t);
 /* The member's size in the archive (before decompression). */
@@ -70,6 +121,11 @@ void *swi_target_state(const struct swi_target *t);
 /* Records the error as "<member>: <message>" and returns code. */
 int swi_target_error(struct swi_target *t, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for a target that does not exist on this machine (a device, a
+ * directory): returns SWI_EIO. A dry run, which may vet an image on a
+ * build host, then only warns about it; an install fails. */
+int swi_target_missing(struct swi_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void swi_target_log(struct swi_target *t, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

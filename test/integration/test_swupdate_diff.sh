@@ -74,6 +74,43 @@ case_raw_cms() {
 	grep -qx rootpart=3 "$CASE/result-swinstall/env" || fail "rootpart is not 3"
 }
 
+# swdesc_ab's description written as JSON, which both read (told apart
+# from libconfig by its first '{'); copy2's images are a link, which both
+# follow in JSON as in libconfig.
+case_json() {
+	DEV=$CASE/dev
+	fresh_device
+	w="$CASE/w"
+	mkdir -p "$w"
+	mk_data "$w/rootfs.img" 300K "rootfs-$T_NUM"
+	h=$(sha "$w/rootfs.img")
+	cat >"$w/sw-description" <<EOF
+{
+  "software": {
+    "version": "2.0.0",
+    "hardware-compatibility": [ "1.0" ],
+    "stable": {
+      "copy1": {
+        "images": [ { "filename": "rootfs.img", "type": "raw", "device": "$DEV/slotA.img",
+                      "sha256": "$h" } ],
+        "bootenv": [ { "name": "rootpart", "value": "2" } ]
+      },
+      "copy2": {
+        "images": { "ref": "#./../../slot-b-images" },
+        "bootenv": [ { "name": "rootpart", "value": "3" } ]
+      }
+    },
+    "slot-b-images": [ { "filename": "rootfs.img", "type": "raw", "device": "$DEV/slotB.img",
+                         "sha256": "$h" } ]
+  }
+}
+EOF
+	mk_swu u.swu cms crc "$w" rootfs.img
+	both_install u.swu -e stable,copy2
+	expect_bytes "$CASE/result-swinstall/slotB.img" 0 w/rootfs.img
+	grep -qx rootpart=3 "$CASE/result-swinstall/env" || fail "rootpart is not 3"
+}
+
 case_raw_newc_copy1_untouched() {
 	DEV=$CASE/dev
 	fresh_device
@@ -263,6 +300,7 @@ case_hw_mismatch() {
 }
 
 run_case "diff: raw CMS crc image into slot B" case_raw_cms
+run_case "diff: JSON sw-description" case_json
 run_case "diff: raw CMS newc image" case_raw_newc_copy1_untouched
 run_case "diff: swugenerator zlib image + file" case_swugenerator_zlib
 run_case "diff: raw with offset 8K" case_raw_offset

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The built-in handlers raw, rawfile and bootloader, driven directly through
- * a hand-made target, and the registry's shadowing of built-ins. */
+ * a hand-made target; the attributes handlers declare, checked and typed at
+ * planning; the registry; and what every built-in handler must do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
 	f->entry.filename = "member.img";
+	f->entry.collection = "images";
+	f->entry.index = 2;
 	f->target.ctx = f->ctx;
 	f->target.entry = &f->entry;
 	f->target.staged_bootenv = &f->staged;
@@ -48,6 +53,7 @@ static int teardown(void **state)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
+	swi_target_unbind_attrs(&f->target);
 	swi_attrs_free(&f->entry.attrs);
 	swi_attrs_free(&f->staged);
 	swi_ctx_free(f->ctx);
@@ -55,7 +61,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Points the target at handler, with attributes given as name, value pairs. */
+/* Points the target at handler, with attributes given as name, value
+ * pairs; unless they are refused, they are checked and typed as the plan
+ * does (a test of a refusal calls swi_target_bind_attrs() itself). */
 static struct swi_target *target(struct fixture *f, const struct swi_handler *handler,
 				 uint64_t stored_size, const char *compressed, ...)
 {
@@ -68,7 +76,15 @@ static struct swi_target *target(struct fixture *f, const struct swi_handler *ha
 		assert_int_equal(swi_attrs_set(&f->entry.attrs, name, va_arg(ap, const char *)),
 				 SWI_OK);
 	va_end(ap);
+	swi_target_bind_attrs(&f->target);
 	return &f->target;
+}
+
+/* Changes an attribute of the fixture's entry, checked again as the plan would. */
+static void set_attr(struct fixture *f, const char *name, const char *value)
+{
+	assert_int_equal(swi_attrs_set(&f->entry.attrs, name, value), SWI_OK);
+	assert_int_equal(swi_target_bind_attrs(&f->target), SWI_OK);
 }
 
 static void in_dir(const struct fixture *f, const char *name, char *out, size_t size)
@@ -143,7 +159,7 @@ static void raw_writes_at_offset(void **state, const char *offset, size_t at)
 	fill_file(dev, OLD_BYTE, FILE_SIZE);
 	struct swi_target *t = target(f, &swi_handler_raw, 5000, NULL, "device", dev, NULL);
 	if (offset)
-		assert_int_equal(swi_attrs_set(&f->entry.attrs, "offset", offset), SWI_OK);
+		set_attr(f, "offset", offset);
 	assert_int_equal(t->handler->check(t), SWI_OK);
 	assert_int_equal(install(t, 5000, 1024), SWI_OK);
 	assert_null(t->state);
@@ -262,16 +278,24 @@ static void raw_missing_device(void **state)
 	assert_int_equal(access(dev, F_OK), -1); /* never created */
 }
 
+/* raw's attributes are refused at planning: no device, an offset that is
+ * not a size, a path it cannot honour. */
 static void raw_bad_attributes(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_target *t = target(f, &swi_handler_raw, 10, NULL, NULL);
-	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
-	assert_error_mentions(f, "'device'");
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EFORMAT);
+	assert_error_mentions(f, "images[2] (member.img): handler 'raw' needs attribute 'device'");
+	assert_int_equal(swi_attrs_set(&f->entry.attrs, "device", ""), SWI_OK);
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EFORMAT);
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "device", "/dev/null"), SWI_OK);
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "offset", "12Q"), SWI_OK);
-	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
-	assert_error_mentions(f, "offset '12Q' is not a size");
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EFORMAT);
+	assert_error_mentions(f, "attribute 'offset' is \"12Q\"; expected a size");
+	assert_int_equal(swi_attrs_set(&f->entry.attrs, "offset", "1K"), SWI_OK);
+	assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", "/etc/x"), SWI_OK);
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EUNSUPPORTED);
+	assert_error_mentions(f, "handler 'raw' cannot honour attribute 'path'");
 }
 
 static void raw_refuses_other_file_types(void **state)
@@ -280,7 +304,7 @@ static void raw_refuses_other_file_types(void **state)
 	struct swi_target *t = target(f, &swi_handler_raw, 10, NULL, "device", "/dev/null", NULL);
 	assert_int_equal(t->handler->check(t), SWI_EIO);
 	assert_error_mentions(f, "/dev/null is neither a block device nor a regular file");
-	swi_attrs_set(&f->entry.attrs, "device", f->dir);
+	set_attr(f, "device", f->dir);
 	assert_int_equal(t->handler->check(t), SWI_EIO);
 	assert_error_mentions(f, "neither a block device nor a regular file");
 }
@@ -492,7 +516,7 @@ static void rawfile_follows_no_symlink(void **state)
 	fill_file(outside, OLD_BYTE, 100);
 	snprintf(path, sizeof(path), "%s/file", real);
 	assert_int_equal(symlink(outside, path), 0);
-	assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", path), SWI_OK);
+	set_attr(f, "path", path);
 	assert_int_equal(t->handler->check(t), SWI_EIO);
 	assert_int_equal(install(t, 10, 10), SWI_EIO);
 	assert_error_mentions(f, "symbolic link");
@@ -587,10 +611,10 @@ static void rawfile_bad_paths(void **state)
 		{ "/tmp/dir/", "names a directory" },
 	};
 	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, NULL);
-	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
-	assert_error_mentions(f, "'path'");
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EFORMAT);
+	assert_error_mentions(f, "handler 'rawfile' needs attribute 'path'");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", cases[i].path), SWI_OK);
+		set_attr(f, "path", cases[i].path);
 		assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 		assert_error_mentions(f, cases[i].message);
 		assert_int_equal(t->handler->open(t), SWI_EFORMAT);
@@ -598,7 +622,7 @@ static void rawfile_bad_paths(void **state)
 	/* "..name" is a file name, not a parent reference. */
 	char path[128];
 	in_dir(f, "..hidden", path, sizeof(path));
-	assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", path), SWI_OK);
+	set_attr(f, "path", path);
 	assert_int_equal(t->handler->check(t), SWI_OK);
 }
 
@@ -731,23 +755,383 @@ static void registered_handler_shadows_builtin(void **state)
 	assert_int_equal(swi_register_handler(f->ctx, &incomplete), SWI_EINVAL);
 }
 
-/* Every attribute a built-in honours is one the core knows as an effect. */
-static void builtin_attributes_are_effect_attributes(void **state)
+/* Registration checks a handler's declarations: a type, and the core's
+ * type for an attribute the core knows. */
+static void registration_checks_declarations(void **state)
 {
-	(void)state;
-	const struct swi_handler *builtins[] = { &swi_handler_raw, &swi_handler_rawfile,
-						 &swi_handler_bootloader };
-	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		for (const char *const *a = builtins[i]->attributes; *a; a++) {
-			const char *const *e = swi_effect_attributes;
-			while (*e && strcmp(*e, *a))
-				e++;
-			if (!*e)
-				fail_msg("%s: '%s' is not in swi_effect_attributes",
-					 builtins[i]->name, *a);
-		}
-	assert_null(swi_handler_bootloader.attributes[0]);
-	assert_int_equal(swi_handler_bootloader.kinds, SWI_HANDLER_IMAGE | SWI_HANDLER_BOOTLOADER);
+	struct fixture *f = *state;
+	static const struct swi_handler_attr no_type[] = { { "x", 0, 0 }, { NULL, 0, 0 } };
+	static const struct swi_handler_attr offset_text[] = {
+		{ "offset", SWI_TYPE_STRING, 0 }, { NULL, 0, 0 },
+	};
+	static const struct swi_handler_attr fine[] = {
+		{ "offset", SWI_TYPE_SIZE, 0 }, { "mine", SWI_TYPE_LIST, 0 }, { NULL, 0, 0 },
+	};
+	struct swi_handler h = { .name = "decl", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
+				 .write = dummy_write, .close = dummy_close, .abort = dummy_abort };
+	h.attributes = no_type;
+	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_EINVAL);
+	assert_error_mentions(f, "attribute 'x' has no valid type");
+	h.attributes = offset_text;
+	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_EINVAL);
+	assert_error_mentions(f, "declares attribute 'offset' as a string; it is a size");
+	h.attributes = fine;
+	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_OK);
+}
+
+/* The built-ins' declarations pass the same checks, and the registry
+ * lists them, a registered handler first and the built-in it shadows gone. */
+static void builtins_are_listed_and_declare_validly(void **state)
+{
+	struct fixture *f = *state;
+	static const struct swi_handler my_raw = {
+		.name = "raw", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
+		.write = dummy_write, .close = dummy_close, .abort = dummy_abort,
+	};
+	char names[256];
+	size_t n = 0;
+	swi_ctx_t *other;
+	assert_int_equal(swi_ctx_new(&other), SWI_OK);
+	for (const struct swi_handler *h; (h = swi_handler_at(f->ctx, n)); n++)
+		assert_int_equal(swi_register_handler(other, h), SWI_OK);
+	assert_int_equal(n, 3);
+	swi_ctx_free(other);
+	assert_int_equal(swi_handler_names(f->ctx, names, sizeof(names)), SWI_OK);
+	assert_string_equal(names, "raw (images, files), rawfile (images, files), "
+				   "bootloader (images, bootenv)");
+	assert_int_equal(swi_ctx_new(&other), SWI_OK);
+	assert_int_equal(swi_register_handler(other, &my_raw), SWI_OK);
+	assert_ptr_equal(swi_handler_at(other, 0), &my_raw);
+	assert_ptr_equal(swi_handler_at(other, 1), &swi_handler_rawfile);
+	assert_ptr_equal(swi_handler_at(other, 2), &swi_handler_bootloader);
+	assert_null(swi_handler_at(other, 3));
+	assert_int_equal(swi_handler_names(other, names, 10), SWI_EINVAL);
+	assert_string_equal(names, "raw (imag");
+	swi_ctx_free(other);
+}
+
+/* ---- typed attributes ---- */
+
+static const struct swi_handler_attr typed_attrs[] = {
+	{ "where", SWI_TYPE_STRING, 1 },
+	{ "offset", SWI_TYPE_SIZE, 0 },
+	{ "create-destination", SWI_TYPE_BOOL, 0 },
+	{ "properties.parts", SWI_TYPE_LIST, 0 },
+	{ NULL, 0, 0 },
+};
+
+static const struct swi_handler typed = {
+	.name = "typed", .kinds = SWI_HANDLER_IMAGE, .attributes = typed_attrs,
+	.open = dummy_open, .write = dummy_write, .close = dummy_close, .abort = dummy_abort,
+};
+
+/* A log callback that keeps the debug messages. */
+static void keep_log(void *user, int level, const char *message)
+{
+	char *text = user;
+	if (level == SWI_LOG_DEBUG)
+		snprintf(text + strlen(text), 1024 - strlen(text), "%s\n", message);
+}
+
+/* Each type converted once, and handed out by its accessor. */
+static void typed_attributes_are_converted(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const parts[] = { "boot", "rootfs", "data" };
+	char log[1024] = "";
+	swi_set_log(f->ctx, keep_log, log);
+	struct swi_attrs *a = &f->entry.attrs;
+	assert_int_equal(swi_attrs_set(a, "where", "/dev/x"), SWI_OK);
+	assert_int_equal(swi_attrs_set_kind(a, "offset", "4096", SWI_ATTR_NUMBER), SWI_OK);
+	assert_int_equal(swi_attrs_set_kind(a, "create-destination", "true", SWI_ATTR_BOOL), SWI_OK);
+	assert_int_equal(swi_attrs_set_list(a, "properties.parts", parts, 3), SWI_OK);
+	assert_int_equal(swi_attrs_set(a, "colour", "blue"), SWI_OK);
+	assert_int_equal(swi_attrs_set(a, "properties.other", "x"), SWI_OK);
+	assert_int_equal(swi_attrs_set(a, "install-if-different", "true"), SWI_OK);
+	struct swi_target *t = target(f, &typed, 10, NULL, NULL);
+	assert_int_equal(swi_target_bind_attrs(t), SWI_OK);
+	/* the unknown key is ignored, with a note for debugging; properties are free data */
+	assert_non_null(strstr(log, "images[2] (member.img): attribute 'colour' is unknown; ignored"));
+	assert_null(strstr(log, "properties.other"));
+	assert_string_equal(swi_target_attr(t, "where"), "/dev/x");
+	uint64_t offset = 1;
+	assert_int_equal(swi_target_attr_size(t, "offset", &offset), SWI_OK);
+	assert_int_equal(offset, 4096);
+	int create = 0;
+	assert_int_equal(swi_target_attr_bool(t, "create-destination", &create), SWI_OK);
+	assert_true(create);
+	const char *const *items = NULL;
+	size_t n = 0;
+	assert_int_equal(swi_target_attr_list(t, "properties.parts", &items, &n), SWI_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(items[0], "boot");
+	assert_string_equal(items[2], "data");
+	/* A size written as text; absent ones keep the caller's default. */
+	set_attr(f, "offset", "0x10K");
+	assert_int_equal(swi_target_attr_size(t, "offset", &offset), SWI_OK);
+	assert_int_equal(offset, 16 << 10);
+	swi_attrs_free(a);
+	set_attr(f, "where", "/dev/y");
+	offset = 7;
+	create = 1;
+	assert_int_equal(swi_target_attr_size(t, "offset", &offset), SWI_OK);
+	assert_int_equal(swi_target_attr_bool(t, "create-destination", &create), SWI_OK);
+	assert_int_equal(swi_target_attr_list(t, "properties.parts", &items, &n), SWI_OK);
+	assert_int_equal(offset, 7);
+	assert_int_equal(create, 1);
+	assert_int_equal(n, 0);
+	assert_null(items);
+	/* A handler reading what it did not declare (or as another type) errs. */
+	assert_int_equal(swi_target_attr_size(t, "where", &offset), SWI_EINVAL);
+	assert_error_mentions(f, "handler 'typed' reads attribute 'where' as a size");
+	assert_int_equal(swi_target_attr_bool(t, "installed-directly", &create), SWI_EINVAL);
+	swi_set_log(f->ctx, NULL, NULL);
+}
+
+/* A value of the wrong type is refused at planning, naming the entry, the
+ * attribute and what was expected; so is a required one missing, and an
+ * attribute with an effect the handler does not declare. */
+static void typed_attributes_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const two[] = { "a", "b" };
+	static const struct {
+		const char *name, *value;
+		enum swi_attr_kind kind;
+		int status;
+		const char *message;
+	} cases[] = {
+		{ "offset", "4X", SWI_ATTR_TEXT, SWI_EFORMAT,
+		  "images[2] (member.img): attribute 'offset' is \"4X\"; expected a size" },
+		{ "offset", "-1", SWI_ATTR_NUMBER, SWI_EFORMAT, "expected a size" },
+		{ "offset", "1.5", SWI_ATTR_NUMBER, SWI_EFORMAT, "expected a size" },
+		{ "offset", "true", SWI_ATTR_BOOL, SWI_EFORMAT, "expected a size" },
+		{ "create-destination", "yes", SWI_ATTR_TEXT, SWI_EFORMAT,
+		  "attribute 'create-destination' is \"yes\"; expected true or false" },
+		{ "create-destination", "1", SWI_ATTR_NUMBER, SWI_EFORMAT, "expected true or false" },
+		{ "properties.parts", "one", SWI_ATTR_TEXT, SWI_EFORMAT,
+		  "attribute 'properties.parts' is \"one\"; expected a list" },
+		{ "where", NULL, SWI_ATTR_LIST, SWI_EFORMAT,
+		  "attribute 'where' is a list; expected one value" },
+		{ "install-if-higher", "maybe", SWI_ATTR_TEXT, SWI_EFORMAT,
+		  "attribute 'install-if-higher' is \"maybe\"; expected true or false" },
+		{ "device", "/dev/sda", SWI_ATTR_TEXT, SWI_EUNSUPPORTED,
+		  "images[2] (member.img): handler 'typed' cannot honour attribute 'device'" },
+		{ "filesystem", "ext4", SWI_ATTR_TEXT, SWI_EUNSUPPORTED,
+		  "handler 'typed' cannot honour attribute 'filesystem'" },
+	};
+	struct swi_target *t = target(f, &typed, 10, NULL, NULL);
+	assert_int_equal(swi_target_bind_attrs(t), SWI_EFORMAT);
+	assert_error_mentions(f, "images[2] (member.img): handler 'typed' needs attribute 'where'");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		swi_attrs_free(&f->entry.attrs);
+		if (strcmp(cases[i].name, "where") != 0)
+			assert_int_equal(swi_attrs_set(&f->entry.attrs, "where", "/dev/x"), SWI_OK);
+		if (cases[i].kind == SWI_ATTR_LIST)
+			assert_int_equal(swi_attrs_set_list(&f->entry.attrs, cases[i].name, two, 2),
+					 SWI_OK);
+		else
+			assert_int_equal(swi_attrs_set_kind(&f->entry.attrs, cases[i].name,
+							    cases[i].value, cases[i].kind), SWI_OK);
+		assert_int_equal(swi_target_bind_attrs(t), cases[i].status);
+		assert_error_mentions(f, cases[i].message);
+	}
+}
+
+/* ---- every built-in handler ---- */
+
+/* What a built-in needs to be run by the tests below: its one attribute
+ * naming a file in the fixture's directory (made by prepare), or none. */
+struct builtin_case {
+	const char *name;
+	const char *attribute;
+	const char *file;
+};
+
+static const struct builtin_case builtin_cases[] = {
+	{ "raw", "device", "slot.img" },
+	{ "rawfile", "path", "file.bin" },
+	{ "bootloader", NULL, NULL },
+};
+
+static const struct builtin_case *case_of(const struct swi_handler *h)
+{
+	for (size_t i = 0; i < sizeof(builtin_cases) / sizeof(builtin_cases[0]); i++)
+		if (strcmp(builtin_cases[i].name, h->name) == 0)
+			return &builtin_cases[i];
+	fail_msg("built-in handler '%s' has no case in builtin_cases", h->name);
+	return NULL;
+}
+
+static const char script[] = "a=1\n";
+
+/* The case's file with old bytes (64 KiB, so raw has room), and its path. */
+static void prepare(struct fixture *f, const struct builtin_case *c, char *path, size_t size)
+{
+	path[0] = '\0';
+	if (!c->file)
+		return;
+	in_dir(f, c->file, path, size);
+	fill_file(path, OLD_BYTE, FILE_SIZE);
+}
+
+/* The names and sizes of what the directory holds, and the open
+ * descriptors: what a handler could leave behind. */
+static void snapshot(const char *dir, char *out, size_t size)
+{
+	out[0] = '\0';
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		assert_int_equal(lstat(path, &st), 0);
+		snprintf(out + strlen(out), size - strlen(out), "%s:%lld ", e->d_name,
+			 (long long)(S_ISDIR(st.st_mode) ? 0 : st.st_size));
+	}
+	closedir(d);
+	int fds = 0;
+	d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		fds++;
+	closedir(d);
+	snprintf(out + strlen(out), size - strlen(out), "fds:%d", fds);
+}
+
+/* open, some bytes, abort: no state, no file, no descriptor, nothing staged. */
+static void every_builtin_abort_leaves_nothing_behind(void **state)
+{
+	struct fixture *f = *state;
+	const struct swi_handler *h;
+	for (size_t i = 0; (h = swi_handler_at(f->ctx, i)); i++) {
+		const struct builtin_case *c = case_of(h);
+		char path[128], before[2048], after[2048];
+		prepare(f, c, path, sizeof(path));
+		swi_attrs_free(&f->entry.attrs);
+		struct swi_target *t = target(f, h, sizeof(script) - 1, NULL, c->attribute, path,
+					      NULL);
+		assert_int_equal(swi_target_bind_attrs(t), SWI_OK);
+		snapshot(f->dir, before, sizeof(before));
+		assert_int_equal(h->open(t), SWI_OK);
+		assert_int_equal(h->write(t, script, sizeof(script) - 1), SWI_OK);
+		h->abort(t);
+		snapshot(f->dir, after, sizeof(after));
+		if (strcmp(before, after) != 0)
+			fail_msg("%s: abort left %s (before: %s)", h->name, after, before);
+		assert_null(t->state);
+		assert_int_equal(f->staged.count, 0);
+	}
+}
+
+/* A spy in front of a built-in: records the calls the core makes. */
+static const struct swi_handler *spied;
+static char calls[256];
+
+static void call(const char *what)
+{
+	size_t used = strlen(calls);
+	/* a run of writes is one "write" */
+	if (strcmp(what, "write") || used < 5 || strcmp(calls + used - 5, "write"))
+		snprintf(calls + used, sizeof(calls) - used, "%s%s", used ? " " : "", what);
+}
+
+static int spy_open(struct swi_target *t) { call("open"); return spied->open(t); }
+static int spy_write(struct swi_target *t, const void *buf, size_t len)
+{
+	call("write");
+	return spied->write(t, buf, len);
+}
+static int spy_close(struct swi_target *t) { call("close"); return spied->close(t); }
+static void spy_abort(struct swi_target *t) { call("abort"); spied->abort(t); }
+static int spy_commit(struct swi_target *t) { call("commit"); return spied->commit(t); }
+
+/* Builds an image whose one entry goes to the handler of case c (the file
+ * at path) with the payload's sha256 or a wrong one, and sets the options
+ * that keep the install inside the fixture's directory. */
+static void image_for(struct fixture *f, const struct builtin_case *c, const char *path,
+		      bool good_hash)
+{
+	char sha[65] = "", desc[1024], cmd[512], opt[160];
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	assert_true(EVP_Digest(script, sizeof(script) - 1, md, &mdlen, EVP_sha256(), NULL));
+	for (int i = 0; i < 32; i++)
+		sprintf(sha + 2 * i, "%02x", good_hash ? md[i] : 0);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = ( { filename = \"payload.txt\"; type = \"%s\"; "
+		 "sha256 = \"%s\"; %s%s%s%s } ); };", c->name, sha,
+		 c->attribute ? c->attribute : "", c->attribute ? " = \"" : "",
+		 c->attribute ? path : "", c->attribute ? "\";" : "");
+	snprintf(cmd, sizeof(cmd), "%s/work", f->dir);
+	mkdir(cmd, 0755);
+	snprintf(cmd, sizeof(cmd), "%s/work/sw-description", f->dir);
+	FILE *fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(desc, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "%s/work/payload.txt", f->dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(script, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "cd %s/work && printf '%%s\\n' sw-description payload.txt | "
+		 "cpio -o -H crc --quiet > ../image.swu", f->dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(opt, sizeof(opt), "%s/work/none", f->dir);
+	swi_set_option(f->ctx, "hwrevision-file", opt);
+	swi_set_option(f->ctx, "sw-versions-file", opt);
+	snprintf(opt, sizeof(opt), "%s/work/lock", f->dir);
+	swi_set_option(f->ctx, "lock-file", opt);
+	snprintf(opt, sizeof(opt), "%s/work/state", f->dir);
+	swi_set_option(f->ctx, "state-dir", opt);
+	swi_set_option(f->ctx, "insecure", "1");
+}
+
+static int install_image(struct fixture *f)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/image.swu", f->dir);
+	calls[0] = '\0';
+	return swi_install_file(f->ctx, path);
+}
+
+/* Through the core: a bad hash aborts, and close never comes; a good one
+ * closes only after the last write (and then commits a staging handler). */
+static void every_builtin_closes_only_after_the_hash(void **state)
+{
+	struct fixture *f = *state;
+	const struct swi_handler *h;
+	for (size_t i = 0; (h = swi_handler_at(f->ctx, i)); i++) {
+		const struct builtin_case *c = case_of(h);
+		static struct swi_handler spy;
+		char path[128], before[2048], after[2048], expected[64];
+		spied = h;
+		spy = *h;
+		spy.open = spy_open;
+		spy.write = spy_write;
+		spy.close = spy_close;
+		spy.abort = spy_abort;
+		spy.commit = h->commit ? spy_commit : NULL;
+		swi_ctx_t *ctx = f->ctx;
+		assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
+		assert_int_equal(swi_register_handler(f->ctx, &spy), SWI_OK);
+		prepare(f, c, path, sizeof(path));
+		image_for(f, c, path, false);
+		snapshot(f->dir, before, sizeof(before));
+		assert_int_equal(install_image(f), SWI_EHASH);
+		assert_string_equal(calls, "open write abort");
+		snapshot(f->dir, after, sizeof(after));
+		if (strcmp(before, after) != 0)
+			fail_msg("%s: a failed install left %s (before: %s)", h->name, after, before);
+		image_for(f, c, path, true);
+		assert_int_equal(install_image(f), SWI_OK);
+		snprintf(expected, sizeof(expected), "open write close%s", h->commit ? " commit" : "");
+		assert_string_equal(calls, expected);
+		swi_ctx_free(f->ctx);
+		f->ctx = ctx;
+	}
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -784,7 +1168,12 @@ int main(void)
 		T(bootloader_empty_script),
 		T(bootloader_size_cap),
 		T(registered_handler_shadows_builtin),
-		T(builtin_attributes_are_effect_attributes),
+		T(registration_checks_declarations),
+		T(builtins_are_listed_and_declare_validly),
+		T(typed_attributes_are_converted),
+		T(typed_attributes_refused),
+		T(every_builtin_abort_leaves_nothing_behind),
+		T(every_builtin_closes_only_after_the_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,8 @@ struct record {
 };
 
 static struct record rec;
+/* What the log callback saw, one message a line, with its level. */
+static char logged[4096];
 
 static int rec_open(struct swi_target *t)
 {
@@ -71,7 +73,11 @@ static void rec_abort(struct swi_target *t)
 	rec.aborts++;
 }
 
-static const char *const rec_attrs[] = { "device", NULL };
+static const struct swi_handler_attr rec_attrs[] = {
+	{ "device", SWI_TYPE_STRING, 0 },
+	{ "offset", SWI_TYPE_SIZE, 0 },
+	{ NULL, 0, 0 },
+};
 static const struct swi_handler recorder = {
 	.name = "recorder", .kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
 	.attributes = rec_attrs,
@@ -163,6 +169,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/state", f->dir);
 	swi_set_option(f->ctx, "state-dir", path);
 	memset(&rec, 0, sizeof(rec));
+	logged[0] = '\0';
 	*state = f;
 	return 0;
 }
@@ -690,6 +697,131 @@ static void abort_waits_for_the_writer(void **state)
 	free(big);
 }
 
+static void keep_log(void *user, int level, const char *message)
+{
+	(void)user;
+	size_t used = strlen(logged);
+	snprintf(logged + used, sizeof(logged) - used, "%d %s\n", level, message);
+}
+
+/* An image with one entry of attributes attrs (a collection's element
+ * after filename and sha256) for payload.bin, in collection collection. */
+static void image_with_entry(struct fixture *f, const char *collection, const char *attrs)
+{
+	char sha[65], desc[1024];
+	sha256_hex(payload, strlen(payload), sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { %s = ( { filename = \"payload.bin\"; sha256 = \"%s\"; %s } ); };",
+		 collection, sha, attrs);
+	write_file(f->dir, "sw-description", desc, strlen(desc));
+	write_file(f->dir, "payload.bin", payload, strlen(payload));
+	build_image(f->dir, "crc", "sw-description payload.bin");
+}
+
+/* The status and message of a check, a dry run and an install of the
+ * image: all three must be the same. */
+static int same_verdict_in_every_mode(struct fixture *f, const char *message)
+{
+	static const char *const modes[] = { "check", "dry-run", NULL };
+	int first = 0;
+	for (size_t i = 0; i < 3; i++) {
+		if (modes[i])
+			swi_set_option(f->ctx, modes[i], "1");
+		int rc = swi_install_file(f->ctx, image_path(f));
+		if (modes[i])
+			swi_set_option(f->ctx, modes[i], NULL);
+		if (!strstr(swi_errmsg(f->ctx), message))
+			fail_msg("%s: '%s' does not mention '%s'", modes[i] ? modes[i] : "install",
+				 swi_errmsg(f->ctx), message);
+		if (i > 0 && rc != first)
+			fail_msg("%s: status %d, not %d", modes[i] ? modes[i] : "install", rc, first);
+		first = rc;
+	}
+	assert_int_equal(rec.opens, 0);
+	return first;
+}
+
+/* What this build lacks is refused before any target is looked at, the
+ * same way by -c, -n and an install, naming the entry's place. */
+static void missing_features_refused_alike(void **state)
+{
+	struct fixture *f = *state;
+	image_with_entry(f, "images", "type = \"teleport\";");
+	assert_int_equal(same_verdict_in_every_mode(f, "images[0] (payload.bin): no handler "
+						   "\"teleport\" in this build"), SWI_EUNSUPPORTED);
+	image_with_entry(f, "images", "type = \"recorder\"; hook = \"fix\";");
+	assert_int_equal(same_verdict_in_every_mode(f, "images[0] (payload.bin): \"hook\" needs "
+						   "Lua"), SWI_EUNSUPPORTED);
+	image_with_entry(f, "files", "type = \"recorder\"; path = \"/etc/x\";");
+	assert_int_equal(same_verdict_in_every_mode(f, "files[0] (payload.bin): handler 'recorder' "
+						   "cannot honour attribute 'path'"), SWI_EUNSUPPORTED);
+	/* Partitions carry no data: SWUpdate's default handler is missing, and
+	 * a handler for them could not be fed. */
+	static const struct swi_handler parter = {
+		.name = "parter", .kinds = SWI_HANDLER_PARTITION, .open = rec_open,
+		.write = rec_write, .close = rec_close, .abort = rec_abort,
+	};
+	assert_int_equal(swi_register_handler(f->ctx, &parter), SWI_OK);
+	const char partitions[] = "software = { partitions = ( { name = \"rootfs\"; }, "
+				  "{ type = \"parter\"; name = \"data\"; } ); };";
+	write_file(f->dir, "sw-description", partitions, strlen(partitions));
+	build_image(f->dir, "crc", "sw-description");
+	assert_int_equal(same_verdict_in_every_mode(f, "partitions[0] (rootfs): no handler "
+						   "\"ubipartition\""), SWI_EUNSUPPORTED);
+	const char data_less[] = "software = { partitions = ( "
+				 "{ type = \"parter\"; name = \"data\"; } ); };";
+	write_file(f->dir, "sw-description", data_less, strlen(data_less));
+	build_image(f->dir, "crc", "sw-description");
+	assert_int_equal(same_verdict_in_every_mode(f, "partitions[0] (data): entries without "
+						   "data"), SWI_EUNSUPPORTED);
+}
+
+/* A value of the wrong type is refused at planning by all three modes too;
+ * a key nobody knows is ignored. */
+static void attribute_types_checked_at_planning(void **state)
+{
+	struct fixture *f = *state;
+	image_with_entry(f, "images", "type = \"recorder\"; offset = \"4X\";");
+	assert_int_equal(same_verdict_in_every_mode(f, "images[0] (payload.bin): attribute "
+						   "'offset' is \"4X\"; expected a size"), SWI_EFORMAT);
+	image_with_entry(f, "images", "type = \"recorder\"; install-if-different = \"yes\";");
+	assert_int_equal(same_verdict_in_every_mode(f, "'install-if-different' is \"yes\"; "
+						   "expected true or false"), SWI_EFORMAT);
+	image_with_entry(f, "images", "type = \"recorder\"; offset = 8192; colour = \"blue\";");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	assert_int_equal(rec.closes, 1);
+}
+
+/* A build host has none of the device's targets: a check never looks, a
+ * dry run warns and succeeds, an install fails. The log of an install
+ * lists the handlers. */
+static void a_build_host_vets_images(void **state)
+{
+	struct fixture *f = *state;
+	char attrs[256];
+	snprintf(attrs, sizeof(attrs), "type = \"raw\"; device = \"%s/absent.img\";", f->dir);
+	image_with_entry(f, "images", attrs);
+	swi_set_log(f->ctx, keep_log, NULL);
+	swi_set_option(f->ctx, "check", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	swi_set_option(f->ctx, "check", NULL);
+	assert_non_null(strstr(logged, "handlers: stager (images), recorder (images, files), "
+				       "raw (images, files), rawfile"));
+	assert_null(strstr(logged, "absent.img"));
+	swi_set_option(f->ctx, "dry-run", "1");
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_OK);
+	swi_set_option(f->ctx, "dry-run", NULL);
+	assert_non_null(strstr(logged, "1 payload.bin: "));
+	assert_non_null(strstr(logged, "absent.img: No such file or directory (not on this "
+				       "machine"));
+	assert_int_equal(swi_install_file(f->ctx, image_path(f)), SWI_EIO);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "absent.img: No such file or directory"));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/absent.img", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	swi_set_log(f->ctx, NULL, NULL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -721,6 +853,9 @@ int main(void)
 		T(a_write_error_is_blamed_on_a_tampered_image),
 		T(staged_results_are_committed_together),
 		T(an_install_takes_the_lock),
+		T(missing_features_refused_alike),
+		T(attribute_types_checked_at_planning),
+		T(a_build_host_vets_images),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of lib/manifest.c: sw-description parsing. */
+/*
+ * Unit tests of lib/manifest.c: sw-description parsing.
+ *
+ * One model, two readers: every semantic test runs twice, over its
+ * libconfig text and over the JSON form of that text (json_form.h), and
+ * asserts the same. Tests of one syntax's own rules run over that one.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "json_form.h"
 #include "manifest.h"
 
 #define SHA_A "4925d2d4a2e887f938e428cb8c890c598b485c906ae241975c01be1dcc373c51"
@@ -15,6 +22,7 @@
 struct fixture {
 	swi_ctx_t *ctx;
 	struct swi_manifest m;
+	bool json; /* parse() reads the JSON form of the texts it is given */
 };
 
 static int setup(void **state)
@@ -26,6 +34,14 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup_json(void **state)
+{
+	int rc = setup(state);
+	if (!rc)
+		((struct fixture *)*state)->json = true;
+	return rc;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -35,11 +51,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Parses text into f->m (freeing an earlier result first). */
+/* Parses text, or its JSON form with a JSON fixture, into f->m (freeing
+ * an earlier result first). */
 static int parse(struct fixture *f, const char *text, const char *board, const char *select)
 {
 	swi_manifest_free(&f->m);
-	return swi_manifest_parse(f->ctx, text, strlen(text), board, select, &f->m);
+	if (!f->json)
+		return swi_manifest_parse(f->ctx, text, strlen(text), board, select, &f->m);
+	char *json = json_form(f->ctx, text);
+	if (!json)
+		fail_msg("no JSON form of the test's text: %s", swi_errmsg(f->ctx));
+	assert_true(swi_tree_is_json(json, strlen(json)));
+	int rc = swi_manifest_parse(f->ctx, json, strlen(json), board, select, &f->m);
+	free(json);
+	return rc;
 }
 
 static void parse_ok(struct fixture *f, const char *text, const char *board,
@@ -523,6 +548,49 @@ static void test_ref_long_chains(void **state)
 	assert_int_equal(f->m.nentries, 2);
 }
 
+/* images -> l1.x -> l2.x ... -> the list: each link's path leads through
+ * the next link, so they nest inside each other. */
+static void nested_links(char *text, size_t size, int nlinks)
+{
+	size_t n = (size_t)snprintf(text, size,
+				    "software = { images = { ref = \"#/software/l1/x\"; };\n");
+	for (int i = 1; i < nlinks; i++)
+		n += (size_t)snprintf(text + n, size - n,
+				      "l%d = { x = { ref = \"#/software/l%d/x\"; }; };\n", i, i + 1);
+	snprintf(text + n, size - n,
+		 "l%d = { x = ( { filename = \"deep\"; device = \"d\"; } ); }; };\n", nlinks);
+}
+
+/* images = ( link to l1 ); l1 = ( link to l2 ); ...: lists within lists. */
+static void nested_lists(char *text, size_t size, int nlists)
+{
+	size_t n = (size_t)snprintf(text, size,
+				    "software = { images = ( { ref = \"#/software/l1\"; } );\n");
+	for (int i = 1; i < nlists; i++)
+		n += (size_t)snprintf(text + n, size - n,
+				      "l%d = ( { ref = \"#/software/l%d\"; } );\n", i, i + 1);
+	snprintf(text + n, size - n,
+		 "l%d = ( { filename = \"deep\"; device = \"d\"; } ); };\n", nlists);
+}
+
+/* Nesting costs stack, so it is bounded (chains are not: see above). */
+static void test_ref_nesting_limits(void **state)
+{
+	struct fixture *f = *state;
+	static char text[32768];
+	nested_links(text, sizeof(text), 200);
+	parse_ok(f, text, NULL, NULL);
+	assert_string_equal(only_file(f), "deep");
+	nested_links(text, sizeof(text), 300);
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "links and the lists they lead to nest deeper than 256");
+	nested_lists(text, sizeof(text), 200);
+	parse_ok(f, text, NULL, NULL);
+	assert_string_equal(only_file(f), "deep");
+	assert_int_equal(f->m.entries[0].index, 0);
+	nested_lists(text, sizeof(text), 300);
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "links and the lists they lead to nest deeper than 256");
+}
+
 static void test_ref_loops(void **state)
 {
 	struct fixture *f = *state;
@@ -812,6 +880,12 @@ static void test_bad_structure(void **state)
 		    NULL, NULL, SWI_EFORMAT, "element 1 is not a string");
 	parse_fails(f, "software = { version = ( 1 ); };",
 		    NULL, NULL, SWI_EFORMAT, "version is not a value");
+}
+
+/* What the libconfig syntax itself refuses. */
+static void test_libconfig_refusals(void **state)
+{
+	struct fixture *f = *state;
 	parse_fails(f, "@include \"/etc/passwd\"\nsoftware = { };",
 		    NULL, NULL, SWI_EFORMAT, "line 1: @include is not allowed");
 	const char nul[] = "software = { version = \"1\"; };\0garbage";
@@ -851,39 +925,266 @@ static void test_garbage_does_not_crash(void **state)
 		    SWI_EFORMAT, "line 2: integer 99999999999999999999999 is out of range");
 }
 
+/* ---------------------------------------------------------------------- */
+/* JSON as written                                                          */
+
+/* The form of Debian's swupdate example: a board, "uboot", partitions. */
+static const char json_example[] =
+	"{\n"
+	"  \"software\": {\n"
+	"    \"myboard\": {\n"
+	"      \"images\": [\n"
+	"        { \"volume\": \"rootfs\", \"type\": \"ubivol\", \"filename\": \"rootfs.ubifs\" },\n"
+	"        { \"version\": \"2016.01\", \"name\": \"bootloader\", \"device\": \"mtd1\",\n"
+	"          \"install-if-different\": true, \"type\": \"flash\", \"filename\": \"u-boot.sb\" },\n"
+	"        { \"type\": \"uboot\", \"filename\": \"uboot-env\" }\n"
+	"      ],\n"
+	"      \"hardware-compatibility\": [ \"1.0\", \"1.3\" ],\n"
+	"      \"scripts\": [ { \"type\": \"shellscript\", \"filename\": \"test_shell.sh\" } ],\n"
+	"      \"uboot\": [ { \"name\": \"myvar\", \"value\": \"4M\" } ],\n"
+	"      \"partitions\": [ { \"device\": \"mtd10\", \"name\": \"rootfs\", \"size\": 104896512 } ]\n"
+	"    },\n"
+	"    \"version\": \"0.1.0\"\n"
+	"  }\n"
+	"}\n";
+
+static void test_json_example(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f, json_example, "myboard", NULL);
+	assert_string_equal(f->m.version, "0.1.0");
+	assert_string_equal(f->m.boards, "myboard");
+	assert_int_equal(f->m.nhwcompat, 2);
+	assert_int_equal(f->m.nentries, 5);
+	const struct swi_entry *e = f->m.entries;
+	assert_string_equal(e[0].type, "ubivol");
+	assert_string_equal(e[1].name, "bootloader");
+	assert_true(e[1].install_if_different);
+	assert_string_equal(e[2].type, "bootloader");
+	assert_string_equal(e[2].collection, "images");
+	assert_int_equal(e[2].index, 2);
+	assert_int_equal(e[3].kind, SWI_ENTRY_SCRIPT);
+	assert_int_equal(e[4].kind, SWI_ENTRY_PARTITION);
+	assert_string_equal(attr(f, 4, "size"), "104896512");
+	assert_int_equal(swi_attrs_find(&e[4].attrs, "size")->kind, SWI_ATTR_NUMBER);
+	assert_string_equal(swi_attrs_get(&f->m.bootenv, "myvar"), "4M");
+	/* another board gets what software itself holds: nothing here */
+	parse_ok(f, json_example, "other", NULL);
+	assert_int_equal(f->m.nentries, 0);
+}
+
+static void test_json_links(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "{ \"software\": {\n"
+		 "  \"stable\": {\n"
+		 "    \"common\": { \"images\": { \"ref\": \"#./../trythis\" } },\n"
+		 "    \"copy1\": { \"ref\": \"#./common\" },\n"
+		 "    \"trythis\": [ { \"filename\": \"tried\", \"device\": \"d\" },\n"
+		 "                 { \"ref\": \"#/software/one\" } ]\n"
+		 "  },\n"
+		 "  \"one\": { \"filename\": \"single\", \"device\": \"d\" }\n"
+		 "} }\n", NULL, "stable,copy1");
+	assert_int_equal(f->m.nentries, 2);
+	assert_string_equal(f->m.entries[0].filename, "tried");
+	assert_string_equal(f->m.entries[1].filename, "single");
+	parse_fails(f, "{ \"software\": { \"images\": { \"ref\": \"#./images\" } } }",
+		    NULL, NULL, SWI_EFORMAT, "link loop: '#./images'");
+}
+
+/* What json-c reads by default, as SWUpdate does: comments, trailing
+ * commas, single quotes; blanks and comments around the root object. */
+static void test_json_relaxed_syntax(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "/* a JSON sw-description */\n"
+		 "// told by its first '{'\n"
+		 "{ 'software': {\n"
+		 "  \"version\": \"1\", // trailing comment\n"
+		 "  \"images\": [ { \"filename\": \"a\", \"device\": \"d\", }, ],\n"
+		 "} }\n"
+		 "/* the end */\n", NULL, NULL);
+	assert_string_equal(f->m.version, "1");
+	assert_string_equal(only_file(f), "a");
+}
+
+static void test_json_numbers(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "{ \"software\": { \"images\": [ { \"filename\": \"a\", \"device\": \"d\",\n"
+		 "  \"offset\": 5000000000, \"neg\": -3000000000, \"ratio\": 1.5, \"one\": 1.0,\n"
+		 "  \"max\": 9223372036854775807, \"list\": [ 1, \"two\", false ] } ] } }",
+		 NULL, NULL);
+	assert_string_equal(attr(f, 0, "offset"), "5000000000");
+	assert_string_equal(attr(f, 0, "neg"), "-3000000000");
+	assert_string_equal(attr(f, 0, "ratio"), "1.5");
+	assert_string_equal(attr(f, 0, "one"), "1");
+	assert_string_equal(attr(f, 0, "max"), "9223372036854775807");
+	assert_string_equal(attr(f, 0, "list"), "1,two,false");
+	parse_fails(f, "{ \"software\": { \"images\": [ { \"offset\": 9223372036854775808 } ] } }",
+		    NULL, NULL, SWI_EFORMAT,
+		    "sw-description: software.images[0].offset: integer out of range");
+	parse_fails(f, "{ \"software\": { \"n\": -99999999999999999999 } }",
+		    NULL, NULL, SWI_EFORMAT, "software.n: integer out of range");
+	parse_fails(f, "{ \"software\": { \"x\": [ 1e999 ] } }",
+		    NULL, NULL, SWI_EFORMAT, "software.x[0]: number out of range");
+	parse_fails(f, "{ \"software\": { \"x\": NaN } }",
+		    NULL, NULL, SWI_EFORMAT, "software.x: number out of range");
+	parse_fails(f, "{ \"software\": { \"version\": null } }",
+		    NULL, NULL, SWI_EFORMAT, "software.version: null is not a value");
+}
+
+/* A name written twice keeps its last value (json-c's rule). */
+static void test_json_duplicate_names(void **state)
+{
+	struct fixture *f = *state;
+	parse_ok(f,
+		 "{ \"software\": { \"version\": \"1\", \"version\": \"2\",\n"
+		 "  \"images\": [ { \"filename\": \"a\", \"device\": \"d\", \"device\": \"e\" } ] } }",
+		 NULL, NULL);
+	assert_string_equal(f->m.version, "2");
+	assert_string_equal(attr(f, 0, "device"), "e");
+	assert_int_equal(f->m.entries[0].attrs.count, 3);
+}
+
+static void test_json_syntax_error_line_and_column(void **state)
+{
+	struct fixture *f = *state;
+	parse_fails(f, "{\n  \"software\": {\n    \"version\": \"1\",,\n  }\n}\n",
+		    NULL, NULL, SWI_EFORMAT, "sw-description: line 3, column 20: quoted object property name expected");
+	parse_fails(f, "{ \"software\": { \"version\" \"1\" } }",
+		    NULL, NULL, SWI_EFORMAT, "line 1, column 27: object property name separator ':' expected");
+	/* the text ends inside a string, inside the root */
+	parse_fails(f, "{\n \"software\": {\n  \"version\": \"1",
+		    NULL, NULL, SWI_EFORMAT, "line 3, column 16: unexpected end of data");
+	parse_fails(f, "{ \"software\": { } }\n\n  x", NULL, NULL, SWI_EFORMAT,
+		    "line 3, column 3: text after the end of the JSON object");
+	parse_fails(f, "{ \"software\": { } } { }", NULL, NULL, SWI_EFORMAT,
+		    "line 1, column 21: text after the end");
+	/* names must be quoted */
+	parse_fails(f, "{ software: { } }", NULL, NULL, SWI_EFORMAT, "line 1, column 3: ");
+}
+
+static void test_json_wrong_types(void **state)
+{
+	struct fixture *f = *state;
+	parse_fails(f, "{ \"software\": [ 1 ] }", NULL, NULL, SWI_EFORMAT,
+		    "no 'software' group");
+	parse_fails(f, "{ \"software\": { \"images\": { \"filename\": \"a\" } } }",
+		    NULL, NULL, SWI_EFORMAT, "sw-description: images is not a list");
+	parse_fails(f, "{ \"software\": { \"images\": [ \"a\" ] } }",
+		    NULL, NULL, SWI_EFORMAT,
+		    "sw-description: software.images[0]: image entry is not a group");
+	parse_fails(f, "{ \"software\": { \"bootenv\": [ [ 7 ] ] } }",
+		    NULL, NULL, SWI_EFORMAT, "software.bootenv[0][0]: bootenv entry is not a group");
+	parse_fails(f, "{ \"software\": { \"version\": { \"major\": 1 } } }",
+		    NULL, NULL, SWI_EFORMAT, "version is not a value");
+	parse_fails(f, "{ \"software\": { \"hardware-compatibility\": \"1.0\" } }",
+		    NULL, NULL, SWI_EFORMAT, "hardware-compatibility is not an array");
+	parse_fails(f, "{ \"software\": { \"hardware-compatibility\": [ \"1.0\", 2 ] } }",
+		    NULL, NULL, SWI_EFORMAT, "hardware-compatibility element 2 is not a string");
+	parse_fails(f, "{ \"software\": { \"images\": [ { \"filename\": \"a\", \"device\": \"d\",\n"
+		    "  \"compressed\": 1 } ] } }", NULL, NULL, SWI_EFORMAT, "compressed is neither");
+	parse_fails(f, "{ \"software\": { \"images\": { \"ref\": 5 } } }",
+		    NULL, NULL, SWI_EFORMAT, "images is not a list");
+}
+
+static void test_json_nul(void **state)
+{
+	struct fixture *f = *state;
+	const char raw[] = "{ \"software\": {\n  \"version\": \"1\0\" } }";
+	swi_manifest_free(&f->m);
+	assert_int_equal(swi_manifest_parse(f->ctx, raw, sizeof(raw) - 1, NULL, NULL, &f->m),
+			 SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "line 2, column 16: contains a NUL byte"));
+	/* json-c would cut a name at \u0000 and keep the NUL inside a value */
+	parse_fails(f, "{ \"software\": { \"version\": \"1\\u0000x\" } }", NULL, NULL,
+		    SWI_EFORMAT, "line 1, column 30: \\u0000 (a NUL character) is not allowed");
+	parse_fails(f, "{ \"software\": {\n \"filename\\u0000x\": 1 } }", NULL, NULL,
+		    SWI_EFORMAT, "line 2, column 11: \\u0000");
+	/* an escaped backslash before u0000 is text, and so is a comment */
+	parse_ok(f, "{ \"software\": { \"version\": \"\\\\u0000\" /* \"\\u0000 */ } }", NULL, NULL);
+	assert_string_equal(f->m.version, "\\u0000");
+}
+
+static void test_json_deep_nesting(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 1024 * 1024;
+	char *text = malloc(n + 1);
+	assert_non_null(text);
+	memset(text, '[', n);
+	memcpy(text, "{\"software\":", 12);
+	text[n] = '\0';
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "nesting too deep");
+	memset(text, '{', n);
+	for (size_t i = 1; i + 5 < n; i += 5)
+		memcpy(text + i, "\"a\":{", 5);
+	parse_fails(f, text, NULL, NULL, SWI_EFORMAT, "line 1, column ");
+	free(text);
+}
+
+static void test_json_root_not_an_object(void **state)
+{
+	struct fixture *f = *state;
+	parse_fails(f, "[ { \"software\": { } } ]", NULL, NULL, SWI_EFORMAT,
+		    "sw-description: the JSON root is not an object");
+	parse_fails(f, "  [", NULL, NULL, SWI_EFORMAT, "line 1, column 4: unexpected end of data");
+	parse_fails(f, "{}", NULL, NULL, SWI_EFORMAT, "no 'software' group");
+}
+
+/* A test over its texts as written, or over them and their JSON form. */
+#define AS_WRITTEN(t) { #t, t, setup, teardown, NULL }
+#define BOTH(t) AS_WRITTEN(t), { #t " (JSON)", t, setup_json, teardown, NULL }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_flat_images, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_entry_places_and_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_boards_listed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kinds_and_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attribute_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compressed_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_header_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uboot_old_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_swugenerator_output_with_board_selection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_absolute, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_relative_spec_example, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_chained_and_colon, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_on_elements, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_long_chains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_loops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ref_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trailing_commas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commas_in_strings_and_comments_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_terminator_quirks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_comments_between_elements, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multiline_string_and_non_ascii, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_keys_and_offsets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_world_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syntax_error_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_software, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_sha256, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_compression, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_structure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_does_not_crash, setup, teardown),
+		BOTH(test_flat_images),
+		BOTH(test_entry_places_and_lists),
+		BOTH(test_boards_listed),
+		BOTH(test_kinds_and_defaults),
+		BOTH(test_attribute_values),
+		BOTH(test_compressed_values),
+		BOTH(test_header_fields),
+		BOTH(test_uboot_old_name),
+		BOTH(test_swugenerator_output_with_board_selection),
+		BOTH(test_precedence),
+		BOTH(test_ref_absolute),
+		BOTH(test_ref_relative_spec_example),
+		BOTH(test_ref_chained_and_colon),
+		BOTH(test_ref_on_elements),
+		BOTH(test_ref_long_chains),
+		BOTH(test_ref_nesting_limits),
+		BOTH(test_ref_loops),
+		BOTH(test_ref_errors),
+		AS_WRITTEN(test_trailing_commas),
+		BOTH(test_commas_in_strings_and_comments_kept),
+		AS_WRITTEN(test_terminator_quirks),
+		AS_WRITTEN(test_comments_between_elements),
+		BOTH(test_multiline_string_and_non_ascii),
+		BOTH(test_unknown_keys_and_offsets),
+		BOTH(test_real_world_file),
+		AS_WRITTEN(test_syntax_error_line),
+		BOTH(test_missing_software),
+		BOTH(test_bad_sha256),
+		BOTH(test_bad_compression),
+		BOTH(test_bad_structure),
+		AS_WRITTEN(test_libconfig_refusals),
+		AS_WRITTEN(test_garbage_does_not_crash),
+		AS_WRITTEN(test_json_example),
+		AS_WRITTEN(test_json_links),
+		AS_WRITTEN(test_json_relaxed_syntax),
+		AS_WRITTEN(test_json_numbers),
+		AS_WRITTEN(test_json_duplicate_names),
+		AS_WRITTEN(test_json_syntax_error_line_and_column),
+		AS_WRITTEN(test_json_wrong_types),
+		AS_WRITTEN(test_json_nul),
+		AS_WRITTEN(test_json_deep_nesting),
+		AS_WRITTEN(test_json_root_not_an_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
