@@ -103,7 +103,7 @@ fresh_device() {
 public_key() {
 	case "$sign" in
 	cms) echo "$KEYS/ca.pem" ;;
-	rsa) echo "$KEYS/rsa.pub" ;;
+	rsa | rsa-pss) echo "$KEYS/rsa.pub" ;;
 	none) echo "" ;;
 	esac
 }
@@ -161,6 +161,8 @@ sign_desc() {
 	case "$sign" in
 	cms) sign_cms "$1" ;;
 	rsa) sign_rsa "$1" ;;
+	rsa-pss) openssl dgst -sha256 -sign "$KEYS/rsa.key" -sigopt rsa_padding_mode:pss \
+		-sigopt rsa_pss_saltlen:-2 -out "$1/sw-description.sig" "$1/sw-description" ;;
 	none) rm -f "$1/sw-description.sig" ;;
 	esac
 }

@@ -7,7 +7,7 @@
 #   NAME: build      the image was made
 #   NAME: info       `swinstall info` (and its --json, which must parse)
 #   NAME: check      -c
-#   NAME: dry run    -n (on real-looking device paths it warns and succeeds)
+#   NAME: dry run    -n (on real device paths it warns and succeeds)
 #   NAME: install    a real install into the simulated device's files,
 #                    then the case's checks of slots, files and environment
 # An expected refusal is checked by its exit code and its message.
