@@ -4,6 +4,7 @@
 # Debian's swupdate too); two scripts so that each stays well within the
 # test runner's time limit. test_corpus.sh describes the steps,
 # test/corpus/README.md the cases.
+# shellcheck source=test/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 CORPUS=$(cd "$(dirname "$0")/../corpus" && pwd)
 FEATURES=${CORPUS_FEATURES:-all}
@@ -16,6 +17,7 @@ AES192=8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b
 AES256=603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4
 
 # Small slots keep the run quick; the corpus writes at most 320 KiB in.
+# shellcheck disable=SC2034 # read by make_device in lib.sh
 SLOT_SIZE=524288
 # Debian's own Python, not a wrapper in front of it (swugenerator uses it too)
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
@@ -250,7 +252,7 @@ case_args() {
 
 # run_swi ARGS...: swinstall on the case's device with the case's arguments.
 run_swi() {
-	# shellcheck disable=SC2046 # one argument a line, none with blanks
+	# shellcheck disable=SC2046,SC2086 # one argument a line; args is a list
 	set -- $(case_args) $args "$@"
 	[ "$sign" = none ] && set -- --insecure "$@"
 	swi "$DEV" "$@"
@@ -400,6 +402,7 @@ do_oracle() {
 	# shellcheck disable=SC2046 # one argument a line, none with blanks
 	set -- $(case_args)
 	[ -n "$hwrevision" ] || set -- -H myboard:1.0 "$@"
+	# shellcheck disable=SC2034 # read by oracle_install in lib.sh
 	case "$oracle_rc" in 0) ;; *) EXPECT_ORACLE_FAIL=1 ;; esac
 	# shellcheck disable=SC2086 # extra arguments as a list
 	oracle_install fresh_device "$IMG/u.swu" -k "$KEYS/ca.pem" -B uboot "$@" $oracle_args
@@ -448,6 +451,7 @@ corpus_local() {
 	for n in $cases; do
 		load_case "$n"
 		[ -f "$C/case" ] || { run_case "$n: no such case" false; continue; }
+		echo "# $n: $title"
 		step "$n" build do_build
 		step "$n" info do_info info
 		step "$n" check do_check
