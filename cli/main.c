@@ -51,7 +51,9 @@ static const char usage_text[] =
 	"      --insecure             allow images that are not verified when no key is configured\n"
 	"  -e, --select SET,MODE      software selection, e.g. stable,copy2\n"
 	"  -H, --hwrevision BOARD:REV hardware revision (default: the hwrevision file)\n"
-	"  -K, --key-aes FILE         decryption key (not supported yet: refused, exit 4)\n"
+	"  -K, --key-aes FILE         AES key file of encrypted images: the key in hex (32, 48\n"
+	"                             or 64 digits), a space, the IV in hex (32 digits)\n"
+	"      --encrypted-sw-description  sw-description itself is encrypted with that key\n"
 	"  -N, --no-downgrading VER   refuse an image whose version is lower than VER\n"
 	"  -R, --no-reinstalling VER  refuse an image whose version is exactly VER\n"
 	"      --max-version VER      refuse an image whose version is higher than VER\n"
@@ -72,15 +74,15 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 done (installed, verified with -c/-n, or nothing left to do),\n"
 	"1 failed while installing (or interrupted by a signal), 2 usage or\n"
-	"configuration error, 3 image not trustworthy or malformed (info: also a\n"
-	"signature that -k does not verify), 4 image not for this device (or\n"
-	"nothing in it for this device), 5 another swinstall is running, 6 refused\n"
-	"by the update state (mark-good before the reboot, rollback with nothing to\n"
-	"roll back to).\n";
+	"configuration error (also: an encrypted image and no -K), 3 image not\n"
+	"trustworthy or malformed (also: a wrong AES key; info: a signature that -k\n"
+	"does not verify), 4 image not for this device (or nothing in it for this\n"
+	"device), 5 another swinstall is running, 6 refused by the update state\n"
+	"(mark-good before the reboot, rollback with nothing to roll back to).\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
-	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION,
+	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION,
 };
 
 static const struct option long_options[] = {
@@ -97,6 +99,7 @@ static const struct option long_options[] = {
 	{ "no-downgrading", required_argument, NULL, 'N' },
 	{ "no-reinstalling", required_argument, NULL, 'R' },
 	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
+	{ "encrypted-sw-description", no_argument, NULL, OPT_ENCRYPTED_DESCRIPTION },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -173,10 +176,8 @@ static int parse_option(struct cli_args *a, int c)
 	case OPT_INSECURE: add_setting(a, "insecure", "1"); break;
 	case 'e': add_setting(a, "select", optarg); break;
 	case 'H': add_setting(a, "hwrevision", optarg); break;
-	case 'K':
-		fprintf(stderr, "swinstall: -K %s: encrypted images are not supported by this "
-			"version yet\n", optarg);
-		return EXIT_INCOMPATIBLE;
+	case 'K': add_setting(a, "key-aes", optarg); break;
+	case OPT_ENCRYPTED_DESCRIPTION: add_setting(a, "encrypted-sw-description", "1"); break;
 	case 'N': add_setting(a, "no-downgrading", optarg); break;
 	case 'R': add_setting(a, "no-reinstalling", optarg); break;
 	case OPT_MAX_VERSION: add_setting(a, "max-version", optarg); break;

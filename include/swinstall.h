@@ -90,6 +90,9 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *                       kind of signature; unset, the key file decides (certificates:
  *                       CMS; a public key: RSA PKCS#1 v1.5 or RSA-PSS)
  *   insecure            "1": accept unsigned images when no key is configured
+ *   key-aes             AES key file of encrypted images: the key in hex (32, 48 or
+ *                       64 digits: AES-128, -192 or -256), a space, the IV (32 digits)
+ *   encrypted-sw-description  "1": sw-description itself is encrypted with that key
  *   select              selection "SET,MODE"
  *   hwrevision          "BOARD:REVISION", overrides hwrevision-file
  *   hwrevision-file     default /etc/hwrevision

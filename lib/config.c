@@ -39,6 +39,8 @@ static const struct config_key {
 	{ "no-downgrading", KEY_STRING },
 	{ "no-reinstalling", KEY_STRING },
 	{ "max-version", KEY_STRING },
+	{ "key-aes", KEY_STRING },
+	{ "encrypted-sw-description", KEY_BOOLEAN },
 	{ "slots", KEY_SLOTS },
 	{ "extra-targets", KEY_DEVICES },
 	{ "mark-good-env", KEY_ENV },

@@ -41,6 +41,7 @@ static void free_options(struct swi_options *o)
 	free(o->no_downgrading);
 	free(o->no_reinstalling);
 	free(o->max_version);
+	free(o->key_aes);
 	for (size_t i = 0; i < o->nextra_targets; i++)
 		free(o->extra_targets[i]);
 	free(o->extra_targets);
@@ -200,6 +201,8 @@ static const struct opt_def options[] = {
 	STR_OPT("no-downgrading", no_downgrading),
 	STR_OPT("no-reinstalling", no_reinstalling),
 	STR_OPT("max-version", max_version),
+	STR_OPT("key-aes", key_aes),
+	BOOL_OPT("encrypted-sw-description", encrypted_sw_description),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
 	BOOL_OPT("check", check_only),

@@ -35,6 +35,8 @@ struct swi_options {
 	char *no_downgrading;     /* refuse an image lower than this */
 	char *no_reinstalling;    /* refuse an image of exactly this version */
 	char *max_version;        /* refuse an image higher than this */
+	char *key_aes;            /* AES key file of encrypted images, or NULL */
+	bool encrypted_sw_description; /* sw-description itself is encrypted */
 	bool insecure;
 	bool dry_run;
 	bool check_only;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "aeskey.h"
 #include "context.h"
 #include "handler.h"
 #include "manifest.h"
@@ -258,10 +259,11 @@ static int parse_place(struct builder *b, const char *board, const char *select,
 	const struct reading *rd = b->rd;
 	int rc = swi_manifest_parse(b->ctx, rd->description, rd->description_len, board, select,
 				    &m);
-	if (rc == SWI_EFORMAT && looks_encrypted(rd->description, rd->description_len))
+	if (rc == SWI_EFORMAT && !b->ctx->opt.encrypted_sw_description &&
+	    looks_encrypted(rd->description, rd->description_len))
 		return swi_fail(b->ctx, SWI_EUNSUPPORTED, SW_DESCRIPTION ": not text; it looks "
-				"encrypted, and showing an encrypted " SW_DESCRIPTION " is not "
-				"supported");
+				"encrypted (give the key with -K FILE and set "
+				"--encrypted-sw-description to show it)");
 	return rc ? rc : keep_manifest(b, &m, kept);
 }
 
@@ -423,6 +425,25 @@ static int describe_image(struct builder *b)
 /* ---- the whole ---------------------------------------------------------- */
 
 /* The arrays that grew while the info was built become the store's. */
+/* With encrypted-sw-description (and its key-aes key), the text is
+ * decrypted first, as an install does: the signature covers the plain text. */
+static int decrypt_description(struct reading *rd)
+{
+	swi_ctx_t *ctx = rd->ctx;
+	if (!ctx->opt.encrypted_sw_description)
+		return SWI_OK;
+	if (!ctx->opt.key_aes)
+		return swi_fail(ctx, SWI_ECONFIG, "encrypted-sw-description is set but no AES "
+				"key is configured (give the key file with -K FILE or key-aes)");
+	struct swi_aes_key key = { 0 };
+	int rc = swi_aes_key_load(ctx, ctx->opt.key_aes, &key);
+	if (rc == SWI_OK)
+		rc = swi_aes_decrypt_description(ctx, &key, &rd->description,
+						 &rd->description_len, MAX_DESCRIPTION_SIZE);
+	swi_aes_key_clear(&key);
+	return rc;
+}
+
 static int settle(struct builder *b, int rc)
 {
 	void *grown[] = { b->places, b->members, b->selections };
@@ -441,6 +462,8 @@ static int run(struct builder *b, struct reading *rd, swi_read_fn fn, void *user
 	int rc = swi_swu_open(b->ctx, fn, user, mode, &rd->swu);
 	if (rc == SWI_OK)
 		rc = read_members(b, rd, read_head(rd));
+	if (rc == SWI_OK)
+		rc = decrypt_description(rd);
 	int sig = rc ? rc : check_signature(b);
 	if (sig && sig != SWI_ESIG)
 		return sig;

@@ -3,15 +3,17 @@
  * The transaction: the only file that orders the steps of an install.
  *
  *   0. take the lock; remove what an interrupted install left staged
- *   1. read sw-description (and sw-description.sig) from the stream
- *   2. verify the signature
+ *   1. read sw-description (and sw-description.sig) from the stream; with
+ *      encrypted-sw-description, decrypt it (with the key-aes key)
+ *   2. verify the signature (over the decrypted text)
  *   3. parse the manifest for this board and selection
  *   4. plan: handler, attributes, hashes, versions, targets checked; an
  *      image with nothing for this device is refused here
  *      -- up to here nothing on the device has changed --
  *   5. mark the transaction in the bootloader environment; in the same
  *      write, point the boot selection away from the slot about to be written
- *   6. stream each member through its entries' chains into their handlers
+ *   6. stream each member through its entries' chains (hash, decrypt,
+ *      decompress) into their handlers
  *   7. after the trailer, every entry arrived: staged files are put in
  *      place, then one environment write commits (the written slot's
  *      variables, then the image's)
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "aeskey.h"
 #include "bootenv.h"
 #include "context.h"
 #include "handler.h"
@@ -76,6 +79,8 @@ struct txn {
 	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
 	const struct swi_slot *slot;    /* the slot whose selection is installed, or NULL */
 	bool slot_written;          /* a job writes that slot's device */
+	struct swi_aes_key aes;     /* of encrypted entries (key-aes) */
+	bool have_aes;
 };
 
 static bool writes_nothing(const swi_ctx_t *ctx)
@@ -116,6 +121,21 @@ static int read_description(struct txn *t)
 		return rc;
 	rc = next_member(t);
 	return rc == SWI_END ? SWI_OK : rc;
+}
+
+/* ---- 1b. encryption -------------------------------------------------- */
+
+static int load_aes_key(struct txn *t)
+{
+	swi_ctx_t *ctx = t->ctx;
+	if (!ctx->opt.key_aes)
+		return ctx->opt.encrypted_sw_description
+			? swi_fail(ctx, SWI_ECONFIG, "encrypted-sw-description is set but no AES key "
+				   "is configured (give the key file with -K FILE or key-aes)")
+			: SWI_OK;
+	int rc = swi_aes_key_load(ctx, ctx->opt.key_aes, &t->aes);
+	t->have_aes = rc == SWI_OK;
+	return rc;
 }
 
 /* ---- 2. signature ---------------------------------------------------- */
@@ -295,10 +315,9 @@ static int check_entry_features(struct txn *t, const struct swi_entry *e)
 {
 	char place[SWI_PLACE_MAX];
 	swi_entry_place(e, place, sizeof(place));
-	if (e->encrypted)
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: encrypted artifacts are not supported by this version",
-				entry_label(e));
+	const char *ivt = swi_attrs_get(&e->attrs, "ivt");
+	if (e->encrypted && ivt && swi_aes_check_ivt(t->ctx, entry_label(e), ivt))
+		return t->ctx->last_status;
 	if (swi_attrs_get(&e->attrs, "hook"))
 		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
 				"%s: \"hook\" needs Lua, which this build lacks", place);
@@ -433,6 +452,23 @@ static bool already_installed(const struct swi_entry *e, const struct swi_attrs 
 	return strcmp(e->version, have) == 0;
 }
 
+/* An encrypted entry is installed with the AES key; -c needs none, and -n
+ * without one hashes its stored bytes only. */
+static int check_decryptable(struct txn *t, const struct swi_entry *e)
+{
+	if (!e->encrypted || t->have_aes || t->ctx->opt.check_only)
+		return SWI_OK;
+	if (t->ctx->opt.dry_run) {
+		swi_log(t->ctx, SWI_LOG_WARN, "%s: encrypted, and no AES key is configured (-K): "
+			"the dry run %s but cannot decrypt or decompress it", entry_label(e),
+			e->sha256 ? "checks its sha256" : "reads it");
+		return SWI_OK;
+	}
+	return swi_fail(t->ctx, SWI_ECONFIG, "%s: the artifact is encrypted and no AES key is "
+			"configured (give the key file with -K FILE, or key-aes in the "
+			"configuration)", entry_label(e));
+}
+
 /* Second pass: entries installed already leave the plan; the others'
  * targets are checked. */
 static int plan_targets(struct txn *t)
@@ -456,7 +492,9 @@ static int plan_targets(struct txn *t)
 		return rc;
 	t->njobs = kept;
 	for (size_t i = 0; rc == SWI_OK && i < t->njobs; i++) {
-		rc = refuse_busy_target(t, &t->jobs[i]);
+		rc = check_decryptable(t, t->jobs[i].target.entry);
+		if (rc == SWI_OK)
+			rc = refuse_busy_target(t, &t->jobs[i]);
 		if (rc == SWI_OK)
 			rc = check_target(t, &t->jobs[i]);
 	}
@@ -669,13 +707,36 @@ static int sink_to_handler(void *user, const void *buf, size_t len)
 	return target->handler->write(target, buf, len);
 }
 
+/* How a job's stored bytes are undone: decrypted (the entry's ivt, when
+ * it has one, replacing the key file's IV), then decompressed. Without a
+ * key (a dry run) an encrypted entry is only hashed. */
+static int job_spec(struct txn *t, const struct swi_entry *e, struct swi_aes_key *key,
+		    struct swi_stream_spec *spec)
+{
+	*spec = (struct swi_stream_spec){ .sha256 = e->sha256, .compressed = e->compressed };
+	if (!e->encrypted)
+		return SWI_OK;
+	if (!t->have_aes) {
+		spec->compressed = NULL;
+		return SWI_OK;
+	}
+	spec->aes = key;
+	return swi_aes_entry_key(t->ctx, entry_label(e), swi_attrs_get(&e->attrs, "ivt"),
+				 &t->aes, key);
+}
+
 static int start_job(struct txn *t, struct job *j)
 {
 	const struct swi_entry *e = j->target.entry;
 	bool to_target = !writes_nothing(t->ctx);
+	struct swi_aes_key key = { 0 };
+	struct swi_stream_spec spec;
 	j->target.stored_size = t->member.size;
-	int rc = swi_stream_new(t->ctx, e->filename, e->compressed, e->sha256,
-				to_target ? sink_to_handler : NULL, &j->target, &j->stream);
+	int rc = job_spec(t, e, &key, &spec);
+	if (rc == SWI_OK)
+		rc = swi_stream_new(t->ctx, e->filename, &spec, to_target ? sink_to_handler : NULL,
+				    &j->target, &j->stream);
+	swi_aes_key_clear(&key);
 	if (rc == SWI_OK && to_target) {
 		j->opened = true;
 		rc = j->target.handler->open(&j->target);
@@ -871,11 +932,18 @@ static int check_all_arrived(struct txn *t)
 static int verify_and_plan(struct txn *t)
 {
 	const char *select = NULL;
-	int rc = read_description(t);
+	int rc = load_aes_key(t);
+	if (rc == SWI_OK)
+		rc = read_description(t);
+	if (rc == SWI_OK && t->ctx->opt.encrypted_sw_description)
+		rc = swi_aes_decrypt_description(t->ctx, &t->aes, &t->description,
+						 &t->description_len, MAX_DESCRIPTION_SIZE);
 	if (rc == SWI_OK)
 		rc = check_signature(t);
 	if (rc == SWI_OK)
 		rc = parse_manifest(t, &select);
+	if (rc && !t->ctx->opt.encrypted_sw_description)
+		rc = swi_aes_hint_description(t->ctx, rc, t->description, t->description_len);
 	if (rc == SWI_OK)
 		rc = check_version_guards(t);
 	if (rc == SWI_OK)
@@ -934,6 +1002,7 @@ static void txn_free(struct txn *t)
 	swi_swu_close(t->swu);
 	free(t->description);
 	free(t->signature);
+	swi_aes_key_clear(&t->aes);
 	swi_lock_release(t->lock_fd);
 }
 

@@ -253,6 +253,27 @@ case_install_if_different() {
 	grep -qx ustate=0 "$b/env" || fail "swinstall changed ustate"
 }
 
+# An encrypted image (AES-128, an ivt of its own, gzip inside the
+# encryption), both given the key file with -K.
+case_encrypted() {
+	DEV=$CASE/dev
+	fresh_device
+	mkdir w
+	yes "compressible text" | head -c 200K >w/rootfs.img
+	mk_data w/tail 100K tail
+	cat w/tail >>w/rootfs.img
+	echo "$(openssl rand -hex 16) $(openssl rand -hex 16)" >aes.key
+	read -r k_hex iv_hex <aes.key
+	ivt=$(openssl rand -hex 16)
+	gzip -c w/rootfs.img | openssl enc -aes-128-cbc -K "$k_hex" -iv "$ivt" -nosalt \
+		-out w/rootfs.img.enc
+	desc_images w images rootfs.img.enc "type = \"raw\"; device = \"$DEV/slotB.img\"; \
+		compressed = \"zlib\"; encrypted = true; ivt = \"$ivt\";"
+	mk_swu u.swu cms crc w rootfs.img.enc
+	both_install u.swu -K aes.key
+	expect_bytes "$CASE/result-swinstall/slotB.img" 0 w/rootfs.img
+}
+
 # Failures: exit codes and env markers differ by design (swupdate leaves
 # recovery_status=in_progress, ustate=7); compared is what keeps the device
 # safe: both refuse, the boot selection and slot A are unchanged.
@@ -289,6 +310,23 @@ case_untrusted() {
 	expect_unchanged "$DEV" slotB.img
 }
 
+# The wrong AES key: both refuse, the boot selection and slot A kept.
+case_encrypted_wrong_key() {
+	DEV=$CASE/dev
+	fresh_device
+	mkdir w
+	mk_data w/rootfs.img 300K rootfs
+	echo "$(openssl rand -hex 32) $(openssl rand -hex 16)" >aes.key
+	echo "$(openssl rand -hex 32) $(openssl rand -hex 16)" >other.key
+	read -r k_hex iv_hex <aes.key
+	openssl enc -aes-256-cbc -K "$k_hex" -iv "$iv_hex" -nosalt -in w/rootfs.img \
+		-out w/rootfs.img.enc
+	desc_images w images rootfs.img.enc "type = \"raw\"; device = \"$DEV/slotB.img\"; encrypted = true;"
+	mk_swu u.swu cms crc w rootfs.img.enc
+	both_refuse u.swu -K other.key
+	expect_rc 3
+}
+
 case_hw_mismatch() {
 	DEV=$CASE/dev
 	fresh_device
@@ -306,10 +344,12 @@ run_case "diff: swugenerator zlib image + file" case_swugenerator_zlib
 run_case "diff: raw with offset 8K" case_raw_offset
 run_case "diff: zstd-compressed artifact" case_zstd
 run_case "diff: one member at two offsets" case_member_twice
+run_case "diff: encrypted (AES-128, ivt, gzip inside)" case_encrypted
 run_case "diff: rawfile with create-destination" case_rawfile
 run_case "diff: bootloader-type variables file" case_bootloader_file
 run_case "diff: install-if-different skip: swinstall writes nothing, swupdate switches to the unwritten slot" case_install_if_different
 run_case "diff: both refuse a tampered artifact" case_tampered
 run_case "diff: both refuse an untrusted signer" case_untrusted
+run_case "diff: both refuse an encrypted image with the wrong key" case_encrypted_wrong_key
 run_case "diff: both refuse a hardware mismatch" case_hw_mismatch
 t_done

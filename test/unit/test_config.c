@@ -68,7 +68,9 @@ static void all_keys(void **state)
 				  "sw-versions-file = \"/data/sw-versions\";\n"
 				  "bootloader = \"uboot\";\n"
 				  "uboot-env-config = \"/data/fw_env.config\";\n"
-				  "insecure = true;\n"),
+				  "insecure = true;\n"
+				  "key-aes = \"/etc/swinstall/aes.key\";\n"
+				  "encrypted-sw-description = true;\n"),
 			 SWI_OK);
 	const struct swi_options *o = &fx->ctx->opt;
 	assert_string_equal(o->public_key, "/etc/swinstall/ca.pem");
@@ -81,6 +83,8 @@ static void all_keys(void **state)
 	assert_string_equal(o->bootloader, "uboot");
 	assert_string_equal(o->uboot_env_config, "/data/fw_env.config");
 	assert_true(o->insecure);
+	assert_string_equal(o->key_aes, "/etc/swinstall/aes.key");
+	assert_true(o->encrypted_sw_description);
 }
 
 static void boolean_false_and_integer(void **state)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of lib/stream.c: data compressed at test time with the gzip,
- * zstd and xz CLIs (zlib format with the zlib library). */
+ * zstd and xz CLIs (zlib format with the zlib library), and encrypted with
+ * OpenSSL's AES-CBC. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +23,10 @@ struct bytes {
 	unsigned char *p;
 	size_t len;
 };
+
+/* A member's chain: its sha256, then an AES key (or NULL), then a codec. */
+#define SPEC(codec, sha, key) \
+	(&(struct swi_stream_spec){ .sha256 = (sha), .aes = (key), .compressed = (codec) })
 
 struct fixture {
 	swi_ctx_t *ctx;
@@ -184,11 +189,11 @@ static void give_back(void *token)
 /* Feeds data in pieces of `piece` bytes, every other one lent rather than
  * copied, and finishes; returns the first error. The sink gets what was
  * decoded; every lent piece must have come back, also after an error. */
-static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in,
-		  size_t piece, struct sink *k)
+static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
+		       size_t piece, struct sink *k)
 {
 	struct swi_stream *s;
-	int rc = swi_stream_new(ctx, "rootfs.img", codec, sha, k ? collect : NULL, k, &s);
+	int rc = swi_stream_new(ctx, "rootfs.img", spec, k ? collect : NULL, k, &s);
 	if (rc)
 		return rc;
 	unsigned lent = 0;
@@ -209,24 +214,77 @@ static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct byt
 	return rc;
 }
 
-static void expect_decodes(struct fixture *f, const char *codec, struct bytes in,
-			   const struct bytes *want)
+static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in,
+		  size_t piece, struct sink *k)
+{
+	return decode_spec(ctx, SPEC(codec, sha, NULL), in, piece, k);
+}
+
+/* Sizes of the pieces fed: single bytes, odd sizes, more than a chunk;
+ * around the AES block size for decryption (single bytes are left to the
+ * shorter inputs, where they cost less time). */
+static const size_t plain_pieces[] = { 1, 4099, BIG_PIECE, 0 };
+static const size_t aes_pieces[] = { 1, 15, 16, 17, 4099, BIG_PIECE, 0 };
+static const size_t chain_pieces[] = { 15, 16, 17, 4099, BIG_PIECE, 0 };
+
+/* in, decrypted with key (NULL: not encrypted) and decompressed with
+ * codec, is want, fed in pieces of each size of the 0-terminated list. */
+static void expect_decodes_with(struct fixture *f, const char *codec,
+				const struct swi_aes_key *key, struct bytes in,
+				const struct bytes *want, const size_t *pieces)
 {
 	char sha[65];
 	sha256_hex(in.p, in.len, sha);
-	const size_t pieces[] = { 1, 4099, BIG_PIECE };
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; pieces[i]; i++) {
 		struct sink k = { .ctx = f->ctx };
-		int rc = decode(f->ctx, codec, sha, in, pieces[i], &k);
+		int rc = decode_spec(f->ctx, SPEC(codec, sha, key), in, pieces[i], &k);
 		if (rc)
-			fail_msg("%s in pieces of %zu: %s", codec, pieces[i], swi_errmsg(f->ctx));
+			fail_msg("%s%s in pieces of %zu: %s", key ? "encrypted " : "",
+				 codec ? codec : "plain", pieces[i], swi_errmsg(f->ctx));
 		assert_int_equal(k.out.len, want->len);
-		assert_memory_equal(k.out.p, want->p, want->len);
+		if (want->len)
+			assert_memory_equal(k.out.p, want->p, want->len);
 		/* Large blocks however small the pieces fed in. */
 		if (want->len > SWI_WORKER_CHUNK)
 			assert_int_equal(k.largest, SWI_WORKER_CHUNK);
 		free(k.out.p);
 	}
+}
+
+static void expect_decodes(struct fixture *f, const char *codec, struct bytes in,
+			   const struct bytes *want)
+{
+	expect_decodes_with(f, codec, NULL, in, want, plain_pieces);
+}
+
+/* A key of key_len bytes and an IV, both made from seed. */
+static struct swi_aes_key make_key(size_t key_len, unsigned seed)
+{
+	struct swi_aes_key k = { .key_len = key_len };
+	for (size_t i = 0; i < sizeof(k.key); i++)
+		k.key[i] = (unsigned char)(seed * 31 + i * 7 + 1);
+	for (size_t i = 0; i < sizeof(k.iv); i++)
+		k.iv[i] = (unsigned char)(seed * 17 + i * 13);
+	return k;
+}
+
+/* AES-CBC with PKCS#7 padding, as `openssl enc` and swugenerator write
+ * it, through OpenSSL's encryption side. */
+static struct bytes encrypt(struct bytes plain, const struct swi_aes_key *k)
+{
+	const EVP_CIPHER *cipher = k->key_len == 16 ? EVP_aes_128_cbc()
+				   : k->key_len == 24 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	struct bytes out = { malloc(plain.len + 32), 0 };
+	int n1 = 0, n2 = 0;
+	assert_non_null(c);
+	assert_non_null(out.p);
+	assert_int_equal(EVP_EncryptInit_ex(c, cipher, NULL, k->key, k->iv), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out.p, &n1, plain.p, (int)plain.len), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out.p + n1, &n2), 1);
+	EVP_CIPHER_CTX_free(c);
+	out.len = (size_t)n1 + (size_t)n2;
+	return out;
 }
 
 /* ---- tests ---- */
@@ -327,7 +385,7 @@ static void test_passthrough_gathers_pieces(void **state)
 	sha256_hex(f->original.p, f->original.len, sha);
 	struct sink k = { .ctx = f->ctx };
 	struct swi_stream *s;
-	assert_int_equal(swi_stream_new(f->ctx, "a", NULL, sha, collect, &k, &s), SWI_OK);
+	assert_int_equal(swi_stream_new(f->ctx, "a", SPEC(NULL, sha, NULL), collect, &k, &s), SWI_OK);
 	for (size_t at = 0; at < f->original.len; at += 1000) {
 		size_t n = f->original.len - at < 1000 ? f->original.len - at : 1000;
 		assert_int_equal(swi_stream_feed(s, f->original.p + at, n), SWI_OK);
@@ -388,13 +446,13 @@ static void test_bad_sha256_text(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_stream *s;
-	assert_int_equal(swi_stream_new(f->ctx, "m", NULL, "abc", NULL, NULL, &s), SWI_EFORMAT);
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC(NULL, "abc", NULL), NULL, NULL, &s), SWI_EFORMAT);
 	assert_null(s);
 	assert_string_equal(swi_errmsg(f->ctx), "m: sha256 'abc' is not 64 hex digits");
 	char bad[65];
 	memset(bad, 'g', 64);
 	bad[64] = '\0';
-	assert_int_equal(swi_stream_new(f->ctx, "m", NULL, bad, NULL, NULL, &s), SWI_EFORMAT);
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC(NULL, bad, NULL), NULL, NULL, &s), SWI_EFORMAT);
 }
 
 static void test_truncated(void **state)
@@ -489,11 +547,11 @@ static void test_sink_failure_propagates(void **state)
 /* After the sink failed, the rest is only hashed: finish then tells the
  * expected bytes (SWI_OK) from others (SWI_EHASH), for every codec, with
  * lent pieces given back. */
-static int fail_then_hash(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in)
+static int fail_then_hash(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in)
 {
 	struct sink k = { .ctx = ctx, .fail_after = 1 };
 	struct swi_stream *s;
-	assert_int_equal(swi_stream_new(ctx, "rootfs.img", codec, sha, collect, &k, &s), SWI_OK);
+	assert_int_equal(swi_stream_new(ctx, "rootfs.img", spec, collect, &k, &s), SWI_OK);
 	int rc = SWI_OK;
 	size_t at = 0, piece = 4099;
 	unsigned lent = 0;
@@ -522,34 +580,286 @@ static void test_hash_only_after_a_sink_failure(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		char sha[65];
 		sha256_hex(in[i].p, in[i].len, sha);
-		assert_int_equal(fail_then_hash(f->ctx, codecs[i], sha, in[i]), SWI_OK);
+		assert_int_equal(fail_then_hash(f->ctx, SPEC(codecs[i], sha, NULL), in[i]), SWI_OK);
 		sha[0] = sha[0] == '0' ? '1' : '0';
-		assert_int_equal(fail_then_hash(f->ctx, codecs[i], sha, in[i]), SWI_EHASH);
+		assert_int_equal(fail_then_hash(f->ctx, SPEC(codecs[i], sha, NULL), in[i]), SWI_EHASH);
 		assert_non_null(strstr(swi_errmsg(f->ctx), "sha256 mismatch"));
 	}
+}
+
+
+/* Uncompressed, unencrypted bytes lent to the stream reach the sink where
+ * they lie: the fast path copies nothing. */
+static void test_plain_bytes_are_not_copied(void **state)
+{
+	struct fixture *f = *state;
+	struct sink k = { .ctx = f->ctx };
+	struct swi_stream *s;
+	assert_int_equal(swi_stream_new(f->ctx, "a", SPEC(NULL, NULL, NULL), collect, &k, &s),
+			 SWI_OK);
+	given_back = 0;
+	assert_int_equal(swi_stream_feed_lent(s, f->original.p, 4096, give_back, NULL), SWI_OK);
+	assert_int_equal(swi_stream_finish(s), SWI_OK);
+	swi_stream_free(s);
+	assert_int_equal(given_back, 1);
+	assert_ptr_equal(k.last_buf, f->original.p);
+	free(k.out.p);
+}
+
+/* Every AES key size SWUpdate takes: 128, 192 and 256 bits. */
+static void test_aes_key_sizes(void **state)
+{
+	struct fixture *f = *state;
+	const size_t sizes[] = { 16, 24, 32 };
+	for (size_t i = 0; i < 3; i++) {
+		struct swi_aes_key key = make_key(sizes[i], (unsigned)i);
+		struct bytes part = { f->original.p, SWI_WORKER_CHUNK + 4101 };
+		struct bytes enc = encrypt(part, &key);
+		assert_int_equal(enc.len, (part.len / 16 + 1) * 16);
+		/* single bytes once: the block handling does not depend on the size */
+		expect_decodes_with(f, NULL, &key, enc, &part, i == 2 ? aes_pieces : chain_pieces);
+		free(enc.p);
+	}
+}
+
+/* Compressed first, then encrypted at build time: decrypted, then
+ * decompressed here, for every codec. */
+static void test_aes_then_decompress(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(32, 3);
+	struct bytes in[] = { f->gz, f->zlib, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 4; i++) {
+		struct bytes enc = encrypt(in[i], &key);
+		expect_decodes_with(f, codecs[i], &key, enc, &f->original, chain_pieces);
+		free(enc.p);
+	}
+}
+
+/* Plaintexts of a whole number of blocks end in a full block of padding;
+ * an empty one is that block alone. */
+static void test_aes_whole_blocks(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(16, 4);
+	const size_t lens[] = { 0, 16, 4096, SWI_WORKER_CHUNK };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct bytes plain = { f->original.p, lens[i] };
+		struct bytes enc = encrypt(plain, &key);
+		assert_int_equal(enc.len, lens[i] + 16);
+		expect_decodes_with(f, NULL, &key, enc, &plain, aes_pieces);
+		free(enc.p);
+	}
+}
+
+/* An entry's ivt replaces the key file's IV. With the wrong IV, CBC
+ * garbles only the first block and the padding still checks out: the IV
+ * must be the one the builder used, which is why the ivt matters. */
+static void test_aes_ivt(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key file_key = make_key(32, 5), entry_key;
+	assert_int_equal(swi_aes_entry_key(f->ctx, "rootfs.img", "00112233445566778899AABBCCDDEEFF",
+					   &file_key, &entry_key), SWI_OK);
+	assert_memory_equal(entry_key.key, file_key.key, 32);
+	assert_int_equal(entry_key.key_len, 32);
+	assert_int_equal(entry_key.iv[0], 0x00);
+	assert_int_equal(entry_key.iv[15], 0xff);
+	struct bytes enc = encrypt(f->original, &entry_key);
+	expect_decodes_with(f, NULL, &entry_key, enc, &f->original, chain_pieces);
+
+	struct sink k = { .ctx = f->ctx };
+	assert_int_equal(decode_spec(f->ctx, SPEC(NULL, NULL, &file_key), enc, 4099, &k), SWI_OK);
+	assert_int_equal(k.out.len, f->original.len);
+	assert_memory_not_equal(k.out.p, f->original.p, 16);
+	assert_memory_equal(k.out.p + 16, f->original.p + 16, f->original.len - 16);
+	free(k.out.p);
+
+	/* No ivt: the key file's key and IV as they are. */
+	assert_int_equal(swi_aes_entry_key(f->ctx, "rootfs.img", NULL, &file_key, &entry_key),
+			 SWI_OK);
+	assert_memory_equal(&entry_key, &file_key, sizeof(file_key));
+	free(enc.p);
+}
+
+/* A wrong key shows at the end, in the padding; with compression, in the
+ * decompressor, whose message then points at the key too. */
+static void test_aes_wrong_key(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(32, 6), wrong = make_key(32, 7), short_key = make_key(16, 6);
+	struct bytes part = { f->original.p, 40000 };
+	struct bytes enc = encrypt(part, &key);
+	char sha[65];
+	sha256_hex(enc.p, enc.len, sha);
+	const struct swi_aes_key *bad[] = { &wrong, &short_key };
+	for (size_t b = 0; b < 2; b++)
+		for (size_t piece = 1; piece <= BIG_PIECE; piece *= 1024) {
+			struct sink k = { .ctx = f->ctx };
+			assert_int_equal(decode_spec(f->ctx, SPEC(NULL, sha, bad[b]), enc, piece, &k),
+					 SWI_EFORMAT);
+			assert_string_equal(swi_errmsg(f->ctx),
+					    "rootfs.img: decryption failed: bad padding (wrong key?)");
+			free(k.out.p);
+		}
+	free(enc.p);
+
+	struct bytes in[] = { f->gz, f->zst, f->xz };
+	const char *codecs[] = { "zlib", "zstd", "xz" };
+	for (size_t i = 0; i < 3; i++) {
+		enc = encrypt(in[i], &key);
+		for (size_t piece = 1024; piece <= BIG_PIECE; piece *= 1024) {
+			int rc = decode_spec(f->ctx, SPEC(codecs[i], NULL, &wrong), enc, piece, NULL);
+			if (rc != SWI_EFORMAT ||
+			    !strstr(swi_errmsg(f->ctx), "; the data was decrypted first (wrong key?)"))
+				fail_msg("%s with a wrong key: %d %s", codecs[i], rc, swi_errmsg(f->ctx));
+		}
+		free(enc.p);
+	}
+}
+
+/* Ciphertext that is not a whole number of blocks, none at all, or one
+ * block short. */
+static void test_aes_truncated(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(24, 8);
+	struct bytes plain = { f->original.p, 40000 };
+	struct bytes enc = encrypt(plain, &key);
+	const size_t cuts[] = { 1, 15, 17, enc.len - 15, enc.len - 1 };
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct bytes part = { enc.p, cuts[c] };
+		char want[160];
+		snprintf(want, sizeof(want), "rootfs.img: decryption failed: %zu bytes are not a whole "
+			 "number of 16-byte AES blocks (truncated?)", cuts[c]);
+		for (size_t piece = 1; piece <= BIG_PIECE; piece *= 1024) {
+			assert_int_equal(decode_spec(f->ctx, SPEC(NULL, NULL, &key), part, piece, NULL),
+					 SWI_EFORMAT);
+			assert_string_equal(swi_errmsg(f->ctx), want);
+		}
+	}
+	struct bytes none = { enc.p, 0 };
+	assert_int_equal(decode_spec(f->ctx, SPEC(NULL, NULL, &key), none, 1, NULL), SWI_EFORMAT);
+	assert_non_null(strstr(swi_errmsg(f->ctx),
+			       "rootfs.img: decryption failed: the encrypted data is empty"));
+	/* A block short: the last block left is data, not padding. */
+	struct bytes short_by_a_block = { enc.p, enc.len - 16 };
+	assert_int_equal(decode_spec(f->ctx, SPEC(NULL, NULL, &key), short_by_a_block, 4099, NULL),
+			 SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx),
+			    "rootfs.img: decryption failed: bad padding (wrong key?)");
+	/* With the sha256 of the whole: the stored bytes are not the ones
+	 * signed, which says more than the padding. */
+	char sha[65];
+	sha256_hex(enc.p, enc.len, sha);
+	struct bytes part = { enc.p, enc.len - 1 };
+	assert_int_equal(decode_spec(f->ctx, SPEC(NULL, sha, &key), part, 4099, NULL), SWI_EHASH);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "rootfs.img: sha256 mismatch"));
+	free(enc.p);
+}
+
+/* The sha256 covers the bytes as stored: the encrypted ones. */
+static void test_aes_hash_covers_stored_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(32, 9);
+	struct bytes enc = encrypt(f->zst, &key);
+	char sha[65];
+	sha256_hex(enc.p, enc.len, sha);
+	assert_int_equal(decode_spec(f->ctx, SPEC("zstd", sha, &key), enc, 4099, NULL), SWI_OK);
+	sha256_hex(f->zst.p, f->zst.len, sha);
+	assert_int_equal(decode_spec(f->ctx, SPEC("zstd", sha, &key), enc, 4099, NULL), SWI_EHASH);
+	sha256_hex(f->original.p, f->original.len, sha);
+	assert_int_equal(decode_spec(f->ctx, SPEC("zstd", sha, &key), enc, 4099, NULL), SWI_EHASH);
+	free(enc.p);
+}
+
+/* A sink failure stops decryption too, and the rest is still hashed. */
+static void test_aes_sink_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_aes_key key = make_key(32, 10);
+	struct bytes in[] = { f->original, f->xz };
+	const char *codecs[] = { NULL, "xz" };
+	for (size_t i = 0; i < 2; i++) {
+		struct bytes enc = encrypt(in[i], &key);
+		struct sink k = { .ctx = f->ctx, .fail_after = 300 * 1024 };
+		assert_int_equal(decode_spec(f->ctx, SPEC(codecs[i], NULL, &key), enc, 5000, &k),
+				 SWI_EIO);
+		assert_string_equal(swi_errmsg(f->ctx), "target.img: disk full");
+		free(k.out.p);
+		char sha[65];
+		sha256_hex(enc.p, enc.len, sha);
+		assert_int_equal(fail_then_hash(f->ctx, SPEC(codecs[i], sha, &key), enc), SWI_OK);
+		sha[0] = sha[0] == '0' ? '1' : '0';
+		assert_int_equal(fail_then_hash(f->ctx, SPEC(codecs[i], sha, &key), enc), SWI_EHASH);
+		free(enc.p);
+	}
+}
+
+/* A whole member in memory (sw-description) through the same chain. */
+static void test_decode_buffer(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "software = { version = \"1.0\"; };\n";
+	struct swi_aes_key key = make_key(32, 11), wrong = make_key(32, 12);
+	struct bytes plain = { (unsigned char *)text, sizeof(text) - 1 };
+	struct bytes enc = encrypt(plain, &key);
+	char *out = NULL;
+	size_t len = 0;
+	assert_int_equal(swi_stream_decode_buffer(f->ctx, "sw-description", SPEC(NULL, NULL, &key),
+						  enc.p, enc.len, 1 << 20, &out, &len), SWI_OK);
+	assert_int_equal(len, plain.len);
+	assert_string_equal(out, text);
+	free(out);
+	assert_int_equal(swi_stream_decode_buffer(f->ctx, "sw-description", SPEC(NULL, NULL, &key),
+						  enc.p, enc.len, 10, &out, &len), SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx), "sw-description: larger than 10 bytes once decoded");
+	assert_int_equal(swi_stream_decode_buffer(f->ctx, "sw-description", SPEC(NULL, NULL, &wrong),
+						  enc.p, enc.len, 1 << 20, &out, &len), SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx),
+			    "sw-description: decryption failed: bad padding (wrong key?)");
+	free(enc.p);
+	/* Nothing to decode: the bytes as they are. */
+	assert_int_equal(swi_stream_decode_buffer(f->ctx, "m", SPEC(NULL, NULL, NULL), "", 0, 10,
+						  &out, &len), SWI_OK);
+	assert_int_equal(len, 0);
+	assert_string_equal(out, "");
+	free(out);
 }
 
 static void test_dry_run_counts(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_stream *s;
-	assert_int_equal(swi_stream_new(f->ctx, "m", "zstd", NULL, NULL, NULL, &s), SWI_OK);
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC("zstd", NULL, NULL), NULL, NULL, &s), SWI_OK);
 	assert_int_equal(swi_stream_feed(s, f->zst.p, f->zst.len), SWI_OK);
 	assert_int_equal(swi_stream_finish(s), SWI_OK);
 	assert_int_equal(swi_stream_decoded_bytes(s), f->original.len);
 	swi_stream_free(s);
+
+	struct swi_aes_key key = make_key(16, 13);
+	struct bytes enc = encrypt(f->zst, &key);
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC("zstd", NULL, &key), NULL, NULL, &s),
+			 SWI_OK);
+	assert_int_equal(swi_stream_feed(s, enc.p, enc.len), SWI_OK);
+	assert_int_equal(swi_stream_finish(s), SWI_OK);
+	assert_int_equal(swi_stream_decoded_bytes(s), f->original.len);
+	swi_stream_free(s);
+	free(enc.p);
 }
 
 static void test_unknown_compression(void **state)
 {
 	struct fixture *f = *state;
 	struct swi_stream *s;
-	assert_int_equal(swi_stream_new(f->ctx, "m", "lz4", NULL, NULL, NULL, &s),
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC("lz4", NULL, NULL), NULL, NULL, &s),
 			 SWI_EUNSUPPORTED);
 	assert_null(s);
 	assert_string_equal(swi_errmsg(f->ctx), "m: unknown compression 'lz4' (zlib, zstd or xz)");
-	assert_int_equal(swi_stream_new(f->ctx, "m", "", NULL, NULL, NULL, &s), SWI_EUNSUPPORTED);
-	assert_int_equal(swi_stream_new(f->ctx, NULL, NULL, NULL, NULL, NULL, &s), SWI_EINVAL);
+	assert_int_equal(swi_stream_new(f->ctx, "m", SPEC("", NULL, NULL), NULL, NULL, &s), SWI_EUNSUPPORTED);
+	assert_int_equal(swi_stream_new(f->ctx, NULL, SPEC(NULL, NULL, NULL), NULL, NULL, &s), SWI_EINVAL);
 	swi_stream_free(NULL);
 }
 
@@ -573,6 +883,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trailing_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_failure_propagates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_only_after_a_sink_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_bytes_are_not_copied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_key_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_then_decompress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_whole_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_ivt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_hash_covers_stored_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aes_sink_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decode_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_compression, setup, teardown),
 	};
