@@ -30,8 +30,8 @@ mkdir -p "$IMAGES"
 load_case() {
 	C=$CORPUS/$1
 	NAME=$1
-	title='' builder=cpio sign=cms format=crc artifacts='' derive='' members='' tamper=''
-	select='' hwrevision='' aes='' ivt='' args='' needs='' slots=no dirs='' versions=''
+	title='' builder=cpio sign=cms format=crc artifacts='' derive='' members='' tamper='' build_args=''
+	select='' hwrevision='' aes='' aes_given=yes ivt='' args='' needs='' slots=no dirs='' versions=''
 	info=0 check=0 dryrun=0 install=0 msg='' warn='' expect=''
 	oracle=no oracle_rc=0 oracle_expect='' oracle_args='' oracle_ignore_env='' why=''
 	# shellcheck disable=SC1090,SC1091
@@ -206,7 +206,8 @@ build_swugenerator() {
 		printf 'key=%s\niv=%s\n' "$(aes_key)" "$AES_IV" >"$IMG/swugenerator.key"
 		set -- "$@" -K "$IMG/swugenerator.key"
 	fi
-	(cd "$w" && swugenerator -s sw-description.in -o "$IMG/u.swu" -a . "$@" create)
+	# shellcheck disable=SC2086 # build_args is a list
+	(cd "$w" && swugenerator -s sw-description.in -o "$IMG/u.swu" -a . "$@" $build_args create)
 }
 
 # build_script W: the case's Buildroot-style post-image script, which writes
@@ -246,7 +247,7 @@ expect_safe_refusal() {
 case_args() {
 	[ -n "$select" ] && printf -- '-e\n%s\n' "$select"
 	[ -n "$hwrevision" ] && printf -- '-H\n%s\n' "$hwrevision"
-	[ -n "$aes" ] && printf -- '-K\n%s\n' "$IMG/aes.key"
+	[ -n "$aes" ] && [ "$aes_given" = yes ] && printf -- '-K\n%s\n' "$IMG/aes.key"
 	return 0
 }
 
