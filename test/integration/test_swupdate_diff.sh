@@ -3,24 +3,7 @@
 # oracle) and by swinstall, each on a fresh simulated device, must leave the
 # same slot bytes, the same installed files and the same environment.
 #
-# How the oracle is run (Debian's swupdate 2022.12, one-shot mode):
-#   swupdate -v -i IMAGE -k ca.pem -H myboard:1.0 -B uboot [-e SET,MODE]
-# - It has no option for the fw_env.config or sw-versions path: it reads
-#   /etc/fw_env.config (libubootenv's default) and /etc/sw-versions. This
-#   script backs up any existing ones, points them at the simulated device and
-#   restores them on exit (also on failure or ^C). Nothing else in /etc is
-#   touched: -H replaces /etc/hwrevision, no /etc/swupdate.cfg is needed.
-# - TMPDIR is set to the case's directory: swupdate extracts sw-description
-#   and copies artifacts that are not installed-directly there. It creates
-#   its IPC sockets (/tmp/swupdateprog, /tmp/sockinstctrl) itself.
-# - It exits 1 now and then after a complete, successful install (a race at
-#   its exit, seen in 9 of 60 runs): a failing oracle run is retried on a fresh
-#   device, up to 3 times, before it is believed.
-# - It is built for CMS signatures only (no RSA), and its libconfig (1.5)
-#   rejects trailing commas, so those images are not compared here.
-# - Its rawfile handler did not create missing parent directories here,
-#   create-destination or not ("I cannot open .../app.conf 2"): the cases
-#   with files create the destination directory on both devices.
+# How the oracle is run and what it needs: lib.sh, "the oracle".
 # The device's paths are inside the image (device = ".../slotB.img"), so both
 # runs use the same directory, the device made anew (identically) for each.
 #
@@ -34,48 +17,10 @@
 # Usage: SWINSTALL=build/swinstall [ORACLE_LOCK_WAIT=SECONDS] sh test/integration/test_swupdate_diff.sh
 . "$(dirname "$0")/lib.sh"
 
-command -v swupdate >/dev/null 2>&1 || t_skip_all "swupdate is not installed"
-if [ "$(id -u)" -ne 0 ] && ! [ -w /etc ]; then
-	t_skip_all "needs to write /etc/fw_env.config and /etc/sw-versions (run as root)"
-fi
-
-# Two runs at once would take each other's /etc files for the system's (and
-# swupdate's IPC sockets are fixed paths): runs of this script take turns.
-LOCK=/tmp/swinstall-swupdate-oracle.lock
-LOCK_WAIT=${ORACLE_LOCK_WAIT:-120}
-exec 9>"$LOCK"
-if command -v flock >/dev/null 2>&1; then
-	flock -w "$LOCK_WAIT" 9 ||
-		t_skip_all "another run (this test or the bench) still holds $LOCK after $LOCK_WAIT s"
-fi
-
 t_init
-ETC_FILES="/etc/fw_env.config /etc/sw-versions"
-ETC_BACKUP="$TMP/etc-backup"
-mkdir -p "$ETC_BACKUP"
-if grep -q '/swinstall-it\.' /etc/fw_env.config 2>/dev/null; then
-	# left behind by a run that was killed (SIGKILL skips the trap): it
-	# points at a removed temp dir and is not the system's own file
-	echo "# removing a stale /etc/fw_env.config and /etc/sw-versions of a killed run"
-	rm -f $ETC_FILES
-fi
-for f in $ETC_FILES; do
-	if [ -e "$f" ] || [ -L "$f" ]; then
-		cp -a "$f" "$ETC_BACKUP/" || { echo "not ok - cannot back up $f"; exit 1; }
-	fi
-done
-
-restore_etc() {
-	for f in $ETC_FILES; do
-		b="$ETC_BACKUP/$(basename "$f")"
-		if [ -e "$b" ] || [ -L "$b" ]; then
-			rm -f "$f" && cp -a "$b" "$f"
-		else
-			rm -f "$f"
-		fi
-	done
-}
-trap 'restore_etc; t_cleanup' EXIT
+why=$(oracle_unusable) && t_skip_all "$why"
+oracle_begin "${ORACLE_LOCK_WAIT:-120}" ||
+	t_skip_all "another run (a test or the bench) still holds $ORACLE_LOCK after ${ORACLE_LOCK_WAIT:-120} s"
 
 # fresh_device: the device anew; the directories in $DEV_DIRS (relative to
 # it) are created too.
@@ -85,40 +30,10 @@ fresh_device() {
 	for d in ${DEV_DIRS:-}; do mkdir -p "$DEV/$d"; done
 }
 
-# Copies the device's state to $CASE/result-NAME.
-save_result() {
-	r="$CASE/result-$1"
-	rm -rf "$r"
-	mkdir -p "$r"
-	cp "$DEV/slotA.img" "$DEV/slotB.img" "$r/"
-	env_list "$DEV" >"$r/env"
-	if [ -d "$DEV/rootfs" ]; then cp -a "$DEV/rootfs" "$r/rootfs"; fi
-}
-
 # oracle IMAGE SWUPDATE-ARGS...: sets ORACLE_RC, saves result-swupdate.
 oracle() {
-	img=$1
-	shift
-	attempt=1
-	while :; do
-		fresh_device
-		cp "$DEV/fw_env.config" /etc/fw_env.config
-		cp "$DEV/sw-versions" /etc/sw-versions
-		mkdir -p "$CASE/swtmp"
-		# a run takes a second or two: 30 s catches a hang and keeps even
-		# three hung attempts within the runner's limit for the script
-		TMPDIR="$CASE/swtmp" timeout --foreground 30 swupdate -v -i "$img" -k "$KEYS/ca.pem" \
-			-H myboard:1.0 -B uboot "$@" >"$CASE/swupdate.log" 2>&1
-		ORACLE_RC=$?
-		echo "\$ swupdate -i $img $* -> exit $ORACLE_RC (attempt $attempt)"
-		grep -E '\[(ERROR|WARN )\]' "$CASE/swupdate.log" | grep -v -e MTD -e mtd | sed 's/^/  swupdate: /'
-		[ "$ORACLE_RC" -eq 0 ] && break
-		[ "${EXPECT_ORACLE_FAIL:-0}" = 1 ] && break
-		attempt=$((attempt + 1))
-		[ "$attempt" -gt 3 ] && break
-	done
-	restore_etc
-	save_result swupdate
+	oracle_install fresh_device "$@" -k "$KEYS/ca.pem" -H myboard:1.0 -B uboot
+	device_state "$DEV" "$CASE/result-swupdate"
 }
 
 # mine IMAGE SWINSTALL-ARGS...: sets SWI_RC, saves result-swinstall.
@@ -127,21 +42,12 @@ mine() {
 	shift
 	fresh_device
 	swi "$DEV" -i "$img" "$@"
-	save_result swinstall
+	device_state "$DEV" "$CASE/result-swinstall"
 }
 
 # Both results the same: slots, installed files, whole environment.
 expect_same() {
-	a="$CASE/result-swupdate" b="$CASE/result-swinstall"
-	for f in slotA.img slotB.img; do
-		cmp -s "$a/$f" "$b/$f" || fail "$f differs: $(cmp "$a/$f" "$b/$f" 2>&1 | head -n1)"
-	done
-	if [ -d "$a/rootfs" ] || [ -d "$b/rootfs" ]; then
-		diff -r "$a/rootfs" "$b/rootfs" >/dev/null 2>&1 ||
-			fail "installed files differ: $(diff -rq "$a/rootfs" "$b/rootfs" 2>&1 | head -n3)"
-	fi
-	diff "$a/env" "$b/env" >"$CASE/env.diff" ||
-		fail "environments differ (< swupdate, > swinstall): $(cat "$CASE/env.diff")"
+	expect_same_state "$CASE/result-swupdate" "$CASE/result-swinstall"
 }
 
 # Same image, same arguments, both succeed, same outcome.

@@ -1,0 +1,3 @@
+function postinst()
+	return true, "done"
+end

@@ -1,0 +1,2 @@
+#!/bin/sh
+case "$1" in preinst) echo migrating ;; esac
