@@ -30,15 +30,6 @@ struct script {
 	size_t cap;
 };
 
-static int bootloader_open(struct swi_target *t)
-{
-	struct script *s = calloc(1, sizeof(*s));
-	if (!s)
-		return swi_target_error(t, SWI_ENOMEM, "out of memory");
-	swi_target_set_state(t, s);
-	return SWI_OK;
-}
-
 static int bootloader_write(struct swi_target *t, const void *buf, size_t len)
 {
 	struct script *s = swi_target_state(t);
@@ -121,32 +112,36 @@ static int stage_script(struct swi_target *t, struct script *s)
 	return rc ? rc : for_each_line(t, s, 1);
 }
 
-static void release(struct swi_target *t)
+/* The state starts zeroed: an empty script. */
+static int bootloader_open(struct swi_target *t)
 {
-	struct script *s = swi_target_state(t);
-	if (s)
-		free(s->text);
-	free(s);
-	swi_target_set_state(t, NULL);
+	(void)t;
+	return SWI_OK;
+}
+
+/* Both close and abort end here, abort also after a failed close. */
+static void release(struct script *s)
+{
+	free(s->text);
+	*s = (struct script){ 0 };
 }
 
 static int bootloader_close(struct swi_target *t)
 {
 	struct script *s = swi_target_state(t);
-	if (!s)
-		return SWI_OK;
 	int rc = stage_script(t, s);
-	release(t);
+	release(s);
 	return rc;
 }
 
 static void bootloader_abort(struct swi_target *t)
 {
-	release(t);
+	release(swi_target_state(t));
 }
 
 /* It honours no attribute: its entries say nothing but their file. */
 const struct swi_handler swi_handler_bootloader = {
+	.size = SWI_HANDLER_SIZE,
 	.name = "bootloader",
 	.kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_BOOTLOADER,
 	.attributes = NULL,
@@ -154,4 +149,5 @@ const struct swi_handler swi_handler_bootloader = {
 	.write = bootloader_write,
 	.close = bootloader_close,
 	.abort = bootloader_abort,
+	.state_size = sizeof(struct script),
 };

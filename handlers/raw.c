@@ -294,11 +294,19 @@ static int raw_check(struct swi_target *t)
 	return SWI_OK;
 }
 
+/* Lets go of the target; both close and abort leave nothing behind, so a
+ * core that calls abort after a failed close (or open) does no harm. */
+static void release(struct raw_state *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	release_claims(s);
+}
+
 static int raw_open(struct swi_target *t)
 {
-	struct raw_state *s = calloc(1, sizeof(*s));
-	if (!s)
-		return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	struct raw_state *s = swi_target_state(t);
 	s->fd = -1;
 	bool shared = false;
 	int rc = read_attributes(t, &s->device, &s->offset);
@@ -314,15 +322,9 @@ static int raw_open(struct swi_target *t)
 	if (!rc && (s->offset > s->size ||
 		    (minimum_decoded_size(t, &min) && min > s->end - s->offset)))
 		rc = past_end(t, s->device, s->size, s->end);
-	if (rc) {
-		if (s->fd >= 0)
-			close(s->fd);
-		release_claims(s);
-		free(s);
-		return rc;
-	}
-	swi_target_set_state(t, s);
-	return SWI_OK;
+	if (rc)
+		release(s);
+	return rc;
 }
 
 /* A hint only: where the target does not support it, fdatasync() at close
@@ -358,36 +360,22 @@ static int raw_write(struct swi_target *t, const void *buf, size_t len)
 	return SWI_OK;
 }
 
-/* Ends the target's state; both close and abort leave nothing behind, so a
- * core that calls abort after a failed close does no harm. */
-static void release(struct swi_target *t, struct raw_state *s)
-{
-	release_claims(s);
-	free(s);
-	swi_target_set_state(t, NULL);
-}
-
 static int raw_close(struct swi_target *t)
 {
 	struct raw_state *s = swi_target_state(t);
-	if (!s)
-		return SWI_OK;
 	int rc = SWI_OK;
 	if (fdatasync(s->fd) < 0)
 		rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", s->device, strerror(errno));
 	if (close(s->fd) < 0 && rc == SWI_OK)
 		rc = swi_target_error(t, SWI_EIO, "%s: close failed: %s", s->device, strerror(errno));
-	release(t, s);
+	s->fd = -1;
+	release(s);
 	return rc;
 }
 
 static void raw_abort(struct swi_target *t)
 {
-	struct raw_state *s = swi_target_state(t);
-	if (!s)
-		return;
-	close(s->fd);
-	release(t, s);
+	release(swi_target_state(t));
 }
 
 static const struct swi_handler_attr raw_attributes[] = {
@@ -397,6 +385,7 @@ static const struct swi_handler_attr raw_attributes[] = {
 };
 
 const struct swi_handler swi_handler_raw = {
+	.size = SWI_HANDLER_SIZE,
 	.name = "raw",
 	.kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
 	.attributes = raw_attributes,
@@ -405,4 +394,5 @@ const struct swi_handler swi_handler_raw = {
 	.write = raw_write,
 	.close = raw_close,
 	.abort = raw_abort,
+	.state_size = sizeof(struct raw_state),
 };

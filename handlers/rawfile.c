@@ -123,23 +123,20 @@ static int rawfile_check(struct swi_target *t)
 	return rc;
 }
 
-static void release(struct swi_target *t, struct rawfile_state *s)
+/* Closes what is open; after it, close, commit and abort have nothing to do. */
+static void release(struct rawfile_state *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	free(s);
-	swi_target_set_state(t, NULL);
+	s->fd = s->dirfd = -1;
 }
 
 static int rawfile_open(struct swi_target *t)
 {
-	struct rawfile_state *s = calloc(1, sizeof(*s));
-	if (!s)
-		return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	struct rawfile_state *s = swi_target_state(t);
 	s->dirfd = s->fd = -1;
-	swi_target_set_state(t, s);
 	int rc = read_path(t, s->dir, &s->name);
 	if (rc == SWI_OK)
 		rc = open_directory(t, s->dir, true, &s->dirfd);
@@ -152,7 +149,7 @@ static int rawfile_open(struct swi_target *t)
 	if (rc) {
 		if (s->fd >= 0)
 			unlinkat(s->dirfd, s->temp, 0);
-		release(t, s);
+		release(s);
 	}
 	return rc;
 }
@@ -194,7 +191,7 @@ static int apply_metadata(struct swi_target *t, struct rawfile_state *s)
 static int rawfile_close(struct swi_target *t)
 {
 	struct rawfile_state *s = swi_target_state(t);
-	if (!s)
+	if (s->fd < 0)
 		return SWI_OK;
 	int rc = SWI_OK;
 	if (fsync(s->fd) < 0)
@@ -213,7 +210,7 @@ static int rawfile_close(struct swi_target *t)
 static int rawfile_commit(struct swi_target *t)
 {
 	struct rawfile_state *s = swi_target_state(t);
-	if (!s)
+	if (s->dirfd < 0)
 		return SWI_OK;
 	int rc = SWI_OK;
 	if (renameat(s->dirfd, s->temp, s->dirfd, s->name) < 0)
@@ -223,17 +220,17 @@ static int rawfile_commit(struct swi_target *t)
 		rc = swi_target_error(t, SWI_EIO, "%s: sync failed: %s", s->dir, strerror(errno));
 	if (rc)
 		unlinkat(s->dirfd, s->temp, 0);
-	release(t, s);
+	release(s);
 	return rc;
 }
 
 static void rawfile_abort(struct swi_target *t)
 {
 	struct rawfile_state *s = swi_target_state(t);
-	if (!s)
+	if (s->dirfd < 0)
 		return;
 	unlinkat(s->dirfd, s->temp, 0);
-	release(t, s);
+	release(s);
 }
 
 static const struct swi_handler_attr rawfile_attributes[] = {
@@ -243,6 +240,7 @@ static const struct swi_handler_attr rawfile_attributes[] = {
 };
 
 const struct swi_handler swi_handler_rawfile = {
+	.size = SWI_HANDLER_SIZE,
 	.name = "rawfile",
 	.kinds = SWI_HANDLER_FILE | SWI_HANDLER_IMAGE,
 	.attributes = rawfile_attributes,
@@ -252,4 +250,5 @@ const struct swi_handler swi_handler_rawfile = {
 	.close = rawfile_close,
 	.abort = rawfile_abort,
 	.commit = rawfile_commit,
+	.state_size = sizeof(struct rawfile_state),
 };

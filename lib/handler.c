@@ -103,13 +103,52 @@ static int check_declarations(swi_ctx_t *ctx, const struct swi_handler *h)
 	return SWI_OK;
 }
 
+/* A handler built against a newer struct is taken only when it leaves the
+ * fields this version does not know zero: ignoring a callback it sets
+ * would install differently from what it was written for. */
+static bool sets_unknown_fields(const struct swi_handler *h)
+{
+	const unsigned char *bytes = (const unsigned char *)h;
+	for (size_t i = sizeof(*h); i < h->size; i++)
+		if (bytes[i])
+			return true;
+	return false;
+}
+
+/* The size comes first and is checked before any other field is read. */
+static int check_size(swi_ctx_t *ctx, const struct swi_handler *h)
+{
+	if (h->size < SWI_HANDLER_MIN_SIZE)
+		return swi_fail(ctx, SWI_EINVAL,
+				"handler registration: size %zu is smaller than the first struct "
+				"swi_handler (%zu bytes); set .size = SWI_HANDLER_SIZE",
+				h->size, (size_t)SWI_HANDLER_MIN_SIZE);
+	if (h->size > SWI_HANDLER_MAX_SIZE)
+		return swi_fail(ctx, SWI_EINVAL,
+				"handler '%s': size %zu is no struct swi_handler's (at most %d bytes); "
+				"set .size = SWI_HANDLER_SIZE", h->name ? h->name : "?", h->size,
+				SWI_HANDLER_MAX_SIZE);
+	if (sets_unknown_fields(h))
+		return swi_fail(ctx, SWI_EINVAL,
+				"handler '%s' was built for a newer swinstall (size %zu): it sets "
+				"fields this version (size %zu) does not know", h->name ? h->name : "?",
+				h->size, sizeof(*h));
+	return SWI_OK;
+}
+
 int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *h)
 {
-	if (!ctx || !h || !h->name || !h->open || !h->write || !h->close || !h->abort)
-		return ctx ? swi_fail(ctx, SWI_EINVAL,
-				      "handler registration needs a name and open, write, close and abort callbacks")
-			   : SWI_EINVAL;
-	int rc = check_declarations(ctx, h);
+	if (!ctx)
+		return SWI_EINVAL;
+	if (!h)
+		return swi_fail(ctx, SWI_EINVAL, "handler registration needs a handler");
+	int rc = check_size(ctx, h);
+	if (rc)
+		return rc;
+	if (!h->name || !h->open || !h->write || !h->close || !h->abort)
+		return swi_fail(ctx, SWI_EINVAL,
+				"handler registration needs a name and open, write, close and abort callbacks");
+	rc = check_declarations(ctx, h);
 	if (rc)
 		return rc;
 	const struct swi_handler **list =
@@ -377,6 +416,28 @@ uint64_t swi_target_stored_size(const struct swi_target *t)
 int swi_target_is_compressed(const struct swi_target *t)
 {
 	return t->entry->compressed != NULL;
+}
+
+int swi_target_alloc_state(struct swi_target *t)
+{
+	swi_target_free_state(t);
+	size_t size = SWI_HANDLER_GET(t->handler, state_size, 0);
+	if (size == 0)
+		return SWI_OK;
+	t->owned_state = calloc(1, size);
+	if (!t->owned_state)
+		return swi_target_error(t, SWI_ENOMEM, "out of memory for the %s handler's state",
+					t->handler->name);
+	t->state = t->owned_state;
+	return SWI_OK;
+}
+
+void swi_target_free_state(struct swi_target *t)
+{
+	if (t->state == t->owned_state)
+		t->state = NULL;
+	free(t->owned_state);
+	t->owned_state = NULL;
 }
 
 void swi_target_set_state(struct swi_target *t, void *state)

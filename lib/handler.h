@@ -22,7 +22,8 @@ struct swi_target {
 	const struct swi_entry *entry;
 	const struct swi_handler *handler;
 	uint64_t stored_size;
-	void *state;
+	void *state;                      /* what swi_target_state() returns */
+	void *owned_state;                /* the core's allocation of state_size bytes */
 	struct swi_attrs *staged_bootenv; /* where swi_target_set_bootenv() stages */
 	struct swi_journal *journal;      /* where staged files are recorded; NULL: nowhere */
 	bool limited;                     /* a protected region follows the offset: */
@@ -31,6 +32,25 @@ struct swi_target {
 	size_t nvalues;
 	bool missing;                     /* the last error came from swi_target_missing() */
 };
+
+/* The sizes registration accepts: the first struct swi_handler ended
+ * with abort; a larger size than any struct could grow to is a mistake. */
+#define SWI_HANDLER_MIN_SIZE offsetof(struct swi_handler, commit)
+#define SWI_HANDLER_MAX_SIZE 4096
+
+/* Whether handler h, built against a struct swi_handler of h->size bytes,
+ * has field; SWI_HANDLER_GET() reads it, or gives absent when h was built
+ * before the field existed. Every read of a field added after the first
+ * struct goes through them. */
+#define SWI_HANDLER_HAS(h, field) \
+	((h)->size >= offsetof(struct swi_handler, field) + sizeof((h)->field))
+#define SWI_HANDLER_GET(h, field, absent) (SWI_HANDLER_HAS(h, field) ? (h)->field : (absent))
+
+/* The state the core owns for t's handler: state_size zeroed bytes (none
+ * for a handler that keeps its own), made current for swi_target_state().
+ * Freed by swi_target_free_state(), also when called again. */
+int swi_target_alloc_state(struct swi_target *t);
+void swi_target_free_state(struct swi_target *t);
 
 /* The handler named name: run-time registered ones first, then built-ins. */
 const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *name);

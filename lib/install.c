@@ -356,6 +356,8 @@ static int plan_features(struct txn *t, const struct swi_entry *e)
 		rc = add_job(t, e, h);
 	if (rc == SWI_OK)
 		rc = swi_target_bind_attrs(&t->jobs[t->njobs - 1].target);
+	if (rc == SWI_OK)
+		rc = swi_target_alloc_state(&t->jobs[t->njobs - 1].target);
 	return rc;
 }
 
@@ -426,9 +428,10 @@ static int refuse_busy_target(struct txn *t, struct job *j)
 static int check_target(struct txn *t, struct job *j)
 {
 	struct swi_target *target = &j->target;
-	if (!target->handler->check || t->ctx->opt.check_only)
+	int (*check)(struct swi_target *) = SWI_HANDLER_GET(target->handler, check, NULL);
+	if (!check || t->ctx->opt.check_only)
 		return SWI_OK;
-	int rc = target->handler->check(target);
+	int rc = check(target);
 	if (rc && target->missing && t->ctx->opt.dry_run) {
 		swi_log(t->ctx, SWI_LOG_WARN, "%s (not on this machine: not checked by the dry run)",
 			swi_errmsg(t->ctx));
@@ -485,6 +488,7 @@ static int plan_targets(struct txn *t)
 		swi_log(t->ctx, SWI_LOG_INFO, "%s: %s %s is installed already; skipped",
 			entry_label(e), e->name, e->version);
 		swi_target_unbind_attrs(&t->jobs[i].target);
+		swi_target_free_state(&t->jobs[i].target);
 		t->skipped++;
 	}
 	swi_attrs_free(&versions);
@@ -550,7 +554,7 @@ static int check_something_to_do(struct txn *t, const char *select)
 static int open_journal_if_staging(struct txn *t)
 {
 	for (size_t i = 0; i < t->njobs; i++)
-		if (t->jobs[i].target.handler->commit)
+		if (SWI_HANDLER_GET(t->jobs[i].target.handler, commit, NULL))
 			return swi_journal_open(t->ctx, &t->journal);
 	return SWI_OK;
 }
@@ -650,9 +654,10 @@ static int publish_staged(struct txn *t)
 {
 	for (size_t i = 0; i < t->njobs; i++) {
 		struct job *j = &t->jobs[i];
-		if (!j->target.handler->commit)
+		int (*publish)(struct swi_target *) = SWI_HANDLER_GET(j->target.handler, commit, NULL);
+		if (!publish)
 			continue;
-		int rc = j->target.handler->commit(&j->target);
+		int rc = publish(&j->target);
 		j->opened = false; /* commit lets go of the job, also when it fails */
 		if (rc)
 			return rc;
@@ -762,7 +767,7 @@ static int finish_job(struct job *j)
 		rc = j->target.handler->close(&j->target);
 		/* A staging handler holds its result until the commit; after a
 		 * failed close, abort still cleans up. */
-		j->opened = rc != SWI_OK || j->target.handler->commit;
+		j->opened = rc != SWI_OK || SWI_HANDLER_GET(j->target.handler, commit, NULL);
 	}
 	if (rc)
 		return rc;
@@ -992,6 +997,7 @@ static void txn_free(struct txn *t)
 	for (size_t i = 0; i < t->njobs; i++) {
 		abort_job(&t->jobs[i]);
 		swi_target_unbind_attrs(&t->jobs[i].target);
+		swi_target_free_state(&t->jobs[i].target);
 	}
 	/* Every staged file is in place or removed now. */
 	swi_journal_close(&t->journal);

@@ -12,6 +12,23 @@
  * before the bootloader environment is switched, to put the result in place.
  * Until commit returned, abort may still come (after close too) and must
  * leave the device as it was.
+ *
+ * The struct can grow without breaking a handler built elsewhere: it starts
+ * with its size, which a handler sets to sizeof(struct swi_handler) of its
+ * own build (.size = SWI_HANDLER_SIZE). New fields are only ever added at
+ * the end, and the core reads a field only when the handler's size covers
+ * it, so a handler built against an older, shorter struct keeps working
+ * with its later fields absent (a callback not called, a size of 0). A
+ * handler built against a newer struct is taken when the fields this
+ * version does not know are all zero, and refused otherwise.
+ *
+ * State: a handler may ask the core to own its per-entry state
+ * (.state_size = sizeof(struct my_state)). The core then allocates it
+ * zeroed before check, hands it out with swi_target_state() until the
+ * install is over, and frees it: the handler allocates and frees nothing
+ * of its own for it, and two entries of the same handler never share it.
+ * Whatever the state points to (descriptors, buffers) is still the
+ * handler's to release in close, commit or abort.
  */
 #ifndef SWINSTALL_HANDLER_H
 #define SWINSTALL_HANDLER_H
@@ -60,6 +77,9 @@ struct swi_handler_attr {
 };
 
 struct swi_handler {
+	/* sizeof(struct swi_handler) as the handler was built: set it with
+	 * SWI_HANDLER_SIZE. Fields past it count as absent (see the top). */
+	size_t size;
 	const char *name;              /* the entry's "type" */
 	unsigned kinds;                /* SWI_HANDLER_* it accepts */
 	/* The attributes this handler honours, ended by an element whose name
@@ -76,11 +96,24 @@ struct swi_handler {
 	int (*close)(struct swi_target *t);   /* after the hash verified: flush, sync */
 	void (*abort)(struct swi_target *t);  /* undo what can be undone; no error to report */
 	int (*commit)(struct swi_target *t);  /* optional: publish what close staged */
+	/* Non-zero: the core owns the handler's state, this many bytes,
+	 * zeroed, per entry; swi_target_state() returns it from check (or open)
+	 * on, and the core frees it once the install is over. Zero: the
+	 * handler keeps its own with swi_target_set_state(). */
+	size_t state_size;
+	/* New fields go here, at the end, and are optional: a handler built
+	 * before they existed has a smaller size and goes without them. */
 };
 
+/* What a handler sets .size to: the struct as its own build knows it. */
+#define SWI_HANDLER_SIZE sizeof(struct swi_handler)
+
 /* Adds a handler to ctx; it shadows a built-in of the same name. Refused
- * (SWI_EINVAL) without a name and open, write, close and abort, or with an
- * attribute declaration that has no valid type or contradicts the core's. */
+ * (SWI_EINVAL) with a size smaller than the first struct swi_handler's (up
+ * to abort) or larger than any struct swi_handler can be, with fields this
+ * version does not know set, without a name and open, write, close and
+ * abort, or with an attribute declaration that has no valid type or
+ * contradicts the core's. handler must stay valid as long as ctx. */
 int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *handler);
 
 /* The handlers an install on ctx can use, one by one: index 0, 1, ... until
@@ -115,6 +148,8 @@ uint64_t swi_target_stored_size(const struct swi_target *t);
 /* True when the entry's bytes are compressed, so the decoded size is unknown. */
 int swi_target_is_compressed(const struct swi_target *t);
 
+/* The handler's state: the one the core owns (state_size), or the one the
+ * handler set last. A handler that owns its own frees it itself. */
 void swi_target_set_state(struct swi_target *t, void *state);
 void *swi_target_state(const struct swi_target *t);
 

@@ -105,7 +105,7 @@ static void noop_abort(struct swi_target *t) { (void)t; }
 static void handler_registration_needs_all_callbacks(void **state)
 {
 	swi_ctx_t *ctx = *state;
-	struct swi_handler h = { .name = "x", .open = noop_open, .write = noop_write,
+	struct swi_handler h = { .size = SWI_HANDLER_SIZE, .name = "x", .open = noop_open, .write = noop_write,
 				 .abort = noop_abort };
 	assert_int_equal(swi_register_handler(ctx, &h), SWI_EINVAL);
 	h.close = noop_open;

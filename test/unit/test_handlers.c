@@ -23,12 +23,25 @@
 #define NEW_BYTE 0x55
 
 struct fixture {
+	int fds;               /* open at setup */
 	char dir[64];
 	swi_ctx_t *ctx;
 	struct swi_entry entry;
 	struct swi_attrs staged;
 	struct swi_target target;
 };
+
+/* The process's open descriptors (and the one counting them). */
+static int open_fds(void)
+{
+	int fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		fds++;
+	closedir(d);
+	return fds;
+}
 
 static int setup(void **state)
 {
@@ -43,6 +56,7 @@ static int setup(void **state)
 	f->target.ctx = f->ctx;
 	f->target.entry = &f->entry;
 	f->target.staged_bootenv = &f->staged;
+	f->fds = open_fds();
 	*state = f;
 	return 0;
 }
@@ -54,6 +68,7 @@ static int teardown(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	swi_target_unbind_attrs(&f->target);
+	swi_target_free_state(&f->target);
 	swi_attrs_free(&f->entry.attrs);
 	swi_attrs_free(&f->staged);
 	swi_ctx_free(f->ctx);
@@ -63,7 +78,8 @@ static int teardown(void **state)
 
 /* Points the target at handler, with attributes given as name, value
  * pairs; unless they are refused, they are checked and typed as the plan
- * does (a test of a refusal calls swi_target_bind_attrs() itself). */
+ * does (a test of a refusal calls swi_target_bind_attrs() itself). The
+ * handler gets fresh state from the core, as at planning. */
 static struct swi_target *target(struct fixture *f, const struct swi_handler *handler,
 				 uint64_t stored_size, const char *compressed, ...)
 {
@@ -77,6 +93,7 @@ static struct swi_target *target(struct fixture *f, const struct swi_handler *ha
 				 SWI_OK);
 	va_end(ap);
 	swi_target_bind_attrs(&f->target);
+	assert_int_equal(swi_target_alloc_state(&f->target), SWI_OK);
 	return &f->target;
 }
 
@@ -129,6 +146,14 @@ static void assert_error_mentions(const struct fixture *f, const char *needle)
 		fail_msg("'%s' does not mention '%s'", swi_errmsg(f->ctx), needle);
 }
 
+/* After close or abort: the handler let go of its target (no descriptor
+ * left open) and kept the state the core gave it. */
+static void assert_released(const struct fixture *f, const struct swi_target *t)
+{
+	assert_ptr_equal(t->state, t->owned_state);
+	assert_int_equal(open_fds(), f->fds);
+}
+
 /* open, write len bytes of NEW_BYTE in chunks of chunk, close, and commit
  * for a handler that stages (as the core does at the end of an install). */
 static int install(struct swi_target *t, size_t len, size_t chunk)
@@ -162,7 +187,7 @@ static void raw_writes_at_offset(void **state, const char *offset, size_t at)
 		set_attr(f, "offset", offset);
 	assert_int_equal(t->handler->check(t), SWI_OK);
 	assert_int_equal(install(t, 5000, 1024), SWI_OK);
-	assert_null(t->state);
+	assert_released(f, t);
 	size_t size;
 	unsigned char *buf = slurp(dev, &size);
 	assert_int_equal(size, FILE_SIZE);
@@ -215,7 +240,7 @@ static void raw_check_refuses_offset_past_end(void **state)
 	assert_int_equal(t->handler->check(t), SWI_EIO);
 	assert_error_mentions(f, "member.img: offset 66560 is past the end of");
 	assert_int_equal(t->handler->open(t), SWI_EIO);
-	assert_null(t->state);
+	assert_released(f, t);
 }
 
 static void raw_check_refuses_too_large(void **state)
@@ -257,7 +282,7 @@ static void raw_write_refuses_past_end_when_compressed(void **state)
 	assert_int_equal(t->handler->check(t), SWI_OK);
 	assert_int_equal(install(t, 4096 + 1, 4096), SWI_EIO);
 	assert_error_mentions(f, "would write past the end of");
-	assert_null(t->state);
+	assert_released(f, t);
 	size_t size;
 	unsigned char *buf = slurp(dev, &size);
 	assert_int_equal(size, FILE_SIZE);
@@ -385,7 +410,7 @@ static mode_t file_mode(const char *path)
 static void assert_old_file_kept(const struct fixture *f, const struct swi_target *t,
 				 const char *path)
 {
-	assert_null(t->state);
+	assert_released(f, t);
 	assert_int_equal(count_temporaries(f->dir), 0);
 	size_t size;
 	unsigned char *buf = slurp(path, &size);
@@ -669,7 +694,7 @@ static void bootloader_parses_script(void **state)
 	assert_string_equal(swi_attrs_get(&f->staged, "removed"), "");
 	assert_string_equal(swi_attrs_get(&f->staged, "spaced"), " kept as is ");
 	assert_string_equal(swi_attrs_get(&f->staged, "last"), "no newline");
-	assert_null(t->state);
+	assert_released(f, t);
 }
 
 static void bootloader_bad_lines(void **state)
@@ -722,7 +747,7 @@ static void bootloader_size_cap(void **state)
 	assert_int_equal(t->handler->write(t, "#", 1), SWI_EHANDLER);
 	assert_error_mentions(f, "not a bootloader environment script");
 	t->handler->abort(t);
-	assert_null(t->state);
+	assert_released(f, t);
 	free(big);
 }
 
@@ -737,7 +762,7 @@ static void registered_handler_shadows_builtin(void **state)
 {
 	struct fixture *f = *state;
 	static const struct swi_handler my_raw = {
-		.name = "raw", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
+		.size = SWI_HANDLER_SIZE, .name = "raw", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
 		.write = dummy_write, .close = dummy_close, .abort = dummy_abort,
 	};
 	assert_ptr_equal(swi_handler_find(f->ctx, "raw"), &swi_handler_raw);
@@ -751,7 +776,8 @@ static void registered_handler_shadows_builtin(void **state)
 	assert_int_equal(swi_ctx_new(&other), SWI_OK);
 	assert_ptr_equal(swi_handler_find(other, "raw"), &swi_handler_raw);
 	swi_ctx_free(other);
-	static const struct swi_handler incomplete = { .name = "x", .open = dummy_open };
+	static const struct swi_handler incomplete = { .size = SWI_HANDLER_SIZE, .name = "x",
+						       .open = dummy_open };
 	assert_int_equal(swi_register_handler(f->ctx, &incomplete), SWI_EINVAL);
 }
 
@@ -767,7 +793,7 @@ static void registration_checks_declarations(void **state)
 	static const struct swi_handler_attr fine[] = {
 		{ "offset", SWI_TYPE_SIZE, 0 }, { "mine", SWI_TYPE_LIST, 0 }, { NULL, 0, 0 },
 	};
-	struct swi_handler h = { .name = "decl", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
+	struct swi_handler h = { .size = SWI_HANDLER_SIZE, .name = "decl", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
 				 .write = dummy_write, .close = dummy_close, .abort = dummy_abort };
 	h.attributes = no_type;
 	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_EINVAL);
@@ -785,7 +811,7 @@ static void builtins_are_listed_and_declare_validly(void **state)
 {
 	struct fixture *f = *state;
 	static const struct swi_handler my_raw = {
-		.name = "raw", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
+		.size = SWI_HANDLER_SIZE, .name = "raw", .kinds = SWI_HANDLER_IMAGE, .open = dummy_open,
 		.write = dummy_write, .close = dummy_close, .abort = dummy_abort,
 	};
 	char names[256];
@@ -821,7 +847,7 @@ static const struct swi_handler_attr typed_attrs[] = {
 };
 
 static const struct swi_handler typed = {
-	.name = "typed", .kinds = SWI_HANDLER_IMAGE, .attributes = typed_attrs,
+	.size = SWI_HANDLER_SIZE, .name = "typed", .kinds = SWI_HANDLER_IMAGE, .attributes = typed_attrs,
 	.open = dummy_open, .write = dummy_write, .close = dummy_close, .abort = dummy_abort,
 };
 
@@ -991,16 +1017,11 @@ static void snapshot(const char *dir, char *out, size_t size)
 			 (long long)(S_ISDIR(st.st_mode) ? 0 : st.st_size));
 	}
 	closedir(d);
-	int fds = 0;
-	d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	while (readdir(d))
-		fds++;
-	closedir(d);
-	snprintf(out + strlen(out), size - strlen(out), "fds:%d", fds);
+	snprintf(out + strlen(out), size - strlen(out), "fds:%d", open_fds());
 }
 
-/* open, some bytes, abort: no state, no file, no descriptor, nothing staged. */
+/* open, some bytes, abort: no file, no descriptor, nothing staged, and no
+ * state of the handler's own left (the core's is freed with the install). */
 static void every_builtin_abort_leaves_nothing_behind(void **state)
 {
 	struct fixture *f = *state;
@@ -1020,7 +1041,7 @@ static void every_builtin_abort_leaves_nothing_behind(void **state)
 		snapshot(f->dir, after, sizeof(after));
 		if (strcmp(before, after) != 0)
 			fail_msg("%s: abort left %s (before: %s)", h->name, after, before);
-		assert_null(t->state);
+		assert_ptr_equal(t->state, t->owned_state);
 		assert_int_equal(f->staged.count, 0);
 	}
 }
@@ -1047,23 +1068,22 @@ static int spy_close(struct swi_target *t) { call("close"); return spied->close(
 static void spy_abort(struct swi_target *t) { call("abort"); spied->abort(t); }
 static int spy_commit(struct swi_target *t) { call("commit"); return spied->commit(t); }
 
-/* Builds an image whose one entry goes to the handler of case c (the file
- * at path) with the payload's sha256 or a wrong one, and sets the options
- * that keep the install inside the fixture's directory. */
-static void image_for(struct fixture *f, const struct builtin_case *c, const char *path,
-		      bool good_hash)
+/* The sha256 of the payload, in hex; all zeroes unless good. */
+static void payload_sha(bool good, char sha[65])
 {
-	char sha[65] = "", desc[1024], cmd[512], opt[160];
 	unsigned char md[32];
 	unsigned mdlen = 0;
 	assert_true(EVP_Digest(script, sizeof(script) - 1, md, &mdlen, EVP_sha256(), NULL));
 	for (int i = 0; i < 32; i++)
-		sprintf(sha + 2 * i, "%02x", good_hash ? md[i] : 0);
-	snprintf(desc, sizeof(desc),
-		 "software = { images = ( { filename = \"payload.txt\"; type = \"%s\"; "
-		 "sha256 = \"%s\"; %s%s%s%s } ); };", c->name, sha,
-		 c->attribute ? c->attribute : "", c->attribute ? " = \"" : "",
-		 c->attribute ? path : "", c->attribute ? "\";" : "");
+		sprintf(sha + 2 * i, "%02x", good ? md[i] : 0);
+}
+
+/* Builds an image of sw-description desc and the member payload.txt (the
+ * script), and sets the options that keep the install inside the
+ * fixture's directory. */
+static void image_of(struct fixture *f, const char *desc)
+{
+	char cmd[512], opt[160];
 	snprintf(cmd, sizeof(cmd), "%s/work", f->dir);
 	mkdir(cmd, 0755);
 	snprintf(cmd, sizeof(cmd), "%s/work/sw-description", f->dir);
@@ -1087,6 +1107,21 @@ static void image_for(struct fixture *f, const struct builtin_case *c, const cha
 	snprintf(opt, sizeof(opt), "%s/work/state", f->dir);
 	swi_set_option(f->ctx, "state-dir", opt);
 	swi_set_option(f->ctx, "insecure", "1");
+}
+
+/* An image whose one entry goes to the handler of case c (the file at
+ * path) with the payload's sha256 or a wrong one. */
+static void image_for(struct fixture *f, const struct builtin_case *c, const char *path,
+		      bool good_hash)
+{
+	char sha[65], desc[1024];
+	payload_sha(good_hash, sha);
+	snprintf(desc, sizeof(desc),
+		 "software = { images = ( { filename = \"payload.txt\"; type = \"%s\"; "
+		 "sha256 = \"%s\"; %s%s%s%s } ); };", c->name, sha,
+		 c->attribute ? c->attribute : "", c->attribute ? " = \"" : "",
+		 c->attribute ? path : "", c->attribute ? "\";" : "");
+	image_of(f, desc);
 }
 
 static int install_image(struct fixture *f)
@@ -1134,6 +1169,167 @@ static void every_builtin_closes_only_after_the_hash(void **state)
 	}
 }
 
+/* ---- the handler ABI: its size, and the state the core owns ---- */
+
+/* A handler that records its calls; its state counts what open saw. */
+struct counted {
+	int opens;
+	size_t bytes;
+	bool zero_at_check;
+};
+
+static void *checked_state[2];
+static size_t nchecked;
+
+static int rec_check(struct swi_target *t)
+{
+	struct counted *c = swi_target_state(t);
+	c->zero_at_check = c->opens == 0 && c->bytes == 0 && !c->zero_at_check;
+	if (nchecked < 2)
+		checked_state[nchecked] = c;
+	nchecked++;
+	call("check");
+	return SWI_OK;
+}
+static int rec_open(struct swi_target *t)
+{
+	struct counted *c = swi_target_state(t);
+	call("open");
+	if (c)
+		c->opens++;
+	return SWI_OK;
+}
+static int rec_write(struct swi_target *t, const void *buf, size_t len)
+{
+	struct counted *c = swi_target_state(t);
+	(void)buf;
+	call("write");
+	if (c)
+		c->bytes += len;
+	return SWI_OK;
+}
+static int rec_close(struct swi_target *t)
+{
+	struct counted *c = swi_target_state(t);
+	call("close");
+	/* The state is the one check saw, counted once. */
+	if (c && (!c->zero_at_check || c->opens != 1 || c->bytes != sizeof(script) - 1))
+		return swi_target_error(t, SWI_EHANDLER, "state not as check left it");
+	return SWI_OK;
+}
+static void rec_abort(struct swi_target *t) { (void)t; call("abort"); }
+static int rec_commit(struct swi_target *t) { (void)t; call("commit"); return SWI_OK; }
+
+static const struct swi_handler recorder = {
+	.size = SWI_HANDLER_SIZE, .name = "recorder", .kinds = SWI_HANDLER_IMAGE,
+	.check = rec_check, .open = rec_open, .write = rec_write, .close = rec_close,
+	.abort = rec_abort, .commit = rec_commit, .state_size = sizeof(struct counted),
+};
+
+/* An image of one entry of type "recorder", or two fed by the same member. */
+static void recorder_image(struct fixture *f, int entries)
+{
+	char sha[65], entry[256], desc[1024];
+	payload_sha(true, sha);
+	snprintf(entry, sizeof(entry), "{ filename = \"payload.txt\"; type = \"recorder\"; "
+		 "sha256 = \"%s\"; }", sha);
+	snprintf(desc, sizeof(desc), "software = { images = ( %s%s%s ); };", entry,
+		 entries > 1 ? ", " : "", entries > 1 ? entry : "");
+	image_of(f, desc);
+}
+
+/* A handler built before commit and state_size existed: its struct ends
+ * where commit starts, and whatever lies behind it in memory is not its.
+ * Junk there is never read: no commit call, no state. */
+static void handler_of_an_older_struct_goes_without_later_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_handler old = recorder;
+	old.size = offsetof(struct swi_handler, commit);
+	old.check = NULL;
+	unsigned char *mem = malloc(sizeof(struct swi_handler) + 64);
+	assert_non_null(mem);
+	memset(mem, 0xA5, sizeof(struct swi_handler) + 64);
+	memcpy(mem, &old, old.size);
+	assert_int_equal(swi_register_handler(f->ctx, (const struct swi_handler *)mem), SWI_OK);
+	recorder_image(f, 1);
+	assert_int_equal(install_image(f), SWI_OK);
+	assert_string_equal(calls, "open write close");
+	swi_ctx_free(f->ctx);
+	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
+	free(mem);
+}
+
+/* The size is checked before anything else: smaller than the first struct,
+ * larger than any struct could be, or newer with fields this version does
+ * not know set, the handler is refused; newer with those zero, taken. */
+static void registration_checks_the_size(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char *mem = calloc(1, SWI_HANDLER_MAX_SIZE + 8);
+	assert_non_null(mem);
+	struct swi_handler h = recorder;
+	h.size = 0;
+	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_EINVAL);
+	assert_error_mentions(f, "size 0 is smaller than the first struct swi_handler");
+	h.size = offsetof(struct swi_handler, commit) - 1;
+	assert_int_equal(swi_register_handler(f->ctx, &h), SWI_EINVAL);
+	assert_error_mentions(f, "set .size = SWI_HANDLER_SIZE");
+	h.size = SWI_HANDLER_MAX_SIZE + 1;
+	memcpy(mem, &h, sizeof(h));
+	assert_int_equal(swi_register_handler(f->ctx, (const struct swi_handler *)mem), SWI_EINVAL);
+	assert_error_mentions(f, "is no struct swi_handler's");
+	h.size = sizeof(h) + 16;
+	memcpy(mem, &h, sizeof(h));
+	mem[sizeof(h) + 8] = 1;
+	assert_int_equal(swi_register_handler(f->ctx, (const struct swi_handler *)mem), SWI_EINVAL);
+	assert_error_mentions(f, "sets fields this version");
+	assert_null(swi_handler_find(f->ctx, "recorder"));
+	mem[sizeof(h) + 8] = 0;
+	assert_int_equal(swi_register_handler(f->ctx, (const struct swi_handler *)mem), SWI_OK);
+	assert_ptr_equal(swi_handler_find(f->ctx, "recorder"), mem);
+	swi_ctx_free(f->ctx);
+	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
+	free(mem);
+}
+
+/* state_size: zeroed state from check on, one per entry, the same through
+ * check, open, write and close (rec_close fails otherwise); freed by the
+ * core (the ASan build finds a leak). */
+static void core_owned_state_is_zeroed_per_entry(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(swi_register_handler(f->ctx, &recorder), SWI_OK);
+	recorder_image(f, 2);
+	nchecked = 0;
+	assert_int_equal(install_image(f), SWI_OK);
+	assert_string_equal(calls, "check check open open write close write close commit commit");
+	assert_int_equal(nchecked, 2);
+	assert_non_null(checked_state[0]);
+	assert_non_null(checked_state[1]);
+	assert_ptr_not_equal(checked_state[0], checked_state[1]);
+	/* A second install gets fresh state: zeroed again at check. */
+	nchecked = 0;
+	assert_int_equal(install_image(f), SWI_OK);
+	assert_int_equal(nchecked, 2);
+}
+
+/* Without state_size, the state is the handler's: none unless it sets one. */
+static void without_state_size_the_handler_owns_its_state(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_handler own = recorder;
+	own.check = NULL;
+	own.state_size = 0;
+	struct swi_target *t = target(f, &own, 0, NULL, NULL);
+	assert_null(swi_target_state(t));
+	int mine = 0;
+	swi_target_set_state(t, &mine);
+	assert_ptr_equal(swi_target_state(t), &mine);
+	swi_target_free_state(t);
+	assert_ptr_equal(swi_target_state(t), &mine);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1174,6 +1370,10 @@ int main(void)
 		T(typed_attributes_refused),
 		T(every_builtin_abort_leaves_nothing_behind),
 		T(every_builtin_closes_only_after_the_hash),
+		T(handler_of_an_older_struct_goes_without_later_fields),
+		T(registration_checks_the_size),
+		T(core_owned_state_is_zeroed_per_entry),
+		T(without_state_size_the_handler_owns_its_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,7 +308,7 @@ static int nop_write(struct swi_target *t, const void *b, size_t n)
 static int nop_close(struct swi_target *t) { (void)t; return SWI_OK; }
 static void nop_abort(struct swi_target *t) { (void)t; }
 static const struct swi_handler agent_handler = {
-	.name = "agent", .kinds = SWI_HANDLER_IMAGE,
+	.size = SWI_HANDLER_SIZE, .name = "agent", .kinds = SWI_HANDLER_IMAGE,
 	.open = nop_open, .write = nop_write, .close = nop_close, .abort = nop_abort,
 };
 

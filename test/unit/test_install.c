@@ -79,7 +79,7 @@ static const struct swi_handler_attr rec_attrs[] = {
 	{ NULL, 0, 0 },
 };
 static const struct swi_handler recorder = {
-	.name = "recorder", .kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
+	.size = SWI_HANDLER_SIZE, .name = "recorder", .kinds = SWI_HANDLER_IMAGE | SWI_HANDLER_FILE,
 	.attributes = rec_attrs,
 	.open = rec_open, .write = rec_write, .close = rec_close, .abort = rec_abort,
 };
@@ -103,7 +103,7 @@ static void stage_abort(struct swi_target *t) { event(t, "abort"); }
 static int stage_commit(struct swi_target *t) { event(t, "commit"); return SWI_OK; }
 
 static const struct swi_handler stager = {
-	.name = "stager", .kinds = SWI_HANDLER_IMAGE,
+	.size = SWI_HANDLER_SIZE, .name = "stager", .kinds = SWI_HANDLER_IMAGE,
 	.open = stage_open, .write = stage_write, .close = stage_close, .abort = stage_abort,
 	.commit = stage_commit,
 };
@@ -758,7 +758,7 @@ static void missing_features_refused_alike(void **state)
 	/* Partitions carry no data: SWUpdate's default handler is missing, and
 	 * a handler for them could not be fed. */
 	static const struct swi_handler parter = {
-		.name = "parter", .kinds = SWI_HANDLER_PARTITION, .open = rec_open,
+		.size = SWI_HANDLER_SIZE, .name = "parter", .kinds = SWI_HANDLER_PARTITION, .open = rec_open,
 		.write = rec_write, .close = rec_close, .abort = rec_abort,
 	};
 	assert_int_equal(swi_register_handler(f->ctx, &parter), SWI_OK);
