@@ -18,35 +18,17 @@
 #define KEY256 KEY128 "101112131415161718191a1b1c1d1e1f"
 #define IV "f0e0d0c0b0a090807060504030201000"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	swi_ctx_t *ctx;
-};
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (!fx)
-		return -1;
-	*state = fx;
-	strcpy(fx->dir, "/tmp/test_aeskey.XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/aes.key", fx->dir);
-	return swi_ctx_new(&fx->ctx);
+	return dir_fixture_setup(state, "test_aeskey", "aes.key");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	int rc = remove_tree(fx->dir);
-	swi_ctx_free(fx->ctx);
-	free(fx);
-	return rc == 0 ? 0 : -1;
+	return dir_fixture_teardown(state);
 }
 
-static int load_text(struct fixture *fx, const char *text, size_t len, struct swi_aes_key *k)
+static int load_text(struct dir_fixture *fx, const char *text, size_t len, struct swi_aes_key *k)
 {
 	FILE *f = fopen(fx->path, "w");
 	assert_non_null(f);
@@ -55,13 +37,13 @@ static int load_text(struct fixture *fx, const char *text, size_t len, struct sw
 	return swi_aes_key_load(fx->ctx, fx->path, k);
 }
 
-static int load(struct fixture *fx, const char *text, struct swi_aes_key *k)
+static int load(struct dir_fixture *fx, const char *text, struct swi_aes_key *k)
 {
 	return load_text(fx, text, strlen(text), k);
 }
 
 /* The error names the key file and says reason; it never shows the key. */
-static void expect_refused(struct fixture *fx, const char *text, const char *reason)
+static void expect_refused(struct dir_fixture *fx, const char *text, const char *reason)
 {
 	struct swi_aes_key k;
 	assert_int_equal(load(fx, text, &k), SWI_ECONFIG);
@@ -74,7 +56,7 @@ static void expect_refused(struct fixture *fx, const char *text, const char *rea
 
 static void key_sizes(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key k;
 	const char *texts[] = { KEY128 " " IV "\n", KEY192 " " IV "\n", KEY256 " " IV "\n" };
 	const size_t lens[] = { 16, 24, 32 };
@@ -93,7 +75,7 @@ static void key_sizes(void **state)
  * final newline: as SWUpdate reads it (two fields, white space apart). */
 static void layout(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key k;
 	assert_int_equal(load(fx, "  " KEY128 "\t\n" IV, &k), SWI_OK);
 	assert_int_equal(k.key_len, 16);
@@ -107,7 +89,7 @@ static void layout(void **state)
  * never changed what was decrypted: accepted and left unused. */
 static void old_salt_field(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key with_salt, without;
 	assert_int_equal(load(fx, KEY256 " " IV " 0011223344556677\n", &with_salt), SWI_OK);
 	assert_int_equal(load(fx, KEY256 " " IV "\n", &without), SWI_OK);
@@ -122,7 +104,7 @@ static void old_salt_field(void **state)
 
 static void malformed(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	expect_refused(fx, "", "the key file is empty; it holds the AES key and the IV in hex, "
 		       "separated by a space");
 	expect_refused(fx, " \n\n", "the key file is empty; it holds the AES key and the IV in hex, "
@@ -141,7 +123,7 @@ static void malformed(void **state)
 
 static void file_problems(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key k;
 	char missing[160];
 	snprintf(missing, sizeof(missing), "%s/none", fx->dir);
@@ -168,7 +150,7 @@ static void file_problems(void **state)
 
 static void ivt(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key file_key, entry_key;
 	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY192 " " IV, &file_key), SWI_OK);
 	assert_int_equal(swi_aes_check_ivt(fx->ctx, "rootfs.ext4", "0123456789abcdefABCDEF0123456789"),
@@ -196,7 +178,7 @@ static void ivt(void **state)
 
 static void clear_wipes(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key k, zero = { 0 };
 	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY256 " " IV, &k), SWI_OK);
 	swi_aes_key_clear(&k);
@@ -226,7 +208,7 @@ static const char description[] = "software = {\n\tversion = \"1.0\";\n};\n";
 /* sw-description decrypted in place with the key file's key and IV. */
 static void encrypted_description(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key key, other;
 	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY256 " " IV, &key), SWI_OK);
 	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY128 KEY128 " " IV, &other), SWI_OK);
@@ -260,7 +242,7 @@ static void encrypted_description(void **state)
  * or with no text, the message stays. */
 static void binary_description_hint(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	struct swi_aes_key key;
 	assert_int_equal(swi_aes_key_parse(fx->ctx, "k", KEY256 " " IV, &key), SWI_OK);
 	size_t len;

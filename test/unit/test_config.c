@@ -11,35 +11,17 @@
 #include "context.h"
 #include "testutil.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	swi_ctx_t *ctx;
-};
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (!fx)
-		return -1;
-	*state = fx;
-	strcpy(fx->dir, "/tmp/test_config.XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/swinstall.conf", fx->dir);
-	return swi_ctx_new(&fx->ctx);
+	return dir_fixture_setup(state, "test_config", "swinstall.conf");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	int rc = remove_tree(fx->dir);
-	swi_ctx_free(fx->ctx);
-	free(fx);
-	return rc == 0 ? 0 : -1;
+	return dir_fixture_teardown(state);
 }
 
-static int load(struct fixture *fx, const char *text)
+static int load(struct dir_fixture *fx, const char *text)
 {
 	FILE *f = fopen(fx->path, "w");
 	assert_non_null(f);
@@ -48,7 +30,7 @@ static int load(struct fixture *fx, const char *text)
 	return swi_load_config(fx->ctx, fx->path);
 }
 
-static void assert_message(struct fixture *fx, const char *suffix)
+static void assert_message(struct dir_fixture *fx, const char *suffix)
 {
 	char want[512];
 	snprintf(want, sizeof(want), "%s%s", fx->path, suffix);
@@ -57,7 +39,7 @@ static void assert_message(struct fixture *fx, const char *suffix)
 
 static void all_keys(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "# device configuration\n"
 				  "public-key = \"/etc/swinstall/ca.pem\";\n"
 				  "cert-purpose = \"codeSigning\";\n"
@@ -89,7 +71,7 @@ static void all_keys(void **state)
 
 static void boolean_false_and_integer(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(swi_set_option(fx->ctx, "insecure", "1"), SWI_OK);
 	assert_int_equal(load(fx, "insecure = false;\nforced-signer-name = 42;\n"), SWI_OK);
 	assert_false(fx->ctx->opt.insecure);
@@ -100,14 +82,14 @@ static void boolean_false_and_integer(void **state)
 
 static void empty_file(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "// nothing\n"), SWI_OK);
 	assert_null(fx->ctx->opt.public_key);
 }
 
 static void slots_are_read(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "slots = ( { name = \"A\"; device = \"/dev/mmcblk0p2\"; "
 				  "select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
 				  "          { name = \"B\"; device = \"/dev/mmcblk0p3\"; "
@@ -125,7 +107,7 @@ static void slots_are_read(void **state)
 
 static void life_cycle_variables_are_read(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "mark-good-env = { ustate = \"0\"; bootcount = 0; };\n"
 				  "rollback-env = { ustate = \"3\"; };\n"), SWI_OK);
 	assert_string_equal(swi_attrs_get(&fx->ctx->opt.mark_good_env, "bootcount"), "0");
@@ -136,14 +118,14 @@ static void life_cycle_variables_are_read(void **state)
 
 static void slots_scalar_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "slots = \"a,b\";\n"), SWI_ECONFIG);
 	assert_message(fx, ":1: 'slots' must be a list ( { ... }, { ... } )");
 }
 
 static void wrong_value(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "public-key = \"k.pem\";\n\nbootloader = \"lilo\";\n"),
 			 SWI_ECONFIG);
 	assert_message(fx, ":3: bootloader: 'lilo' is not one of uboot, grub, none");
@@ -151,7 +133,7 @@ static void wrong_value(void **state)
 
 static void wrong_boolean(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "insecure = \"maybe\";\n"), SWI_ECONFIG);
 	assert_message(fx, ":1: insecure: 'maybe' is not a boolean (true or false)");
 }
@@ -160,7 +142,7 @@ static void wrong_boolean(void **state)
  * needs, never as an unknown setting. */
 static void wrong_type(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "select = 1.5;\n"), SWI_ECONFIG);
 	assert_message(fx, ":1: 'select' must be a string");
 	assert_int_equal(load(fx, "\npublic-key = { path = \"x\"; };\n"), SWI_ECONFIG);
@@ -179,7 +161,7 @@ static void wrong_type(void **state)
 
 static void signature_scheme_and_version_guards(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "signature-scheme = \"rsa-pss\";\n"
 				  "no-downgrading = \"1.3.0\";\n"
 				  "no-reinstalling = \"1.4.0\";\n"
@@ -201,7 +183,7 @@ static void signature_scheme_and_version_guards(void **state)
 
 static void syntax_error(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "bootloader = \"uboot\";\npublic-key = ;\n"), SWI_ECONFIG);
 	assert_message(fx, ":2: syntax error");
 	assert_int_equal(load(fx, "bootloader = \"uboot\";\nbootloader = \"none\";\n"),
@@ -211,14 +193,14 @@ static void syntax_error(void **state)
 
 static void missing_file(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(swi_load_config(fx->ctx, fx->path), SWI_ECONFIG);
 	assert_message(fx, ": No such file or directory");
 }
 
 static void unknown_key(void **state)
 {
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	assert_int_equal(load(fx, "public_key = \"k.pem\";\n"), SWI_ECONFIG);
 	assert_message(fx, ":1: unknown setting 'public_key'");
 	assert_int_equal(load(fx, "bootloader = \"none\";\n\ndry-run = true;\n"), SWI_ECONFIG);
@@ -236,7 +218,7 @@ static void every_error_names_its_line(void **state)
 		"slots = ( { name = \"A\"; } );\n", "mark-good-env = \"x\";\n",
 		"rollback-env = { ustate = 1.5; };\n", "public-key = ( \"a\" );\n",
 	};
-	struct fixture *fx = *state;
+	struct dir_fixture *fx = *state;
 	char prefix[200];
 	int n = snprintf(prefix, sizeof(prefix), "%s:1: ", fx->path);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <swinstall.h>
 
 /* What a shell command printed (malloc'd, the caller frees it); the
  * command must succeed. Used to read state back with the real tools
@@ -28,6 +29,37 @@ static inline int remove_tree(const char *dir)
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd);
+}
+
+/* A context and a new temporary directory, with the path of one file in
+ * it: the fixture of tests that write a file and read it back. */
+struct dir_fixture {
+	char dir[64];
+	char path[128];
+	swi_ctx_t *ctx;
+};
+
+/* Sets *state to a dir_fixture whose directory is /tmp/PREFIX.XXXXXX. */
+static inline int dir_fixture_setup(void **state, const char *prefix, const char *file)
+{
+	struct dir_fixture *fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return -1;
+	*state = fx;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/%s.XXXXXX", prefix);
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/%s", fx->dir, file);
+	return swi_ctx_new(&fx->ctx);
+}
+
+static inline int dir_fixture_teardown(void **state)
+{
+	struct dir_fixture *fx = *state;
+	int rc = remove_tree(fx->dir);
+	swi_ctx_free(fx->ctx);
+	free(fx);
+	return rc == 0 ? 0 : -1;
 }
 
 #endif
