@@ -28,6 +28,17 @@ EOF2
 	mk_swu "$1" cms "${2:-crc}" w rootfs.img app.conf
 }
 
+# refused_alike STATUS MESSAGE: -c, -n and an install of u.swu all exit
+# STATUS with MESSAGE, and the device is left as it was.
+refused_alike() {
+	for mode in -c -n ""; do
+		swi "$DEV" $mode -i u.swu
+		expect_rc "$1"
+		expect_err "$2"
+	done
+	expect_device_untouched "$DEV"
+}
+
 case_check_opens_no_target() {
 	DEV=$CASE/dev
 	make_device "$DEV"
@@ -104,12 +115,7 @@ software = {
 };
 EOF2
 	mk_swu u.swu cms crc w rootfs.img u-boot.sb
-	for mode in -c -n ""; do
-		swi "$DEV" $mode -i u.swu
-		expect_rc 4
-		expect_err "$2"
-	done
-	expect_device_untouched "$DEV"
+	refused_alike 4 "$2"
 }
 
 case_unknown_handler() {
@@ -144,12 +150,7 @@ case_wrong_type() {
 	mk_data w/rootfs.img 300K rootfs
 	desc_images w images rootfs.img "type = \"raw\"; device = \"$DEV/slotB.img\"; offset = \"4X\";"
 	mk_swu u.swu cms crc w rootfs.img
-	for mode in -c -n ""; do
-		swi "$DEV" $mode -i u.swu
-		expect_rc 3
-		expect_err "images[0] (rootfs.img): attribute 'offset' is \"4X\"; expected a size"
-	done
-	expect_device_untouched "$DEV"
+	refused_alike 3 "images[0] (rootfs.img): attribute 'offset' is \"4X\"; expected a size"
 }
 
 case_embedded_script() {
@@ -167,12 +168,7 @@ software = {
 };
 EOF2
 	mk_swu u.swu cms crc w rootfs.img
-	for mode in -c -n ""; do
-		swi "$DEV" $mode -i u.swu
-		expect_rc 4
-		expect_err "embedded-script needs Lua"
-	done
-	expect_device_untouched "$DEV"
+	refused_alike 4 "embedded-script needs Lua"
 }
 
 case_partitions() {
@@ -190,12 +186,7 @@ software = {
 };
 EOF2
 	mk_swu u.swu cms crc w rootfs.img
-	for mode in -c -n ""; do
-		swi "$DEV" $mode -i u.swu
-		expect_rc 4
-		expect_err 'partitions[0] (rootfs): no handler "ubipartition" in this build'
-	done
-	expect_device_untouched "$DEV"
+	refused_alike 4 'partitions[0] (rootfs): no handler "ubipartition" in this build'
 }
 
 # An unknown key is ignored (real files have them); -vv says so.
