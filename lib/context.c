@@ -42,6 +42,10 @@ static void free_options(struct swi_options *o)
 	free(o->no_reinstalling);
 	free(o->max_version);
 	free(o->key_aes);
+	free(o->tmpdir);
+	free(o->script_timeout);
+	free(o->preupdate_cmd);
+	free(o->postupdate_cmd);
 	for (size_t i = 0; i < o->nextra_targets; i++)
 		free(o->extra_targets[i]);
 	free(o->extra_targets);
@@ -202,6 +206,10 @@ static const struct opt_def options[] = {
 	STR_OPT("no-reinstalling", no_reinstalling),
 	STR_OPT("max-version", max_version),
 	STR_OPT("key-aes", key_aes),
+	STR_OPT("tmpdir", tmpdir),
+	STR_OPT("script-timeout", script_timeout),
+	STR_OPT("preupdatecmd", preupdate_cmd),
+	STR_OPT("postupdatecmd", postupdate_cmd),
 	BOOL_OPT("encrypted-sw-description", encrypted_sw_description),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
@@ -238,6 +246,7 @@ static bool is_version_guard(const char *name)
 
 static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 {
+	long seconds;
 	if (!value)
 		return SWI_OK;
 	if (!strcmp(name, "cert-purpose") && strcmp(value, "emailProtection") &&
@@ -263,7 +272,11 @@ static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 	if (!strcmp(name, "min-free-space") && swi_parse_reserve(value, NULL, NULL))
 		return swi_fail(ctx, SWI_EINVAL,
 				"min-free-space: '%s' is not a size (16M) or a percentage (5%%)", value);
-	if ((!strcmp(name, "lock-file") || !strcmp(name, "state-dir")) && value[0] != '/')
+	if (!strcmp(name, "script-timeout") && (swi_parse_wait(value, &seconds) || seconds <= 0))
+		return swi_fail(ctx, SWI_EINVAL,
+				"script-timeout: '%s' is not a positive number of seconds", value);
+	if ((!strcmp(name, "lock-file") || !strcmp(name, "state-dir") ||
+	     !strcmp(name, "tmpdir")) && value[0] != '/')
 		return swi_fail(ctx, SWI_EINVAL, "%s: '%s' is not an absolute path", name, value);
 	if (!strcmp(name, "select")) {
 		const char *comma = strchr(value, ',');
@@ -358,6 +371,20 @@ const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx)
 const char *swi_opt_lock_file(const swi_ctx_t *ctx)
 {
 	return or_default(ctx->opt.lock_file, "/run/swinstall.lock");
+}
+
+const char *swi_opt_tmpdir(const swi_ctx_t *ctx)
+{
+	const char *env = getenv("TMPDIR");
+	return or_default(ctx->opt.tmpdir, env && env[0] == '/' ? env : "/tmp");
+}
+
+long swi_opt_script_timeout(const swi_ctx_t *ctx)
+{
+	long seconds = 900;
+	if (ctx->opt.script_timeout)
+		swi_parse_wait(ctx->opt.script_timeout, &seconds);
+	return seconds;
 }
 
 const char *swi_opt_state_dir(const swi_ctx_t *ctx)

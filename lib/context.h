@@ -36,6 +36,10 @@ struct swi_options {
 	char *no_reinstalling;    /* refuse an image of exactly this version */
 	char *max_version;        /* refuse an image higher than this */
 	char *key_aes;            /* AES key file of encrypted images, or NULL */
+	char *tmpdir;             /* NULL: $TMPDIR, else /tmp */
+	char *script_timeout;     /* NULL: "900"; seconds a script may run */
+	char *preupdate_cmd;      /* run before anything is written, or NULL */
+	char *postupdate_cmd;     /* run after the commit, or NULL */
 	bool encrypted_sw_description; /* sw-description itself is encrypted */
 	bool insecure;
 	bool dry_run;
@@ -91,6 +95,9 @@ const char *swi_opt_cmdline_file(const swi_ctx_t *ctx);
 const char *swi_opt_mountinfo_file(const swi_ctx_t *ctx);
 const char *swi_opt_lock_file(const swi_ctx_t *ctx);
 const char *swi_opt_state_dir(const swi_ctx_t *ctx);
+const char *swi_opt_tmpdir(const swi_ctx_t *ctx);
+/* script-timeout in seconds (default 900). */
+long swi_opt_script_timeout(const swi_ctx_t *ctx);
 
 /* "SECONDS" or "forever" (-1); NULL is 0. */
 int swi_parse_wait(const char *text, long *seconds);

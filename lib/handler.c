@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include "exec.h"
 #include "handler.h"
 
 /* The one table of built-in handlers: a new handler is one line here. */
@@ -145,9 +146,17 @@ int swi_register_handler(swi_ctx_t *ctx, const struct swi_handler *h)
 	int rc = check_size(ctx, h);
 	if (rc)
 		return rc;
-	if (!h->name || !h->open || !h->write || !h->close || !h->abort)
+	if (!h->name || !h->open || !h->close || !h->abort)
 		return swi_fail(ctx, SWI_EINVAL,
-				"handler registration needs a name and open, write, close and abort callbacks");
+				"handler registration needs a name and open, close and abort callbacks");
+	if (!h->write && !SWI_HANDLER_GET(h, extract, NULL) &&
+	    !(SWI_HANDLER_GET(h, flags, 0u) & SWI_HANDLER_NO_DATA))
+		return swi_fail(ctx, SWI_EINVAL,
+				"handler '%s' needs write or extract (or the flag SWI_HANDLER_NO_DATA)",
+				h->name);
+	if (SWI_HANDLER_GET(h, phases, 0u) && !SWI_HANDLER_GET(h, run, NULL))
+		return swi_fail(ctx, SWI_EINVAL, "handler '%s' names phases but has no run callback",
+				h->name);
 	rc = check_declarations(ctx, h);
 	if (rc)
 		return rc;
@@ -555,4 +564,44 @@ int swi_target_check_free_space(struct swi_target *t, int fd, const char *where,
 				"%s: its file system would fall under the free space it keeps "
 				"(min-free-space: %llu bytes); %llu bytes are free",
 				where, (unsigned long long)reserve, (unsigned long long)avail);
+}
+
+int swi_target_read(struct swi_target *t, const void **buf, size_t *len)
+{
+	if (!t->pull)
+		return swi_target_error(t, SWI_EINVAL, "swi_target_read() outside extract");
+	return swi_stream_pull(t->pull, buf, len);
+}
+
+int swi_target_path(struct swi_target *t, const char **out)
+{
+	const char *path = swi_target_attr(t, "path");
+	if (!path || !path[0])
+		return swi_target_error(t, SWI_EFORMAT, "no \"path\" given");
+	if (!t->path) {
+		if (t->mount_dir)
+			return swi_target_error(t, SWI_EUNSUPPORTED, "mounted paths are not built yet");
+		if (path[0] != '/')
+			return swi_target_error(t, SWI_EFORMAT,
+						"path '%s' is not absolute (and no filesystem is mounted)",
+						path);
+		if (!(t->path = strdup(path)))
+			return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	}
+	*out = t->path;
+	return SWI_OK;
+}
+
+int swi_target_tmpdir(struct swi_target *t, const char **dir)
+{
+	if (!t->scratch)
+		return swi_target_error(t, SWI_EINVAL, "no private directory in this install");
+	int rc = swi_scratch_dir(t->scratch, dir);
+	return rc ? swi_target_error(t, rc, "%s", swi_errmsg(t->ctx)) : SWI_OK;
+}
+
+int swi_target_run(struct swi_target *t, const char *what, const char *const argv[],
+		   const char *const env[])
+{
+	return swi_run_program(t->ctx, what, argv, env, swi_opt_script_timeout(t->ctx));
 }

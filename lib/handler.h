@@ -6,7 +6,9 @@
 #include "attrs.h"
 #include "context.h"
 #include "manifest.h"
+#include "scratch.h"
 #include "staging.h"
+#include "stream.h"
 
 /* An attribute the entry sets and its handler declares, checked against
  * the declaration and converted (swi_target_bind_attrs()). */
@@ -31,6 +33,10 @@ struct swi_target {
 	struct swi_value *values;         /* the handler's attributes the entry sets */
 	size_t nvalues;
 	bool missing;                     /* the last error came from swi_target_missing() */
+	struct swi_scratch *scratch;      /* the install's private directory (tmpdir) */
+	struct swi_stream *pull;          /* a pull handler's stream, for swi_target_read() */
+	char *mount_dir;                  /* where the entry's filesystem is mounted, or NULL */
+	char *path;                       /* what swi_target_path() gave, or NULL */
 };
 
 /* The sizes registration accepts: the first struct swi_handler ended

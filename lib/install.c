@@ -35,6 +35,8 @@
 #include "lifecycle.h"
 #include "lock.h"
 #include "manifest.h"
+#include "mount.h"
+#include "scratch.h"
 #include "slots.h"
 #include "source.h"
 #include "staging.h"
@@ -79,6 +81,7 @@ struct txn {
 	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
 	const struct swi_slot *slot;    /* the slot whose selection is installed, or NULL */
 	bool slot_written;          /* a job writes that slot's device */
+	struct swi_scratch scratch; /* private directory under tmpdir */
 	struct swi_aes_key aes;     /* of encrypted entries (key-aes) */
 	bool have_aes;
 };
@@ -340,7 +343,8 @@ static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_ha
 	t->jobs = jobs;
 	t->jobs[t->njobs++] = (struct job){
 		.target = { .ctx = t->ctx, .entry = e, .handler = h,
-			    .staged_bootenv = &t->staged, .journal = &t->journal },
+			    .staged_bootenv = &t->staged, .journal = &t->journal,
+			    .scratch = &t->scratch },
 	};
 	return SWI_OK;
 }
@@ -659,6 +663,7 @@ static int publish_staged(struct txn *t)
 			continue;
 		int rc = publish(&j->target);
 		j->opened = false; /* commit lets go of the job, also when it fails */
+		swi_target_unmount(&j->target);
 		if (rc)
 			return rc;
 	}
@@ -730,6 +735,40 @@ static int job_spec(struct txn *t, const struct swi_entry *e, struct swi_aes_key
 				 &t->aes, key);
 }
 
+static int run_extract(void *user)
+{
+	struct swi_target *target = user;
+	return target->handler->extract(target);
+}
+
+/* The job's stream: into the handler's write, or, for a handler that
+ * pulls, a stream its extract reads from; without a target (a dry run),
+ * decoded and dropped. */
+static int new_stream(struct txn *t, struct job *j, const struct swi_stream_spec *spec,
+		      bool to_target)
+{
+	const struct swi_entry *e = j->target.entry;
+	if (to_target && SWI_HANDLER_GET(j->target.handler, extract, NULL)) {
+		int rc = swi_stream_new_pull(t->ctx, e->filename, spec, run_extract, &j->target,
+					     &j->stream);
+		j->target.pull = j->stream;
+		return rc;
+	}
+	return swi_stream_new(t->ctx, e->filename, spec, to_target ? sink_to_handler : NULL,
+			      &j->target, &j->stream);
+}
+
+/* Mounts what the entry writes into, then opens the handler: before the
+ * stream starts, since a pulling handler's extract runs from its start. */
+static int open_target(struct job *j)
+{
+	int rc = swi_target_mount(&j->target);
+	j->opened = rc == SWI_OK;
+	if (rc == SWI_OK)
+		rc = j->target.handler->open(&j->target);
+	return rc;
+}
+
 static int start_job(struct txn *t, struct job *j)
 {
 	const struct swi_entry *e = j->target.entry;
@@ -738,14 +777,11 @@ static int start_job(struct txn *t, struct job *j)
 	struct swi_stream_spec spec;
 	j->target.stored_size = t->member.size;
 	int rc = job_spec(t, e, &key, &spec);
+	if (rc == SWI_OK && to_target)
+		rc = open_target(j);
 	if (rc == SWI_OK)
-		rc = swi_stream_new(t->ctx, e->filename, &spec, to_target ? sink_to_handler : NULL,
-				    &j->target, &j->stream);
+		rc = new_stream(t, j, &spec, to_target);
 	swi_aes_key_clear(&key);
-	if (rc == SWI_OK && to_target) {
-		j->opened = true;
-		rc = j->target.handler->open(&j->target);
-	}
 	return rc;
 }
 
@@ -755,9 +791,11 @@ static void abort_job(struct job *j)
 	 * handler, and must have stopped before the handler lets go. */
 	swi_stream_free(j->stream);
 	j->stream = NULL;
+	j->target.pull = NULL;
 	if (j->opened)
 		j->target.handler->abort(&j->target);
 	j->opened = false;
+	swi_target_unmount(&j->target);
 }
 
 static int finish_job(struct job *j)
@@ -773,6 +811,9 @@ static int finish_job(struct job *j)
 		return rc;
 	swi_stream_free(j->stream);
 	j->stream = NULL;
+	j->target.pull = NULL;
+	if (!j->opened)
+		swi_target_unmount(&j->target);
 	j->done = true;
 	return SWI_OK;
 }
@@ -998,7 +1039,10 @@ static void txn_free(struct txn *t)
 		abort_job(&t->jobs[i]);
 		swi_target_unbind_attrs(&t->jobs[i].target);
 		swi_target_free_state(&t->jobs[i].target);
+		free(t->jobs[i].target.path);
+		free(t->jobs[i].target.mount_dir);
 	}
+	swi_scratch_remove(&t->scratch);
 	/* Every staged file is in place or removed now. */
 	swi_journal_close(&t->journal);
 	free(t->jobs);
@@ -1030,7 +1074,8 @@ static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode
 {
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 } };
+	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 },
+			 .scratch = { .ctx = ctx } };
 	int rc = run(&t, fn, user, mode);
 	keep_result(ctx, &t);
 	txn_free(&t);

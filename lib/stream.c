@@ -886,3 +886,17 @@ int swi_stream_decode_buffer(swi_ctx_t *ctx, const char *member,
 	*out_len = m.len;
 	return SWI_OK;
 }
+
+/* CONTRACT PLACEHOLDER: replaced by the pull work. */
+int swi_stream_new_pull(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
+			swi_pull_main_fn main, void *user, struct swi_stream **out)
+{
+	(void)spec; (void)main; (void)user; (void)out;
+	return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: pulling handlers are not built yet", member);
+}
+
+int swi_stream_pull(struct swi_stream *s, const void **buf, size_t *len)
+{
+	(void)s; (void)buf; (void)len;
+	return SWI_EUNSUPPORTED;
+}

@@ -26,6 +26,15 @@ struct swi_stream_spec {
 /* sink: receives decoded bytes; may be NULL (decode and discard). */
 int swi_stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
 		   swi_sink_fn sink, void *user, struct swi_stream **out);
+/* A stream for a handler that pulls: main(user) runs once on the stream's
+ * last worker thread and reads the decoded bytes with swi_stream_pull();
+ * swi_stream_finish() waits for it to return and gives its status. */
+typedef int (*swi_pull_main_fn)(void *user);
+int swi_stream_new_pull(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
+			swi_pull_main_fn main, void *user, struct swi_stream **out);
+/* Called by main, on that thread: the next block of decoded bytes, valid
+ * until the next call; *len 0 at the end of the member's data. */
+int swi_stream_pull(struct swi_stream *s, const void **buf, size_t *len);
 int swi_stream_feed(struct swi_stream *s, const void *buf, size_t len);
 /* The same without a copy: buf stays valid until release(token), which
  * follows in every case (on another thread, or before this returns). */

@@ -29,6 +29,21 @@
  * of its own for it, and two entries of the same handler never share it.
  * Whatever the state points to (descriptors, buffers) is still the
  * handler's to release in close, commit or abort.
+ *
+ * Three kinds of handlers, told by their callbacks and flags:
+ *  - push (write): the core hands the entry's decoded bytes to write, in
+ *    order, on a worker thread;
+ *  - pull (extract): the core calls extract once, on the worker thread,
+ *    after open; it pulls the decoded bytes with swi_target_read() until
+ *    that reports the end (for libraries that want a read callback, such as
+ *    libarchive). close follows once the hash verified;
+ *  - data-less (SWI_HANDLER_NO_DATA): entries without a member (partition
+ *    tools); open then close, in the first phase of the run.
+ * A script handler (phases non-zero) receives its member like any other
+ * (open, write, close) and is then run in each phase it names: run(t,
+ * SWI_PHASE_BEFORE) before the first byte goes to any target, run(t,
+ * SWI_PHASE_AFTER) once every artifact is written and verified, before the
+ * commit, run(t, SWI_PHASE_FAILURE) when the install failed.
  */
 #ifndef SWINSTALL_HANDLER_H
 #define SWINSTALL_HANDLER_H
@@ -49,6 +64,19 @@ enum swi_handler_kind {
 	SWI_HANDLER_SCRIPT = 4,
 	SWI_HANDLER_BOOTLOADER = 8,
 	SWI_HANDLER_PARTITION = 16,
+};
+
+/* The phases of an install in which a script handler runs (bits of
+ * struct swi_handler's phases). */
+enum swi_phase {
+	SWI_PHASE_BEFORE = 1,   /* SWUpdate's "preinst" */
+	SWI_PHASE_AFTER = 2,    /* "postinst" */
+	SWI_PHASE_FAILURE = 4,  /* "postfailure" */
+};
+
+/* struct swi_handler's flags. */
+enum swi_handler_flag {
+	SWI_HANDLER_NO_DATA = 1,  /* its entries carry no member (partitioning) */
 };
 
 /* One entry being installed; opaque. */
@@ -101,6 +129,14 @@ struct swi_handler {
 	 * on, and the core frees it once the install is over. Zero: the
 	 * handler keeps its own with swi_target_set_state(). */
 	size_t state_size;
+	/* SWI_HANDLER_* flags (enum swi_handler_flag). */
+	unsigned flags;
+	/* Script handlers: the SWI_PHASE_* bits run is called in; 0 for others. */
+	unsigned phases;
+	int (*run)(struct swi_target *t, enum swi_phase phase);
+	/* Pull handlers: called once on the worker thread after open, instead of
+	 * write (which may then be NULL); reads with swi_target_read(). */
+	int (*extract)(struct swi_target *t);
 	/* New fields go here, at the end, and are optional: a handler built
 	 * before they existed has a smaller size and goes without them. */
 };
@@ -192,6 +228,41 @@ int swi_target_open_dir(struct swi_target *t, const char *path, int create, int 
  */
 int swi_target_create_staged(struct swi_target *t, int dirfd, const char *dir, const char *name,
 			     char tmpname[SWI_STAGED_NAME_MAX], int *fd);
+
+/*
+ * For extract: the next block of the entry's decoded bytes at *buf, *len
+ * bytes, valid until the next call; *len is 0 at the end of the entry's
+ * data. An error (a codec failed, the install was cancelled) is returned
+ * with its message recorded; extract should then return it.
+ */
+int swi_target_read(struct swi_target *t, const void **buf, size_t *len);
+
+/*
+ * The directory entry's "path" names, made absolute: when the entry mounts
+ * a filesystem (attributes "device" and "filesystem"), path is taken
+ * relative to the mount point and may not leave it ("..", or a symbolic
+ * link on the way, are refused); otherwise path as written, which must be
+ * absolute. *out is valid as long as the target. SWI_EFORMAT (with a
+ * message) when the entry has no path or it escapes.
+ */
+int swi_target_path(struct swi_target *t, const char **out);
+
+/* A private directory (mode 0700) for this install under the configured
+ * tmpdir (option tmpdir; $TMPDIR, else /tmp), made on first use; it and
+ * everything in it are removed when the install ends, however it ends. */
+int swi_target_tmpdir(struct swi_target *t, const char **dir);
+
+/*
+ * Runs the program argv[0] with the arguments argv (NULL-terminated),
+ * without a shell in between; env (NULL-terminated "NAME=VALUE", or NULL)
+ * is added to the installer's environment. Its standard output and error
+ * go to the log, line by line; it is killed after the configured timeout
+ * (option script-timeout). SWI_OK when it exited with status 0; otherwise
+ * SWI_EHANDLER with a message naming what (e.g. "preinstall script
+ * setup.sh") and the exit status, signal or timeout.
+ */
+int swi_target_run(struct swi_target *t, const char *what, const char *const argv[],
+		   const char *const env[]);
 
 /* Refuses (SWI_EIO, with a message naming where) writing more bytes to the
  * file system of fd when that would leave it less free space than the
