@@ -13,7 +13,12 @@
 /*
  * Runs argv[0] (a path; not searched in PATH unless it has no '/') with
  * argv, the installer's environment plus env (NULL-terminated "NAME=VALUE",
- * or NULL), standard input from /dev/null, for at most timeout seconds.
+ * or NULL; they win over the installer's), standard input from /dev/null,
+ * in a process group of its own, for at most timeout seconds (0 or less:
+ * no limit). Standard output and error are logged as information, line by
+ * line, prefixed with what; as in SWUpdate, descriptor 3
+ * ($SWUPDATE_INFO_FD=3) is logged as information too and descriptor 4
+ * ($SWUPDATE_WARN_FD=4) as warnings. No other descriptor is inherited.
  * what names it in messages ("preinstall script setup.sh"). SWI_OK when it
  * exited with status 0; else SWI_EHANDLER: "what: exited with status N",
  * "what: killed by signal N", "what: did not finish within N s; killed", or
