@@ -22,6 +22,36 @@ static const char *entry_label(const struct swi_entry *e)
 	return e->filename ? e->filename : e->type;
 }
 
+/* SWUpdate handlers this version does not offer, named in the refusal so
+ * that a device maker knows what the image needs. Each is refused before
+ * anything is written, like any type without a handler. */
+static const struct { const char *name, *what; } not_offered[] = {
+	{ "diskpart", "partition table (GPT/MBR) tool" },
+	{ "diskformat", "filesystem formatting tool" },
+	{ "gptswap", "GPT partition swap tool" },
+	{ "btrfs", "btrfs subvolume tool" },
+	{ "ubivol", "UBI volume handler" },
+	{ "ubipartition", "UBI partitioning tool" },
+	{ "ubiswap", "UBI volume swap tool" },
+	{ "flash", "MTD flash handler" },
+	{ "rawcopy", "device-to-device copy handler" },
+	{ "rdiff", "librsync delta handler" },
+	{ "delta", "zchunk delta handler" },
+	{ "remote", "remote handler" },
+	{ "swuforward", "SWU forwarder" },
+	{ "lua", "Lua script handler" },
+};
+
+static int refuse_unknown_type(swi_ctx_t *ctx, const char *place, const char *type)
+{
+	for (size_t i = 0; i < sizeof(not_offered) / sizeof(not_offered[0]); i++)
+		if (strcmp(not_offered[i].name, type) == 0)
+			return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: no handler \"%s\" in this build "
+					"(SWUpdate's %s, which swinstall does not offer yet)", place,
+					type, not_offered[i].what);
+	return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: no handler \"%s\" in this build", place, type);
+}
+
 /* The handler of e, which must take entries of e's collection. */
 static int pick_handler(swi_ctx_t *ctx, const struct swi_entry *e, const struct swi_handler **out)
 {
@@ -29,8 +59,7 @@ static int pick_handler(swi_ctx_t *ctx, const struct swi_entry *e, const struct 
 	swi_entry_place(e, place, sizeof(place));
 	const struct swi_handler *h = swi_handler_find(ctx, e->type);
 	if (!h)
-		return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: no handler \"%s\" in this build",
-				place, e->type);
+		return refuse_unknown_type(ctx, place, e->type);
 	if (!(h->kinds & handler_kind(e->kind))) {
 		char where[64];
 		swi_handler_kinds_text(h->kinds, " or ", where, sizeof(where));
