@@ -27,12 +27,18 @@
  *         assert_released(f, t);
  *     }
  *     ...
- *     cmocka_unit_test_setup_teardown(rawfile_writes_a_new_file, setup, teardown)
+ *     T(rawfile_writes_a_new_file)    // in the CMUnitTest table: with setup, teardown
  *
  * The names are those test_handlers.c had before it was split (fixture,
- * setup, teardown, target, set_attr, in_dir, fill_file, slurp, assert_bytes,
- * assert_error_mentions, assert_released, install, feed, open_fds): a test
- * written against those keeps working with its own copies deleted.
+ * setup, teardown, T, target, set_attr, in_dir, fill_file, slurp,
+ * assert_bytes, assert_error_mentions, assert_released, install, feed,
+ * open_fds, FILE_SIZE, OLD_BYTE, NEW_BYTE): a test written against those
+ * keeps working with its own copies deleted. Changed on the way: install()
+ * and feed() drive any kind of handler (and run a script handler's
+ * phases); its image helpers take the member's bytes, image_of(f, desc,
+ * bytes, len) and payload_sha(bytes, len, good, sha), and build in f->work;
+ * its spy log is calls_seen() and record_call(); its snapshot() is
+ * tree_snapshot(), which also compares file contents.
  *
  * Driving a handler of any kind (include/swinstall/handler.h):
  *   drive_check()  check, when the handler has one (the core: at planning);
@@ -238,6 +244,15 @@ static inline unsigned char *slurp(const char *path, size_t *size)
 	*size = fread(buf, 1, FILE_SIZE * 2, fp);
 	fclose(fp);
 	return buf;
+}
+
+static inline void assert_file_size(const char *path, long long expected)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		fail_msg("cannot stat %s", path);
+	if ((long long)st.st_size != expected)
+		fail_msg("%s has %lld bytes, not %lld", path, (long long)st.st_size, expected);
 }
 
 /* Every byte of buf from from to to (excluded) is byte. */

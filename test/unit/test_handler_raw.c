@@ -8,12 +8,19 @@
 #include <cmocka.h>
 #include "handler_fixture.h"
 
+/* dev := the path of a slot of FILE_SIZE old bytes, made in the fixture's
+ * directory (a regular file stands in for the block device). */
+static void old_slot(const struct fixture *f, char *dev, size_t size)
+{
+	in_dir(f, "slot.img", dev, size);
+	fill_file(dev, OLD_BYTE, FILE_SIZE);
+}
+
 static void raw_writes_at_offset(void **state, const char *offset, size_t at)
 {
 	struct fixture *f = *state;
 	char dev[128];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, 5000, NULL, "device", dev, NULL);
 	if (offset)
 		set_attr(f, "offset", offset);
@@ -48,8 +55,7 @@ static void raw_fills_target_exactly(void **state)
 {
 	struct fixture *f = *state;
 	char dev[128];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, FILE_SIZE - 8192, NULL, "device", dev,
 				      "offset", "8K", NULL);
 	assert_int_equal(t->handler->check(t), SWI_OK);
@@ -65,8 +71,7 @@ static void raw_check_refuses_offset_past_end(void **state)
 {
 	struct fixture *f = *state;
 	char dev[128];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, 1, "zlib", "device", dev,
 				      "offset", "65K", NULL);
 	assert_int_equal(t->handler->check(t), SWI_EIO);
@@ -79,8 +84,7 @@ static void raw_check_refuses_too_large(void **state)
 {
 	struct fixture *f = *state;
 	char dev[128], expected[200];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, FILE_SIZE - 8192 + 1, NULL,
 				      "device", dev, "offset", "8K", NULL);
 	assert_int_equal(t->handler->check(t), SWI_EIO);
@@ -94,8 +98,7 @@ static void raw_check_allows_cipher_padding(void **state)
 {
 	struct fixture *f = *state;
 	char dev[128];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, FILE_SIZE + 16, NULL, "device", dev,
 				      "encrypted", "true", NULL);
 	assert_int_equal(t->handler->check(t), SWI_OK);
@@ -107,8 +110,7 @@ static void raw_write_refuses_past_end_when_compressed(void **state)
 {
 	struct fixture *f = *state;
 	char dev[128];
-	in_dir(f, "slot.img", dev, sizeof(dev));
-	fill_file(dev, OLD_BYTE, FILE_SIZE);
+	old_slot(f, dev, sizeof(dev));
 	struct swi_target *t = target(f, &swi_handler_raw, 100, "zlib", "device", dev,
 				      "offset", "60K", NULL);
 	assert_int_equal(t->handler->check(t), SWI_OK);

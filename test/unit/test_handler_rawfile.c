@@ -41,6 +41,22 @@ static void assert_old_file_kept(const struct fixture *f, const struct swi_targe
 	free(buf);
 }
 
+/* A rawfile target over config.bin (100 old bytes, path in path[128]),
+ * opened, with len new bytes written. */
+static struct swi_target *writing_over_old_file(struct fixture *f, char *path, size_t len)
+{
+	in_dir(f, "config.bin", path, 128);
+	fill_file(path, OLD_BYTE, 100);
+	struct swi_target *t = target(f, &swi_handler_rawfile, len, NULL, "path", path, NULL);
+	unsigned char *bytes = malloc(len);
+	assert_non_null(bytes);
+	memset(bytes, NEW_BYTE, len);
+	assert_int_equal(t->handler->open(t), SWI_OK);
+	assert_int_equal(t->handler->write(t, bytes, len), SWI_OK);
+	free(bytes);
+	return t;
+}
+
 static void rawfile_replaces_atomically(void **state)
 {
 	struct fixture *f = *state;
@@ -57,19 +73,15 @@ static void rawfile_replaces_atomically(void **state)
 		assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
 	/* Until close, the old file is untouched and the new bytes are aside. */
 	assert_int_equal(count_temporaries(f->dir), 1);
-	size_t size;
-	unsigned char *buf = slurp(path, &size);
-	assert_int_equal(size, 100);
-	free(buf);
+	assert_file_size(path, 100);
 	/* Closed (verified), the new bytes stay staged until the commit. */
 	assert_int_equal(t->handler->close(t), SWI_OK);
 	assert_int_equal(count_temporaries(f->dir), 1);
-	buf = slurp(path, &size);
-	assert_int_equal(size, 100);
-	free(buf);
+	assert_file_size(path, 100);
 	assert_int_equal(t->handler->commit(t), SWI_OK);
 	assert_int_equal(count_temporaries(f->dir), 0);
-	buf = slurp(path, &size);
+	size_t size;
+	unsigned char *buf = slurp(path, &size);
 	assert_int_equal(size, 3000);
 	assert_bytes(buf, 0, 3000, NEW_BYTE);
 	free(buf);
@@ -129,13 +141,7 @@ static void rawfile_abort_after_close_keeps_old_file(void **state)
 {
 	struct fixture *f = *state;
 	char path[128];
-	in_dir(f, "config.bin", path, sizeof(path));
-	fill_file(path, OLD_BYTE, 100);
-	struct swi_target *t = target(f, &swi_handler_rawfile, 10, NULL, "path", path, NULL);
-	assert_int_equal(t->handler->open(t), SWI_OK);
-	unsigned char chunk[10];
-	memset(chunk, NEW_BYTE, sizeof(chunk));
-	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
+	struct swi_target *t = writing_over_old_file(f, path, 10);
 	assert_int_equal(t->handler->close(t), SWI_OK);
 	t->handler->abort(t);
 	assert_old_file_kept(f, t, path);
@@ -167,10 +173,7 @@ static void rawfile_follows_no_symlink(void **state)
 	assert_int_equal(t->handler->check(t), SWI_EIO);
 	assert_int_equal(install(t, 10, 10), SWI_EIO);
 	assert_error_mentions(f, "symbolic link");
-	size_t size;
-	unsigned char *buf = slurp(outside, &size);
-	assert_int_equal(size, 100);
-	free(buf);
+	assert_file_size(outside, 100);
 }
 
 /* A file system keeps its reserve: a write that would eat into it fails
@@ -205,13 +208,7 @@ static void rawfile_abort_keeps_old_file(void **state)
 {
 	struct fixture *f = *state;
 	char path[128];
-	in_dir(f, "config.bin", path, sizeof(path));
-	fill_file(path, OLD_BYTE, 100);
-	struct swi_target *t = target(f, &swi_handler_rawfile, 3000, NULL, "path", path, NULL);
-	assert_int_equal(t->handler->open(t), SWI_OK);
-	unsigned char chunk[1000];
-	memset(chunk, NEW_BYTE, sizeof(chunk));
-	assert_int_equal(t->handler->write(t, chunk, sizeof(chunk)), SWI_OK);
+	struct swi_target *t = writing_over_old_file(f, path, 1000);
 	t->handler->abort(t);
 	assert_old_file_kept(f, t, path);
 }
@@ -242,10 +239,7 @@ static void rawfile_creates_destination(void **state)
 	assert_int_equal(access(dir, F_OK), -1); /* check changes nothing */
 	assert_int_equal(install(t, 10, 10), SWI_OK);
 	assert_int_equal(file_mode(dir), 0755);
-	size_t size;
-	unsigned char *buf = slurp(path, &size);
-	assert_int_equal(size, 10);
-	free(buf);
+	assert_file_size(path, 10);
 }
 
 static void rawfile_bad_paths(void **state)
