@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The postinstall handler: the member written privately and run once, after
- * the image is written, as SWUpdate runs it ("SCRIPT DATA...", no phase
- * argument), without a shell; in no other phase. */
+/* The built-in handler "postinstall", driven directly (script_fixture.h): the
+ * member written privately and run once, after the image is written, as
+ * SWUpdate runs it ("SCRIPT DATA...", no phase argument), without a shell;
+ * in no other phase. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,69 +10,61 @@
 #include <cmocka.h>
 #include "script_fixture.h"
 
-static void registered_for_one_phase(void **state)
+static void postinstall_runs_in_one_phase(void **state)
 {
-	script_assert_handler(*state, "postinstall", SWI_PHASE_AFTER);
+	assert_script_handler(*state, "postinstall", SWI_PHASE_AFTER);
 }
 
-static void written_privately(void **state)
+static void postinstall_is_written_privately(void **state)
 {
-	struct script_fixture *f = *state;
-	script_target(f, &swi_handler_postinstall, NULL);
-	script_receive(f, 0);
-	script_assert_written(f);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_postinstall, NULL, 0);
+	assert_written_privately(f);
+	assert_released(f, t);
 }
 
-static void runs_with_the_data_words_only(void **state)
+/* The words of "data" only, as they are. */
+static void postinstall_gets_the_data_words(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_postinstall, "--fast  'a b' $HOME");
-	script_receive(f, 0);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_postinstall, "--fast  'a b' $HOME", 0);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_AFTER), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ "--fast", "'a", "b'", "$HOME", NULL });
+	assert_ran_with(f, (const char *const[]){ "--fast", "'a", "b'", "$HOME", NULL });
 }
 
-static void runs_without_arguments_without_data(void **state)
+static void postinstall_without_data_gets_no_argument(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_postinstall, NULL);
-	script_receive(f, 0);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_postinstall, NULL, 0);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_AFTER), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ NULL });
+	assert_ran_with(f, (const char *const[]){ NULL });
 }
 
-static void other_phases_are_refused(void **state)
+static void postinstall_refuses_other_phases(void **state)
 {
-	struct script_fixture *f = *state;
-	script_target(f, &swi_handler_postinstall, NULL);
-	script_receive(f, 0);
-	script_assert_refuses_phase(f, SWI_PHASE_BEFORE);
-	script_assert_refuses_phase(f, SWI_PHASE_FAILURE);
+	struct fixture *f = *state;
+	received_script(f, &swi_handler_postinstall, NULL, 0);
+	assert_refuses_phase(f, SWI_PHASE_BEFORE);
+	assert_refuses_phase(f, SWI_PHASE_FAILURE);
 }
 
-static void failure_names_script_and_status(void **state)
+static void postinstall_failure_names_script_and_status(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_postinstall, NULL);
-	script_receive(f, 7);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_postinstall, NULL, 7);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_AFTER), SWI_EHANDLER);
-	script_assert_error(f, "postinstall setup.sh (postinst): exited with status 7");
+	assert_string_equal(swi_errmsg(f->ctx), "postinstall member.img (postinst): exited with status 7");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(registered_for_one_phase, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(written_privately, script_setup, script_teardown),
-		cmocka_unit_test_setup_teardown(runs_with_the_data_words_only, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(runs_without_arguments_without_data, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(other_phases_are_refused, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(failure_names_script_and_status, script_setup,
-						script_teardown),
+		T(postinstall_runs_in_one_phase),
+		T(postinstall_is_written_privately),
+		T(postinstall_gets_the_data_words),
+		T(postinstall_without_data_gets_no_argument),
+		T(postinstall_refuses_other_phases),
+		T(postinstall_failure_names_script_and_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

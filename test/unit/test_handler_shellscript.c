@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The shellscript handler: the member written privately, run as SWUpdate
- * runs it ("SCRIPT preinst|postinst|postfailure DATA...") in its three
- * phases, without a shell; a failing script names itself and its status. */
+/* The built-in handler "shellscript", driven directly (script_fixture.h):
+ * the member written privately and run as SWUpdate runs it ("SCRIPT
+ * preinst|postinst|postfailure DATA...") in its three phases, without a
+ * shell; a failing script names itself, its phase and its status. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,87 +10,70 @@
 #include <cmocka.h>
 #include "script_fixture.h"
 
-static void registered_for_three_phases(void **state)
+static void shellscript_runs_in_three_phases(void **state)
 {
-	script_assert_handler(*state, "shellscript",
+	assert_script_handler(*state, "shellscript",
 			      SWI_PHASE_BEFORE | SWI_PHASE_AFTER | SWI_PHASE_FAILURE);
 }
 
-static void written_privately(void **state)
+static void shellscript_is_written_privately(void **state)
 {
-	struct script_fixture *f = *state;
-	script_target(f, &swi_handler_shellscript, NULL);
-	script_receive(f, 0);
-	script_assert_written(f);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_shellscript, NULL, 0);
+	assert_written_privately(f);
+	assert_released(f, t);
 }
 
-static void runs_with_the_phase_as_first_argument(void **state)
+static void shellscript_gets_the_phase_as_first_argument(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_shellscript, NULL);
-	script_receive(f, 0);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_shellscript, NULL, 0);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_BEFORE), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ "preinst", NULL });
+	assert_ran_with(f, (const char *const[]){ "preinst", NULL });
 	assert_int_equal(t->handler->run(t, SWI_PHASE_AFTER), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ "postinst", NULL });
+	assert_ran_with(f, (const char *const[]){ "postinst", NULL });
 	assert_int_equal(t->handler->run(t, SWI_PHASE_FAILURE), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ "postfailure", NULL });
+	assert_ran_with(f, (const char *const[]){ "postfailure", NULL });
 }
 
 /* "data" follows the phase, split at blanks; nothing in it is expanded. */
-static void data_words_follow_the_phase(void **state)
+static void shellscript_data_words_follow_the_phase(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_shellscript, " one  two;x\t$(three) ");
-	script_receive(f, 0);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_shellscript,
+					       " one  two;x\t$(three) ", 0);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_AFTER), SWI_OK);
-	script_assert_ran_with(f, (const char *const[]){ "postinst", "one", "two;x", "$(three)",
-							 NULL });
+	assert_ran_with(f, (const char *const[]){ "postinst", "one", "two;x", "$(three)", NULL });
 }
 
-static void failure_names_script_phase_and_status(void **state)
+static void shellscript_failure_names_script_phase_and_status(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_shellscript, NULL);
-	script_receive(f, 3);
+	struct fixture *f = *state;
+	struct swi_target *t = received_script(f, &swi_handler_shellscript, NULL, 3);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_BEFORE), SWI_EHANDLER);
-	script_assert_error(f, "shellscript setup.sh (preinst): exited with status 3");
+	assert_string_equal(swi_errmsg(f->ctx),
+			    "shellscript member.img (preinst): exited with status 3");
 	assert_int_equal(t->handler->run(t, SWI_PHASE_FAILURE), SWI_EHANDLER);
-	script_assert_error(f, "shellscript setup.sh (postfailure): exited with status 3");
+	assert_string_equal(swi_errmsg(f->ctx),
+			    "shellscript member.img (postfailure): exited with status 3");
 }
 
-static void a_script_never_written_is_not_run(void **state)
+static void shellscript_never_written_is_not_run(void **state)
 {
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_shellscript, NULL);
+	struct fixture *f = *state;
+	struct swi_target *t = target(f, &swi_handler_shellscript, 0, NULL, NULL);
 	assert_int_equal(t->handler->run(t, SWI_PHASE_BEFORE), SWI_EINVAL);
-	script_assert_did_not_run(f);
-}
-
-/* abort removes the file, also half-written. */
-static void abort_removes_the_script(void **state)
-{
-	struct script_fixture *f = *state;
-	struct swi_target *t = script_target(f, &swi_handler_shellscript, NULL);
-	assert_int_equal(t->handler->open(t), SWI_OK);
-	assert_int_equal(t->handler->write(t, "#!/bin/sh\n", 10), SWI_OK);
-	char path[sizeof(((struct swi_script *)0)->path)];
-	snprintf(path, sizeof(path), "%s", script_path(f));
-	assert_int_equal(access(path, F_OK), 0);
-	t->handler->abort(t);
-	assert_int_equal(access(path, F_OK), -1);
+	assert_did_not_run(f);
 }
 
 /* Two entries of the same member get a file each. */
-static void same_member_twice_gets_two_files(void **state)
+static void shellscript_same_member_twice_gets_two_files(void **state)
 {
-	struct script_fixture *f = *state;
-	script_target(f, &swi_handler_shellscript, NULL);
-	script_receive(f, 0);
-	char first[sizeof(((struct swi_script *)0)->path)];
+	struct fixture *f = *state;
+	received_script(f, &swi_handler_shellscript, NULL, 0);
+	char first[PATH_MAX];
 	snprintf(first, sizeof(first), "%s", script_path(f));
-	assert_int_equal(swi_target_alloc_state(&f->target), SWI_OK);
-	script_receive(f, 0);
+	received_script(f, &swi_handler_shellscript, NULL, 0);
 	assert_string_not_equal(script_path(f), first);
 	assert_int_equal(access(first, X_OK), 0);
 	assert_int_equal(access(script_path(f), X_OK), 0);
@@ -98,21 +82,13 @@ static void same_member_twice_gets_two_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(registered_for_three_phases, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(written_privately, script_setup, script_teardown),
-		cmocka_unit_test_setup_teardown(runs_with_the_phase_as_first_argument, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(data_words_follow_the_phase, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(failure_names_script_phase_and_status, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(a_script_never_written_is_not_run, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(abort_removes_the_script, script_setup,
-						script_teardown),
-		cmocka_unit_test_setup_teardown(same_member_twice_gets_two_files, script_setup,
-						script_teardown),
+		T(shellscript_runs_in_three_phases),
+		T(shellscript_is_written_privately),
+		T(shellscript_gets_the_phase_as_first_argument),
+		T(shellscript_data_words_follow_the_phase),
+		T(shellscript_failure_names_script_phase_and_status),
+		T(shellscript_never_written_is_not_run),
+		T(shellscript_same_member_twice_gets_two_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,36 @@ static void bootloader_installed(struct fixture *f)
 			 slot ? slot : "(none)", cmd ? cmd : "(none)");
 }
 
+/* Script handlers: a script that appends its arguments to f->dir/ran,
+ * with "data" for arguments. */
+static void script_prepare(struct fixture *f)
+{
+	char ran[128], script[256];
+	in_dir(f, "ran", ran, sizeof(ran));
+	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$*\" >>'%s'\n", ran);
+	set_payload_text(f, script);
+	entry_attr(f, "data", "one two");
+}
+
+/* The script ran once per line of expected, with those arguments. */
+static void assert_script_ran(struct fixture *f, const char *expected)
+{
+	char ran[128];
+	in_dir(f, "ran", ran, sizeof(ran));
+	assert_file_holds(ran, expected, strlen(expected));
+}
+
+static void shellscript_installed(struct fixture *f)
+{
+	assert_script_ran(f, "preinst one two\npostinst one two\n");
+}
+
+/* preinstall and postinstall: once, without a phase argument. */
+static void script_ran_once(struct fixture *f)
+{
+	assert_script_ran(f, "one two\n");
+}
+
 /*
  * What it takes to install an entry of one handler, in the fixture's
  * directory f->dir (the handler's whole world: its target files, and the
@@ -128,6 +158,9 @@ static const struct handler_case handler_cases[] = {
 	{ "raw", raw_prepare, raw_installed, "slot.img", NULL },
 	{ "rawfile", rawfile_prepare, rawfile_installed, NULL, NULL },
 	{ "bootloader", bootloader_prepare, bootloader_installed, NULL, NULL },
+	{ "shellscript", script_prepare, shellscript_installed, NULL, NULL },
+	{ "preinstall", script_prepare, script_ran_once, NULL, NULL },
+	{ "postinstall", script_prepare, script_ran_once, NULL, NULL },
 };
 
 #define NCASES (sizeof(handler_cases) / sizeof(handler_cases[0]))
