@@ -57,6 +57,13 @@ static const char usage_text[] =
 	"  -N, --no-downgrading VER   refuse an image whose version is lower than VER\n"
 	"  -R, --no-reinstalling VER  refuse an image whose version is exactly VER\n"
 	"      --max-version VER      refuse an image whose version is higher than VER\n"
+	"  -P, --preupdate CMD        run CMD before the image is written; its failure\n"
+	"                             refuses the install (CMD is split at blanks, no shell)\n"
+	"  -p, --postupdate CMD       run CMD after the install was committed\n"
+	"      --tmpdir DIR           where scripts are written before they run (default:\n"
+	"                             $TMPDIR, else /tmp)\n"
+	"      --script-timeout SECONDS  a script or command still running then is killed\n"
+	"                             and fails the install (default 900)\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"                             (a target missing on this machine is only a warning)\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
@@ -82,7 +89,8 @@ static const char usage_text[] =
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
-	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION,
+	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION, OPT_TMPDIR,
+	OPT_SCRIPT_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +108,10 @@ static const struct option long_options[] = {
 	{ "no-reinstalling", required_argument, NULL, 'R' },
 	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
 	{ "encrypted-sw-description", no_argument, NULL, OPT_ENCRYPTED_DESCRIPTION },
+	{ "preupdate", required_argument, NULL, 'P' },
+	{ "postupdate", required_argument, NULL, 'p' },
+	{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
+	{ "script-timeout", required_argument, NULL, OPT_SCRIPT_TIMEOUT },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -181,6 +193,10 @@ static int parse_option(struct cli_args *a, int c)
 	case 'N': add_setting(a, "no-downgrading", optarg); break;
 	case 'R': add_setting(a, "no-reinstalling", optarg); break;
 	case OPT_MAX_VERSION: add_setting(a, "max-version", optarg); break;
+	case 'P': add_setting(a, "preupdatecmd", optarg); break;
+	case 'p': add_setting(a, "postupdatecmd", optarg); break;
+	case OPT_TMPDIR: add_setting(a, "tmpdir", optarg); break;
+	case OPT_SCRIPT_TIMEOUT: add_setting(a, "script-timeout", optarg); break;
 	case 'n': add_setting(a, "dry-run", "1"); break;
 	case 'c': add_setting(a, "check", "1"); break;
 	case 'v': a->verbosity++; break;
@@ -245,7 +261,7 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 	a->argv = argv;
 	/* Our own messages: getopt's would name the program by its full path. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:ncvqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:P:p:ncvqh", long_options, NULL)) != -1) {
 		int rc = parse_option(a, c);
 		if (rc >= 0)
 			return rc;

@@ -109,6 +109,13 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *                       next run removes what a power cut left (default /var/lib/swinstall)
  *   min-free-space      free space a file system written by rawfile keeps: a size
  *                       ("16M") or a share of the file system ("5%"); default "1%"
+ *   tmpdir              where an install makes its private directory, for scripts
+ *                       and spooled artifacts (default $TMPDIR, else /tmp)
+ *   script-timeout      seconds a script or command may run before it is killed
+ *                       (default "900")
+ *   preupdatecmd        a command run before anything is written (split at blanks,
+ *                       no shell); its failure refuses the install
+ *   postupdatecmd       a command run after the commit
  *   no-downgrading      VERSION: refuse an image whose version is lower (SWI_ECOMPAT)
  *   max-version         VERSION: refuse an image whose version is higher
  *   no-reinstalling     VERSION: refuse an image whose version is exactly this string
