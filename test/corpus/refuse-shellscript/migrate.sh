@@ -1,2 +1,0 @@
-#!/bin/sh
-case "$1" in preinst) echo migrating ;; esac
