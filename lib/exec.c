@@ -227,13 +227,31 @@ static __attribute__((noreturn)) void child_fail(const struct launch *l)
 	_exit(127);
 }
 
-/* Puts from on the descriptor to, by way of a copy above the ones the
- * program gets (from may be one of them). */
-static void child_place(const struct launch *l, int from, int to)
+/* A copy of fd above the descriptors the program gets (fd may be one of
+ * them, when the installer runs without standard input, say). */
+static int child_move_up(const struct launch *l, int fd)
 {
-	int high = fcntl(from, F_DUPFD_CLOEXEC, FIRST_FREE_FD);
-	if (high < 0 || dup2(high, to) < 0)
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_FREE_FD);
+	if (high < 0)
 		child_fail(l);
+	return high;
+}
+
+/* Standard input, output and error, 3 and 4: all sources are moved up
+ * first, so that no dup2() overwrites one still to be placed. */
+static void child_place_descriptors(const struct launch *l)
+{
+	int stdin_fd = child_move_up(l, l->stdin_fd);
+	int write_fds[NCHANNELS];
+	for (int i = 0; i < NCHANNELS; i++)
+		write_fds[i] = child_move_up(l, l->write_fds[i]);
+	if (dup2(stdin_fd, STDIN_FILENO) < 0)
+		child_fail(l);
+	for (int i = 0; i < NCHANNELS; i++)
+		for (int k = 0; k < 2; k++)
+			if (channel_defs[i].child_fds[k] >= 0 &&
+			    dup2(write_fds[i], channel_defs[i].child_fds[k]) < 0)
+				child_fail(l);
 }
 
 /* Whatever the installer has open besides is closed by execve(), the
@@ -268,11 +286,7 @@ static __attribute__((noreturn)) void child(struct launch *l, const char *const 
 			_exit(127);
 		l->error_fd = high;
 	}
-	child_place(l, l->stdin_fd, STDIN_FILENO);
-	for (int i = 0; i < NCHANNELS; i++)
-		for (int k = 0; k < 2; k++)
-			if (channel_defs[i].child_fds[k] >= 0)
-				child_place(l, l->write_fds[i], channel_defs[i].child_fds[k]);
+	child_place_descriptors(l);
 	child_close_inherited(l);
 	execve(l->path, (char *const *)argv, l->envp);
 	child_fail(l);
@@ -338,12 +352,15 @@ static bool all_closed(const struct channel channels[])
 }
 
 /* Whether pid exited, without reaping it: until it is reaped, its process
- * group cannot be another's, so it can still be killed safely. */
+ * group cannot be another's, so it can still be killed safely. No such
+ * child (the application reaps children itself, or ignores SIGCHLD) counts
+ * as exited. */
 static bool has_exited(pid_t pid)
 {
 	siginfo_t info = { 0 };
-	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	       info.si_pid == pid;
+	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return info.si_pid == pid;
 }
 
 enum ending { RAN, TIMED_OUT, CANCELLED };
@@ -379,11 +396,13 @@ static enum ending supervise(swi_ctx_t *ctx, const char *what, pid_t pid,
 	return ending;
 }
 
+/* Its wait status; -1 when someone else took it. */
 static int reap(pid_t pid)
 {
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
 	return status;
 }
 
@@ -397,6 +416,9 @@ static int outcome(swi_ctx_t *ctx, const char *what, enum ending ending, int sta
 	if (ending == TIMED_OUT)
 		return swi_fail(ctx, SWI_EHANDLER, "%s: did not finish within %ld s; killed", what,
 				timeout);
+	if (status == -1)
+		return swi_fail(ctx, SWI_EHANDLER, "%s: its exit status is lost (the application "
+				"reaped it, or ignores SIGCHLD)", what);
 	if (WIFSIGNALED(status))
 		return swi_fail(ctx, SWI_EHANDLER, "%s: killed by signal %d (%s)", what,
 				WTERMSIG(status), strsignal(WTERMSIG(status)));

@@ -318,6 +318,35 @@ static void descriptors_are_not_inherited(void **state)
 	assert_int_equal(rc, SWI_OK);
 }
 
+/* An installer started without standard input: its descriptor 0 is then
+ * one of those made for the program, and must still land right. */
+static void runs_from_an_installer_without_stdin(void **state)
+{
+	struct fixture *f = *state;
+	int saved = dup(STDIN_FILENO);
+	assert_true(saved >= 0);
+	close(STDIN_FILENO);
+	int rc = run_sh(f, "[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ] && echo fine", 10);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	assert_int_equal(rc, SWI_OK);
+	assert_logged(f, SWI_LOG_INFO, "fine");
+}
+
+/* An application that ignores SIGCHLD has its children reaped by the
+ * kernel: the status is lost, which is a failure, and nothing hangs. */
+static void lost_exit_status_is_a_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+	sigaction(SIGCHLD, &ignore, &old);
+	int rc = run_sh(f, "exit 0", 10);
+	sigaction(SIGCHLD, &old, NULL);
+	assert_int_equal(rc, SWI_EHANDLER);
+	assert_error(f, WHAT ": its exit status is lost (the application reaped it, or ignores "
+		     "SIGCHLD)");
+}
+
 static void split_command_at_blanks(void **state)
 {
 	struct fixture *f = *state;
@@ -364,6 +393,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(file_without_execute_permission_cannot_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(descriptors_are_not_inherited, setup, teardown),
+		cmocka_unit_test_setup_teardown(runs_from_an_installer_without_stdin, setup, teardown),
+		cmocka_unit_test_setup_teardown(lost_exit_status_is_a_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_command_at_blanks, setup, teardown),
 		cmocka_unit_test_setup_teardown(split_command_without_words_is_refused, setup,
 						teardown),
