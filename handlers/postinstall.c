@@ -12,16 +12,5 @@ static int postinstall_run(struct swi_target *t, enum swi_phase phase)
 	return swi_script_run(t, phase, false);
 }
 
-const struct swi_handler swi_handler_postinstall = {
-	.size = SWI_HANDLER_SIZE,
-	.name = "postinstall",
-	.kinds = SWI_HANDLER_SCRIPT,
-	.attributes = swi_script_attributes,
-	.open = swi_script_open,
-	.write = swi_script_write,
-	.close = swi_script_close,
-	.abort = swi_script_abort,
-	.state_size = sizeof(struct swi_script),
-	.phases = SWI_PHASE_AFTER,
-	.run = postinstall_run,
-};
+const struct swi_handler swi_handler_postinstall =
+	SWI_SCRIPT_HANDLER("postinstall", SWI_PHASE_AFTER, postinstall_run);

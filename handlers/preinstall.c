@@ -12,16 +12,5 @@ static int preinstall_run(struct swi_target *t, enum swi_phase phase)
 	return swi_script_run(t, phase, false);
 }
 
-const struct swi_handler swi_handler_preinstall = {
-	.size = SWI_HANDLER_SIZE,
-	.name = "preinstall",
-	.kinds = SWI_HANDLER_SCRIPT,
-	.attributes = swi_script_attributes,
-	.open = swi_script_open,
-	.write = swi_script_write,
-	.close = swi_script_close,
-	.abort = swi_script_abort,
-	.state_size = sizeof(struct swi_script),
-	.phases = SWI_PHASE_BEFORE,
-	.run = preinstall_run,
-};
+const struct swi_handler swi_handler_preinstall =
+	SWI_SCRIPT_HANDLER("preinstall", SWI_PHASE_BEFORE, preinstall_run);

@@ -15,16 +15,6 @@ static int shellscript_run(struct swi_target *t, enum swi_phase phase)
 	return swi_script_run(t, phase, true);
 }
 
-const struct swi_handler swi_handler_shellscript = {
-	.size = SWI_HANDLER_SIZE,
-	.name = "shellscript",
-	.kinds = SWI_HANDLER_SCRIPT,
-	.attributes = swi_script_attributes,
-	.open = swi_script_open,
-	.write = swi_script_write,
-	.close = swi_script_close,
-	.abort = swi_script_abort,
-	.state_size = sizeof(struct swi_script),
-	.phases = SWI_PHASE_BEFORE | SWI_PHASE_AFTER | SWI_PHASE_FAILURE,
-	.run = shellscript_run,
-};
+const struct swi_handler swi_handler_shellscript =
+	SWI_SCRIPT_HANDLER("shellscript", SWI_PHASE_BEFORE | SWI_PHASE_AFTER | SWI_PHASE_FAILURE,
+			   shellscript_run);

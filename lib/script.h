@@ -37,4 +37,20 @@ int swi_script_run(struct swi_target *t, enum swi_phase phase, bool with_phase);
 /* The attributes of every script handler: "data". */
 extern const struct swi_handler_attr swi_script_attributes[];
 
+/* A script handler's struct: name, the SWI_PHASE_* bits it runs in, and
+ * its run (which calls swi_script_run()). */
+#define SWI_SCRIPT_HANDLER(handler_name, handler_phases, run_fn) { \
+	.size = SWI_HANDLER_SIZE, \
+	.name = handler_name, \
+	.kinds = SWI_HANDLER_SCRIPT, \
+	.attributes = swi_script_attributes, \
+	.open = swi_script_open, \
+	.write = swi_script_write, \
+	.close = swi_script_close, \
+	.abort = swi_script_abort, \
+	.state_size = sizeof(struct swi_script), \
+	.phases = handler_phases, \
+	.run = run_fn, \
+}
+
 #endif

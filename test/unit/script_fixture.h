@@ -121,4 +121,46 @@ static inline void assert_refuses_phase(struct fixture *f, enum swi_phase phase)
 	assert_did_not_run(f);
 }
 
+/* ---- what each script handler's tests check --------------------------- */
+
+static inline void check_written_privately(struct fixture *f, const struct swi_handler *h)
+{
+	struct swi_target *t = received_script(f, h, NULL, 0);
+	assert_written_privately(f);
+	assert_released(f, t);
+}
+
+/* preinstall and postinstall: run in phase with the words of "data" only,
+ * as they are (no phase argument). */
+static inline void check_runs_with_data_words(struct fixture *f, const struct swi_handler *h,
+					      enum swi_phase phase)
+{
+	struct swi_target *t = received_script(f, h, "--fast  'a b' $HOME", 0);
+	assert_int_equal(t->handler->run(t, phase), SWI_OK);
+	assert_ran_with(f, (const char *const[]){ "--fast", "'a", "b'", "$HOME", NULL });
+	/* without data, no argument at all */
+	swi_attrs_free(&f->entry.attrs);
+	t = received_script(f, h, NULL, 0);
+	assert_int_equal(t->handler->run(t, phase), SWI_OK);
+	assert_ran_with(f, (const char *const[]){ NULL });
+}
+
+/* A handler of one phase refuses the other two. */
+static inline void check_runs_in_no_other_phase(struct fixture *f, const struct swi_handler *h)
+{
+	received_script(f, h, NULL, 0);
+	for (unsigned phase = SWI_PHASE_BEFORE; phase <= SWI_PHASE_FAILURE; phase <<= 1)
+		if (!(h->phases & phase))
+			assert_refuses_phase(f, (enum swi_phase)phase);
+}
+
+/* A script exiting with status 7 in phase: "HANDLER member.img (PHASE): ...". */
+static inline void check_failure_message(struct fixture *f, const struct swi_handler *h,
+					 enum swi_phase phase, const char *expected)
+{
+	struct swi_target *t = received_script(f, h, NULL, 7);
+	assert_int_equal(t->handler->run(t, phase), SWI_EHANDLER);
+	assert_string_equal(swi_errmsg(f->ctx), expected);
+}
+
 #endif

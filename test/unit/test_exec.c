@@ -373,31 +373,29 @@ static void split_command_without_words_is_refused(void **state)
 	assert_int_equal(swi_split_command(f->dir->ctx, "", &argv), SWI_EINVAL);
 }
 
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(exit_zero_is_success, setup, teardown),
-		cmocka_unit_test_setup_teardown(exit_status_is_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(death_by_signal_is_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(signals_are_not_blocked_in_the_program, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(timeout_kills_the_process_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(timeout_kills_what_ignores_sigterm, setup, teardown),
-		cmocka_unit_test_setup_teardown(cancel_kills_the_program, setup, teardown),
-		cmocka_unit_test_setup_teardown(output_lines_reach_the_log, setup, teardown),
-		cmocka_unit_test_setup_teardown(output_of_a_failing_program_is_logged, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(environment_is_passed_and_extended, setup, teardown),
-		cmocka_unit_test_setup_teardown(arguments_are_not_interpreted, setup, teardown),
-		cmocka_unit_test_setup_teardown(missing_program_cannot_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(file_without_execute_permission_cannot_run, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(descriptors_are_not_inherited, setup, teardown),
-		cmocka_unit_test_setup_teardown(runs_from_an_installer_without_stdin, setup, teardown),
-		cmocka_unit_test_setup_teardown(lost_exit_status_is_a_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(split_command_at_blanks, setup, teardown),
-		cmocka_unit_test_setup_teardown(split_command_without_words_is_refused, setup,
-						teardown),
+		T(exit_zero_is_success),
+		T(exit_status_is_reported),
+		T(death_by_signal_is_reported),
+		T(signals_are_not_blocked_in_the_program),
+		T(timeout_kills_the_process_group),
+		T(timeout_kills_what_ignores_sigterm),
+		T(cancel_kills_the_program),
+		T(output_lines_reach_the_log),
+		T(output_of_a_failing_program_is_logged),
+		T(environment_is_passed_and_extended),
+		T(arguments_are_not_interpreted),
+		T(missing_program_cannot_run),
+		T(file_without_execute_permission_cannot_run),
+		T(descriptors_are_not_inherited),
+		T(runs_from_an_installer_without_stdin),
+		T(lost_exit_status_is_a_failure),
+		T(split_command_at_blanks),
+		T(split_command_without_words_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

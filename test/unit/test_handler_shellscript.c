@@ -18,10 +18,7 @@ static void shellscript_runs_in_three_phases(void **state)
 
 static void shellscript_is_written_privately(void **state)
 {
-	struct fixture *f = *state;
-	struct swi_target *t = received_script(f, &swi_handler_shellscript, NULL, 0);
-	assert_written_privately(f);
-	assert_released(f, t);
+	check_written_privately(*state, &swi_handler_shellscript);
 }
 
 static void shellscript_gets_the_phase_as_first_argument(void **state)
@@ -48,14 +45,10 @@ static void shellscript_data_words_follow_the_phase(void **state)
 
 static void shellscript_failure_names_script_phase_and_status(void **state)
 {
-	struct fixture *f = *state;
-	struct swi_target *t = received_script(f, &swi_handler_shellscript, NULL, 3);
-	assert_int_equal(t->handler->run(t, SWI_PHASE_BEFORE), SWI_EHANDLER);
-	assert_string_equal(swi_errmsg(f->ctx),
-			    "shellscript member.img (preinst): exited with status 3");
-	assert_int_equal(t->handler->run(t, SWI_PHASE_FAILURE), SWI_EHANDLER);
-	assert_string_equal(swi_errmsg(f->ctx),
-			    "shellscript member.img (postfailure): exited with status 3");
+	check_failure_message(*state, &swi_handler_shellscript, SWI_PHASE_BEFORE,
+			      "shellscript member.img (preinst): exited with status 7");
+	check_failure_message(*state, &swi_handler_shellscript, SWI_PHASE_FAILURE,
+			      "shellscript member.img (postfailure): exited with status 7");
 }
 
 static void shellscript_never_written_is_not_run(void **state)
