@@ -19,11 +19,13 @@
  * line, prefixed with what; as in SWUpdate, descriptor 3
  * ($SWUPDATE_INFO_FD=3) is logged as information too and descriptor 4
  * ($SWUPDATE_WARN_FD=4) as warnings. No other descriptor is inherited.
- * what names it in messages ("preinstall script setup.sh"). SWI_OK when it
- * exited with status 0; else SWI_EHANDLER: "what: exited with status N",
- * "what: killed by signal N", "what: did not finish within N s; killed", or
- * "what: cannot run: reason". A cancel (swi_cancel()) kills it too
- * (SWI_ECANCELED).
+ * what names it in messages ("shellscript setup.sh (preinst)"). SWI_OK when
+ * it exited with status 0; else SWI_EHANDLER: "what: exited with status N",
+ * "what: killed by signal N (NAME)", "what: did not finish within N s;
+ * killed" (SIGTERM to its process group, SIGKILL 2 s later), or "what:
+ * cannot run: PROGRAM: reason". A cancel (swi_cancel()) kills it too
+ * (SWI_ECANCELED). Safe while the library's other threads run: the child
+ * calls only async-signal-safe functions before execve().
  */
 int swi_run_program(swi_ctx_t *ctx, const char *what, const char *const argv[],
 		    const char *const env[], long timeout);
