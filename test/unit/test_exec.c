@@ -177,7 +177,7 @@ static void timeout_kills_the_process_group(void **state)
 	assert_int_equal(run_sh(f, "sleep 30 & echo $! >\"$1\"; sleep 30", 1), SWI_EHANDLER);
 	double took = seconds_since(&start);
 	assert_error(f, WHAT ": did not finish within 1 s; killed");
-	assert_true(took >= 1.0 && took < 2.5);
+	assert_true(took >= 1.0 && took < 4.0);
 	char line[32];
 	pid_t grandchild = (pid_t)atoi(file_line(f, line, sizeof(line)));
 	assert_true(grandchild > 0);
@@ -194,7 +194,7 @@ static void timeout_kills_what_ignores_sigterm(void **state)
 			 SWI_EHANDLER);
 	double took = seconds_since(&start);
 	assert_error(f, WHAT ": did not finish within 1 s; killed");
-	assert_true(took >= 2.5 && took < 5.0);
+	assert_true(took >= 2.9 && took < 7.0);
 	char line[32];
 	assert_true(process_gone((pid_t)atoi(file_line(f, line, sizeof(line)))));
 }
@@ -206,8 +206,20 @@ static void cancel_kills_the_program(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	swi_cancel(f->dir->ctx);
 	assert_int_equal(run_sh(f, "sleep 30", 60), SWI_ECANCELED);
-	assert_true(seconds_since(&start) < 2.0);
+	assert_true(seconds_since(&start) < 4.0);
 	assert_logged(f, SWI_LOG_INFO, "killed: the install was cancelled");
+}
+
+/* A background process the program leaves behind may keep its output
+ * open: the run ends once the program exited and the output went quiet. */
+static void background_process_does_not_hold_up_the_run(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(run_sh(f, "sleep 10 & echo started", 10), SWI_OK);
+	assert_true(seconds_since(&start) < 5.0);
+	assert_logged(f, SWI_LOG_INFO, "started");
 }
 
 /* Standard output and error in order, a last line without a newline,
@@ -385,6 +397,7 @@ int main(void)
 		T(timeout_kills_the_process_group),
 		T(timeout_kills_what_ignores_sigterm),
 		T(cancel_kills_the_program),
+		T(background_process_does_not_hold_up_the_run),
 		T(output_lines_reach_the_log),
 		T(output_of_a_failing_program_is_logged),
 		T(environment_is_passed_and_extended),
