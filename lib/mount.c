@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mount.h"
+#include "slots.h"
 
 /* Only what this private mount point allows: what is written is the same. */
 #define MOUNT_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME)
@@ -18,6 +19,9 @@
  * this many tries, this far apart, before it is detached lazily. */
 #define UNMOUNT_TRIES 5
 #define UNMOUNT_PAUSE_NS 200000000L
+/* Where this process's mounts are, whatever the configuration says
+ * (mountinfo-file describes the device's, for the slots). */
+#define PROC_MOUNTINFO "/proc/self/mountinfo"
 
 bool swi_target_mounts(const struct swi_target *t)
 {
@@ -46,14 +50,41 @@ int swi_target_check_mount(struct swi_target *t)
 	return SWI_OK;
 }
 
-/* Mounting needs a block device no one holds: a filesystem mounted
- * anywhere (another mount namespace too) claims its device, and the
- * kernel would otherwise share that mount's superblock with ours. */
+/* Whether where (a mount point) is one of this install's: in its private
+ * directory, whose path the mount table shows resolved. */
+static bool is_ours(struct swi_target *t, const char *where)
+{
+	const char *scratch;
+	if (swi_target_tmpdir(t, &scratch))
+		return false;
+	char *real = realpath(scratch, NULL);
+	size_t n = real ? strlen(real) : 0;
+	bool ours = real && strncmp(where, real, n) == 0 && strncmp(where + n, "/mount-", 7) == 0;
+	free(real);
+	return ours;
+}
+
+/*
+ * Mounting needs a block device no one else holds: a filesystem mounted
+ * anywhere (in another mount namespace too) claims its device, and the
+ * kernel would share that mount's filesystem with ours. A device this
+ * install mounted already, for another entry, is shared.
+ */
 static int refuse_claimed(struct swi_target *t, const char *device)
 {
 	struct stat st;
 	if (stat(device, &st) < 0 || !S_ISBLK(st.st_mode))
 		return SWI_OK; /* mount(2) says what is wrong with it */
+	char *where = NULL;
+	int mounted = swi_device_mounted(t->ctx, device, PROC_MOUNTINFO, &where);
+	bool ours = mounted > 0 && is_ours(t, where);
+	int rc = mounted < 0 ? swi_target_error(t, mounted, "%s", swi_errmsg(t->ctx))
+	       : mounted > 0 && !ours ? swi_target_error(t, SWI_EIO, "%s is mounted on %s: "
+							 "refused", device, where)
+	       : SWI_OK;
+	free(where);
+	if (rc || ours)
+		return rc;
 	int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
 		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "

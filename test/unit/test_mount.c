@@ -370,10 +370,43 @@ static void device_mounted_elsewhere_refused(void **state)
 	int rc = swi_target_mount(t);
 	assert_int_equal(umount(elsewhere), 0);
 	assert_int_equal(rc, SWI_EIO);
-	char text[128];
-	snprintf(text, sizeof(text), "%s is in use", f->loop);
+	char text[256];
+	snprintf(text, sizeof(text), "%s is mounted on %s: refused", f->loop, elsewhere);
 	assert_error_mentions(f, text);
 	assert_null(t->mount_dir);
+	/* Held by the kernel for someone this process's mount table does not
+	 * show (a mount in another namespace): O_EXCL tells. */
+	int held = open(f->loop, O_RDONLY | O_EXCL);
+	assert_true(held >= 0);
+	rc = swi_target_mount(t);
+	close(held);
+	assert_int_equal(rc, SWI_EIO);
+	snprintf(text, sizeof(text), "%s is in use (mounted, or claimed by the system)", f->loop);
+	assert_error_mentions(f, text);
+	assert_null(t->mount_dir);
+}
+
+/* Two entries of one install writing into the same filesystem: the second
+ * mounts the device this install holds already. */
+static void two_entries_share_the_device(void **state)
+{
+	struct fixture *f = ready(state);
+	struct swi_target *t = mounting(f, "ext4", "/etc/new.conf");
+	struct swi_entry other_entry = { .filename = "other.conf", .collection = "files" };
+	assert_int_equal(swi_attrs_set(&other_entry.attrs, "device", f->loop), SWI_OK);
+	assert_int_equal(swi_attrs_set(&other_entry.attrs, "filesystem", "ext4"), SWI_OK);
+	struct swi_target other = { .ctx = f->ctx, .entry = &other_entry,
+				    .handler = &swi_handler_rawfile, .scratch = &f->scratch };
+	assert_int_equal(swi_target_mount(t), SWI_OK);
+	assert_int_equal(swi_target_mount(&other), SWI_OK);
+	assert_string_not_equal(t->mount_dir, other.mount_dir);
+	char *dir = strdup(other.mount_dir);
+	assert_non_null(dir);
+	swi_target_unmount(&other);
+	assert_false(is_mounted(dir));
+	assert_true(is_mounted(t->mount_dir));
+	free(dir);
+	swi_attrs_free(&other_entry.attrs);
 }
 
 /* What an entry must say to be mounted, checked at planning (no root
@@ -440,6 +473,7 @@ int main(void)
 		T(abort_unmounts_and_leaves_nothing),
 		T(failed_mount_is_explained),
 		T(device_mounted_elsewhere_refused),
+		T(two_entries_share_the_device),
 		T(mount_attributes_checked),
 		T(device_without_filesystem_refused),
 		T(busy_filesystem_detached),
