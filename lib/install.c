@@ -7,18 +7,25 @@
  *      encrypted-sw-description, decrypt it (with the key-aes key)
  *   2. verify the signature (over the decrypted text)
  *   3. parse the manifest for this board and selection
- *   4. plan: handler, attributes, hashes, versions, targets checked; an
- *      image with nothing for this device is refused here
+ *   4. plan (lib/plan.c): handler, attributes, hashes, versions, targets
+ *      checked; an image with nothing for this device is refused here
  *      -- up to here nothing on the device has changed --
- *   5. mark the transaction in the bootloader environment; in the same
- *      write, point the boot selection away from the slot about to be written
- *   6. stream each member through its entries' chains (hash, decrypt,
+ *   5. the pre-update command (-P)
+ *   6. right before the first byte goes to a target: mark the transaction
+ *      in the bootloader environment; in the same write, point the boot
+ *      selection away from the slot about to be written
+ *   7. data-less entries; then the "before" phase: the scripts that run
+ *      before the install, as soon as their members arrived; artifacts
+ *      that came before them were spooled and are written now
+ *   8. stream each member through its entries' chains (hash, decrypt,
  *      decompress) into their handlers
- *   7. after the trailer, every entry arrived: staged files are put in
- *      place, then one environment write commits (the written slot's
- *      variables, then the image's)
- *   8. any failure or cancel: abort what is open or staged, mark the
- *      failure, keep the boot selection
+ *   9. after the trailer, every entry arrived: the "after" phase's
+ *      scripts, then staged files are put in place, then one environment
+ *      write commits (the written slot's variables, then the image's);
+ *      then the post-update command (-p)
+ *  10. any failure or cancel: abort what is open or staged, mark the
+ *      failure (when marked), keep the boot selection, run the "failure"
+ *      phase's scripts
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,15 +37,18 @@
 #include <unistd.h>
 #include "aeskey.h"
 #include "bootenv.h"
+#include "exec.h"
 #include "context.h"
 #include "handler.h"
 #include "lifecycle.h"
 #include "lock.h"
 #include "manifest.h"
 #include "mount.h"
+#include "plan.h"
 #include "scratch.h"
 #include "slots.h"
 #include "source.h"
+#include "spool.h"
 #include "staging.h"
 #include "stream.h"
 #include "swu.h"
@@ -49,14 +59,7 @@
 #define SW_DESCRIPTION_SIG "sw-description.sig"
 #define MAX_DESCRIPTION_SIZE (1024 * 1024)
 #define MAX_SIGNATURE_SIZE (64 * 1024)
-
-/* One entry of the plan, on its way to its target. */
-struct job {
-	struct swi_target target;
-	struct swi_stream *stream;
-	bool opened;
-	bool done;
-};
+#define REPLAY_BLOCK (128 * 1024)
 
 struct txn {
 	swi_ctx_t *ctx;
@@ -68,8 +71,7 @@ struct txn {
 	char *signature;
 	size_t signature_len;
 	struct swi_manifest manifest;
-	struct job *jobs;
-	size_t njobs;
+	struct swi_plan plan;
 	unsigned installed;         /* artifacts streamed so far */
 	unsigned skipped;           /* entries installed already (versions) */
 	struct swi_attrs staged;    /* bootloader variables applied at the commit */
@@ -82,6 +84,9 @@ struct txn {
 	const struct swi_slot *slot;    /* the slot whose selection is installed, or NULL */
 	bool slot_written;          /* a job writes that slot's device */
 	struct swi_scratch scratch; /* private directory under tmpdir */
+	struct swi_spool spool;     /* members held back for the "before" phase */
+	int replay_fd;              /* reading a spooled member back; -1: the image */
+	unsigned char *replay_buf;
 	struct swi_aes_key aes;     /* of encrypted entries (key-aes) */
 	bool have_aes;
 };
@@ -269,17 +274,6 @@ static int check_version_guards(struct txn *t)
  * whether its handler can reach it.
  */
 
-static unsigned handler_kind(enum swi_entry_kind kind)
-{
-	switch (kind) {
-	case SWI_ENTRY_IMAGE: return SWI_HANDLER_IMAGE;
-	case SWI_ENTRY_FILE: return SWI_HANDLER_FILE;
-	case SWI_ENTRY_SCRIPT: return SWI_HANDLER_SCRIPT;
-	case SWI_ENTRY_PARTITION: return SWI_HANDLER_PARTITION;
-	}
-	return 0;
-}
-
 static const char *entry_label(const struct swi_entry *e)
 {
 	return e->filename ? e->filename : e->type;
@@ -291,78 +285,6 @@ static void log_handlers(swi_ctx_t *ctx)
 	char names[1024];
 	swi_handler_names(ctx, names, sizeof(names));
 	swi_log(ctx, SWI_LOG_INFO, "swinstall %s; handlers: %s", swi_version(), names);
-}
-
-/* The handler of e, which must take entries of e's collection. */
-static int pick_handler(struct txn *t, const struct swi_entry *e,
-			const struct swi_handler **out)
-{
-	char place[SWI_PLACE_MAX];
-	swi_entry_place(e, place, sizeof(place));
-	const struct swi_handler *h = swi_handler_find(t->ctx, e->type);
-	if (!h)
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED, "%s: no handler \"%s\" in this build",
-				place, e->type);
-	if (!(h->kinds & handler_kind(e->kind))) {
-		char where[64];
-		swi_handler_kinds_text(h->kinds, " or ", where, sizeof(where));
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: type '%s' does not belong here: its entries go under %s",
-				place, h->name, where);
-	}
-	*out = h;
-	return SWI_OK;
-}
-
-static int check_entry_features(struct txn *t, const struct swi_entry *e)
-{
-	char place[SWI_PLACE_MAX];
-	swi_entry_place(e, place, sizeof(place));
-	const char *ivt = swi_attrs_get(&e->attrs, "ivt");
-	if (e->encrypted && ivt && swi_aes_check_ivt(t->ctx, entry_label(e), ivt))
-		return t->ctx->last_status;
-	if (swi_attrs_get(&e->attrs, "hook"))
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: \"hook\" needs Lua, which this build lacks", place);
-	if (!e->filename)
-		return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-				"%s: entries without data (type \"%s\") are not supported by this "
-				"build", place, e->type);
-	if (t->ctx->opt.public_key && !e->sha256)
-		return swi_fail(t->ctx, SWI_ESIG,
-				"%s: no sha256 in a signed image, so its bytes cannot be verified",
-				entry_label(e));
-	return SWI_OK;
-}
-
-static int add_job(struct txn *t, const struct swi_entry *e, const struct swi_handler *h)
-{
-	struct job *jobs = realloc(t->jobs, (t->njobs + 1) * sizeof(*jobs));
-	if (!jobs)
-		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	t->jobs = jobs;
-	t->jobs[t->njobs++] = (struct job){
-		.target = { .ctx = t->ctx, .entry = e, .handler = h,
-			    .staged_bootenv = &t->staged, .journal = &t->journal,
-			    .scratch = &t->scratch },
-	};
-	return SWI_OK;
-}
-
-/* First pass, for one entry: what it needs of this build. */
-static int plan_features(struct txn *t, const struct swi_entry *e)
-{
-	const struct swi_handler *h = NULL;
-	int rc = pick_handler(t, e, &h);
-	if (rc == SWI_OK)
-		rc = check_entry_features(t, e);
-	if (rc == SWI_OK)
-		rc = add_job(t, e, h);
-	if (rc == SWI_OK)
-		rc = swi_target_bind_attrs(&t->jobs[t->njobs - 1].target);
-	if (rc == SWI_OK)
-		rc = swi_target_alloc_state(&t->jobs[t->njobs - 1].target);
-	return rc;
 }
 
 static bool is_extra_target(const swi_ctx_t *ctx, const char *device)
@@ -397,7 +319,7 @@ static int check_target_allowed(struct txn *t, const struct swi_entry *e, const 
 /* Whatever the manifest says, the running slot and mounted devices are
  * never written, nor the part of a disk where they lie. Comparing paths
  * needs no target to exist: a missing one is just not in use. */
-static int refuse_busy_target(struct txn *t, struct job *j)
+static int refuse_busy_target(struct txn *t, struct swi_job *j)
 {
 	const struct swi_entry *e = j->target.entry;
 	const struct swi_value *device = swi_target_value(&j->target, "device");
@@ -429,7 +351,7 @@ static int refuse_busy_target(struct txn *t, struct job *j)
 /* The handler's own look at its target. Not with --check, which may run on
  * a build host to vet an image; a dry run, which may too, only warns
  * about a target that is not on this machine. */
-static int check_target(struct txn *t, struct job *j)
+static int check_target(struct txn *t, struct swi_job *j)
 {
 	struct swi_target *target = &j->target;
 	int (*check)(struct swi_target *) = SWI_HANDLER_GET(target->handler, check, NULL);
@@ -482,29 +404,26 @@ static int plan_targets(struct txn *t)
 {
 	struct swi_attrs versions = { 0 };
 	int rc = swi_sw_versions_load(t->ctx, swi_opt_sw_versions_file(t->ctx), &versions);
-	size_t kept = 0;
-	for (size_t i = 0; rc == SWI_OK && i < t->njobs; i++) {
-		const struct swi_entry *e = t->jobs[i].target.entry;
+	for (size_t i = 0; rc == SWI_OK && i < t->plan.njobs;) {
+		const struct swi_entry *e = t->plan.jobs[i].target.entry;
 		if (!already_installed(e, &versions)) {
-			t->jobs[kept++] = t->jobs[i];
+			i++;
 			continue;
 		}
 		swi_log(t->ctx, SWI_LOG_INFO, "%s: %s %s is installed already; skipped",
 			entry_label(e), e->name, e->version);
-		swi_target_unbind_attrs(&t->jobs[i].target);
-		swi_target_free_state(&t->jobs[i].target);
+		swi_plan_drop(&t->plan, i);
 		t->skipped++;
 	}
 	swi_attrs_free(&versions);
 	if (rc)
 		return rc;
-	t->njobs = kept;
-	for (size_t i = 0; rc == SWI_OK && i < t->njobs; i++) {
-		rc = check_decryptable(t, t->jobs[i].target.entry);
+	for (size_t i = 0; rc == SWI_OK && i < t->plan.njobs; i++) {
+		rc = check_decryptable(t, t->plan.jobs[i].target.entry);
 		if (rc == SWI_OK)
-			rc = refuse_busy_target(t, &t->jobs[i]);
+			rc = refuse_busy_target(t, &t->plan.jobs[i]);
 		if (rc == SWI_OK)
-			rc = check_target(t, &t->jobs[i]);
+			rc = check_target(t, &t->plan.jobs[i]);
 	}
 	return rc;
 }
@@ -541,7 +460,7 @@ static int stage_bootenv(struct txn *t)
  * installed already, which is not an error but leaves nothing to do. */
 static int check_something_to_do(struct txn *t, const char *select)
 {
-	if (t->njobs > 0 || t->skipped > 0 || t->manifest.bootenv.count > 0)
+	if (t->plan.njobs > 0 || t->skipped > 0 || t->manifest.bootenv.count > 0)
 		return SWI_OK;
 	const char *offered = t->manifest.selections;
 	if (!select && offered)
@@ -557,18 +476,28 @@ static int check_something_to_do(struct txn *t, const char *select)
  * are found: the journal must be writable before anything is staged. */
 static int open_journal_if_staging(struct txn *t)
 {
-	for (size_t i = 0; i < t->njobs; i++)
-		if (SWI_HANDLER_GET(t->jobs[i].target.handler, commit, NULL))
+	for (size_t i = 0; i < t->plan.njobs; i++)
+		if (SWI_HANDLER_GET(t->plan.jobs[i].target.handler, commit, NULL))
 			return swi_journal_open(t->ctx, &t->journal);
 	return SWI_OK;
 }
 
+/* The plan, in the log: what each entry becomes. */
+static void log_plan(struct txn *t)
+{
+	char *text = NULL;
+	if (swi_plan_describe(&t->plan, &text) == SWI_OK && text[0])
+		swi_log(t->ctx, SWI_LOG_DEBUG, "plan:\n%s", text);
+	free(text);
+}
+
 static int plan(struct txn *t, const char *select)
 {
-	int rc = SWI_OK;
+	struct swi_target proto = { .ctx = t->ctx, .staged_bootenv = &t->staged,
+				    .journal = &t->journal, .scratch = &t->scratch };
 	log_handlers(t->ctx);
-	for (size_t i = 0; rc == SWI_OK && i < t->manifest.nentries; i++)
-		rc = plan_features(t, &t->manifest.entries[i]);
+	int rc = swi_plan_build(t->ctx, &t->manifest, &proto, t->ctx->opt.public_key != NULL,
+				&t->plan);
 	if (rc == SWI_OK)
 		rc = plan_targets(t);
 	if (rc == SWI_OK)
@@ -577,6 +506,8 @@ static int plan(struct txn *t, const char *select)
 		rc = check_something_to_do(t, select);
 	if (rc == SWI_OK && !writes_nothing(t->ctx))
 		rc = open_journal_if_staging(t);
+	if (rc == SWI_OK)
+		log_plan(t);
 	return rc;
 }
 
@@ -584,7 +515,7 @@ static int plan(struct txn *t, const char *select)
  * the boot selection stays (switching to an unwritten slot would be wrong). */
 static bool nothing_left(const struct txn *t)
 {
-	return t->njobs == 0 && t->skipped > 0;
+	return t->plan.njobs == 0 && t->skipped > 0;
 }
 
 /* ---- 5. and 7. the bootloader environment ------------------------------ */
@@ -652,12 +583,20 @@ static int mark_in_progress(struct txn *t)
 	return rc;
 }
 
+/* The environment is marked right before the first byte goes to a target
+ * (or before the commit, when nothing does): a "before" script that fails
+ * leaves it as it was. */
+static int ensure_marked(struct txn *t)
+{
+	return t->marked || t->ctx->opt.dry_run ? SWI_OK : mark_in_progress(t);
+}
+
 /* Staged results (rawfile's new files) are put in place together, right
  * before the commit; a failure here still leaves the boot selection. */
 static int publish_staged(struct txn *t)
 {
-	for (size_t i = 0; i < t->njobs; i++) {
-		struct job *j = &t->jobs[i];
+	for (size_t i = 0; i < t->plan.njobs; i++) {
+		struct swi_job *j = &t->plan.jobs[i];
 		int (*publish)(struct swi_target *) = SWI_HANDLER_GET(j->target.handler, commit, NULL);
 		if (!publish)
 			continue;
@@ -744,7 +683,7 @@ static int run_extract(void *user)
 /* The job's stream: into the handler's write, or, for a handler that
  * pulls, a stream its extract reads from; without a target (a dry run),
  * decoded and dropped. */
-static int new_stream(struct txn *t, struct job *j, const struct swi_stream_spec *spec,
+static int new_stream(struct txn *t, struct swi_job *j, const struct swi_stream_spec *spec,
 		      bool to_target)
 {
 	const struct swi_entry *e = j->target.entry;
@@ -760,7 +699,7 @@ static int new_stream(struct txn *t, struct job *j, const struct swi_stream_spec
 
 /* Mounts what the entry writes into, then opens the handler: before the
  * stream starts, since a pulling handler's extract runs from its start. */
-static int open_target(struct job *j)
+static int open_target(struct swi_job *j)
 {
 	int rc = swi_target_mount(&j->target);
 	j->opened = rc == SWI_OK;
@@ -769,7 +708,7 @@ static int open_target(struct job *j)
 	return rc;
 }
 
-static int start_job(struct txn *t, struct job *j)
+static int start_job(struct txn *t, struct swi_job *j)
 {
 	const struct swi_entry *e = j->target.entry;
 	bool to_target = !writes_nothing(t->ctx);
@@ -777,6 +716,8 @@ static int start_job(struct txn *t, struct job *j)
 	struct swi_stream_spec spec;
 	j->target.stored_size = t->member.size;
 	int rc = job_spec(t, e, &key, &spec);
+	if (rc == SWI_OK && to_target && j->phases == 0)
+		rc = ensure_marked(t);
 	if (rc == SWI_OK && to_target)
 		rc = open_target(j);
 	if (rc == SWI_OK)
@@ -785,7 +726,7 @@ static int start_job(struct txn *t, struct job *j)
 	return rc;
 }
 
-static void abort_job(struct job *j)
+static void abort_job(struct swi_job *j)
 {
 	/* The stream first: its worker may still be writing through the
 	 * handler, and must have stopped before the handler lets go. */
@@ -798,7 +739,7 @@ static void abort_job(struct job *j)
 	swi_target_unmount(&j->target);
 }
 
-static int finish_job(struct job *j)
+static int finish_job(struct swi_job *j)
 {
 	int rc = swi_stream_finish(j->stream);
 	if (rc == SWI_OK && j->opened) {
@@ -818,22 +759,17 @@ static int finish_job(struct job *j)
 	return SWI_OK;
 }
 
-/* The jobs fed by the current member, gathered in order. */
-static size_t jobs_for_member(struct txn *t, struct job **out)
+/* The jobs of kind that the current member feeds and that wait for it,
+ * gathered in order. */
+static size_t jobs_for_member(struct txn *t, enum swi_job_kind kind, struct swi_job **out)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < t->njobs; i++)
-		if (!t->jobs[i].done && strcmp(t->jobs[i].target.entry->filename, t->member.name) == 0)
-			out[n++] = &t->jobs[i];
+	for (size_t i = 0; i < t->plan.njobs; i++) {
+		struct swi_job *j = &t->plan.jobs[i];
+		if (!j->done && j->kind == kind && strcmp(j->target.entry->filename, t->member.name) == 0)
+			out[n++] = j;
+	}
 	return n;
-}
-
-static bool member_installed_before(struct txn *t)
-{
-	for (size_t i = 0; i < t->njobs; i++)
-		if (t->jobs[i].done && strcmp(t->jobs[i].target.entry->filename, t->member.name) == 0)
-			return true;
-	return false;
 }
 
 static void report_progress(struct txn *t, uint64_t done)
@@ -842,7 +778,7 @@ static void report_progress(struct txn *t, uint64_t done)
 		return;
 	struct swi_progress p = {
 		.member = t->member.name, .done = done, .total = t->member.size,
-		.index = t->installed + 1, .count = (unsigned)t->njobs,
+		.index = t->installed + 1, .count = (unsigned)t->plan.njobs,
 	};
 	t->ctx->progress_fn(t->ctx->progress_user, &p);
 }
@@ -857,8 +793,22 @@ static int feed_block(struct txn *t, struct swi_stream *s, const void *buf, size
 	return swi_stream_feed_lent(s, buf, len, swi_swu_give_back, slot);
 }
 
+/* The next block of the spooled member being written. */
+static int read_spooled(struct txn *t, const void **buf, size_t *len)
+{
+	ssize_t n;
+	do
+		n = read(t->replay_fd, t->replay_buf, REPLAY_BLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return swi_fail(t->ctx, SWI_EIO, "%s (spooled): %s", t->member.name, strerror(errno));
+	*buf = t->replay_buf;
+	*len = (size_t)n;
+	return SWI_OK;
+}
+
 /* Feeds the rest of the current member to the jobs' streams. */
-static int feed_member(struct txn *t, struct job **jobs, size_t n, bool progress)
+static int feed_member(struct txn *t, struct swi_job **jobs, size_t n, bool progress)
 {
 	uint64_t done = 0;
 	if (progress)
@@ -868,7 +818,8 @@ static int feed_member(struct txn *t, struct job **jobs, size_t n, bool progress
 			return swi_fail_cancelled(t->ctx);
 		const void *buf;
 		size_t len;
-		int rc = swi_swu_read(t->swu, &buf, &len);
+		int rc = t->replay_fd >= 0 ? read_spooled(t, &buf, &len)
+					   : swi_swu_read(t->swu, &buf, &len);
 		if (rc || len == 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
@@ -893,7 +844,7 @@ static bool blames_image(int rc)
  * alone; when a hash or the archive then fails, that is the cause
  * reported, else the target's error stands.
  */
-static int find_real_cause(struct txn *t, struct job **jobs, size_t n, int rc)
+static int find_real_cause(struct txn *t, struct swi_job **jobs, size_t n, int rc)
 {
 	if (blames_image(rc) || swi_cancelled(t->ctx))
 		return rc;
@@ -915,7 +866,7 @@ static int find_real_cause(struct txn *t, struct job **jobs, size_t n, int rc)
 	return rc;
 }
 
-static int install_member(struct txn *t, struct job **jobs, size_t n)
+static int install_member(struct txn *t, struct swi_job **jobs, size_t n)
 {
 	int rc = SWI_OK;
 	for (size_t i = 0; i < n && rc == SWI_OK; i++)
@@ -933,44 +884,219 @@ static int install_member(struct txn *t, struct job **jobs, size_t n)
 	return rc;
 }
 
+/* ---- phases: scripts, and what waits for them ------------------------- */
+
+static const char *phase_name(enum swi_phase phase)
+{
+	switch (phase) {
+	case SWI_PHASE_BEFORE: return "before";
+	case SWI_PHASE_AFTER: return "after";
+	case SWI_PHASE_FAILURE: return "failure";
+	}
+	return "?";
+}
+
+/* Runs the scripts of phase whose members arrived, in the order of
+ * sw-description; the first failure ends the phase. Neither a check nor a
+ * dry run runs any. */
+static int run_phase(struct txn *t, enum swi_phase phase)
+{
+	if (writes_nothing(t->ctx) || swi_plan_count_phase(&t->plan, phase) == 0)
+		return SWI_OK;
+	swi_log(t->ctx, SWI_LOG_INFO, "running the scripts of the %s phase", phase_name(phase));
+	for (size_t i = 0; i < t->plan.njobs; i++) {
+		struct swi_job *j = &t->plan.jobs[i];
+		if (!(j->phases & phase) || !j->done)
+			continue;
+		int rc = j->target.handler->run(&j->target, phase);
+		if (rc)
+			return rc;
+	}
+	return SWI_OK;
+}
+
+/* Writes the members held back for the "before" phase, in the order they
+ * came. */
+static int write_spooled(struct txn *t, struct swi_job **jobs)
+{
+	int rc = SWI_OK;
+	for (size_t i = 0; rc == SWI_OK && i < t->spool.count; i++) {
+		struct swi_spooled *sp = &t->spool.items[i];
+		t->replay_fd = open(sp->path, O_RDONLY | O_CLOEXEC);
+		if (t->replay_fd < 0)
+			return swi_fail(t->ctx, SWI_EIO, "%s: %s", sp->path, strerror(errno));
+		t->member = (struct swi_member){ .name = sp->name, .size = sp->size };
+		swi_log(t->ctx, SWI_LOG_INFO, "%s: writing it from its spooled copy", sp->name);
+		size_t n = jobs_for_member(t, SWI_JOB_SPOOLED, jobs);
+		rc = install_member(t, jobs, n);
+		close(t->replay_fd);
+		t->replay_fd = -1;
+		swi_spool_release(&t->spool, i);
+	}
+	return rc;
+}
+
+/* The "before" phase, once every script it needs arrived: the scripts,
+ * then what waited for them. */
+static int before_phase_when_ready(struct txn *t, struct swi_job **jobs)
+{
+	if (t->plan.before_ran || !swi_plan_before_ready(&t->plan))
+		return SWI_OK;
+	t->plan.before_ran = true;
+	int rc = run_phase(t, SWI_PHASE_BEFORE);
+	if (rc == SWI_OK && !t->replay_buf && t->spool.count &&
+	    !(t->replay_buf = malloc(REPLAY_BLOCK)))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK)
+		rc = write_spooled(t, jobs);
+	return rc;
+}
+
+/* A failed install runs the failure phase; what fails there is logged,
+ * the install's own error stays the one reported. */
+static void failure_phase(struct txn *t)
+{
+	/* What was written or staged is undone first: the scripts see the
+	 * device as the failed install leaves it. */
+	for (size_t i = 0; i < t->plan.njobs; i++)
+		abort_job(&t->plan.jobs[i]);
+	char cause[sizeof(t->ctx->errmsg)];
+	int status = t->ctx->last_status;
+	memcpy(cause, t->ctx->errmsg, sizeof(cause));
+	if (run_phase(t, SWI_PHASE_FAILURE))
+		swi_log(t->ctx, SWI_LOG_ERROR, "%s", t->ctx->errmsg);
+	memcpy(t->ctx->errmsg, cause, sizeof(cause));
+	t->ctx->last_status = status;
+}
+
+/* An artifact that came before a "before" script it must wait for. A dry
+ * run writes nothing, so it only says so and reads on. */
+static int hold_back(struct txn *t, struct swi_job **jobs)
+{
+	const struct swi_job *script = swi_plan_waiting_script(&t->plan);
+	const char *waits_for = script->target.entry->filename;
+	size_t n = jobs_for_member(t, SWI_JOB_STREAMED, jobs);
+	if (writes_nothing(t->ctx)) {
+		swi_log(t->ctx, SWI_LOG_INFO, "%s: comes before the script %s; an install would "
+			"spool it and write it after that script ran", t->member.name, waits_for);
+		return install_member(t, jobs, n);
+	}
+	int rc = swi_spool_member(&t->spool, &t->scratch, t->swu, &t->member, waits_for);
+	for (size_t i = 0; rc == SWI_OK && i < n; i++)
+		jobs[i]->kind = SWI_JOB_SPOOLED;
+	return rc;
+}
+
+static int take_member(struct txn *t, struct swi_job **jobs)
+{
+	switch (swi_plan_arrival(&t->plan, t->member.name)) {
+	case SWI_ARRIVAL_STREAM:
+		return install_member(t, jobs, jobs_for_member(t, SWI_JOB_STREAMED, jobs));
+	case SWI_ARRIVAL_SPOOL:
+		return hold_back(t, jobs);
+	case SWI_ARRIVAL_AGAIN:
+		return swi_fail(t->ctx, SWI_EFORMAT, "%s: the member appears twice in the image",
+				t->member.name);
+	case SWI_ARRIVAL_UNUSED:
+		break;
+	}
+	swi_log(t->ctx, SWI_LOG_DEBUG, "%s: not used by this selection; skipped", t->member.name);
+	return SWI_OK;
+}
+
+/* Entries without data (partitioning) go first, before any script. */
+static int run_dataless(struct txn *t)
+{
+	for (size_t i = 0; i < t->plan.njobs; i++) {
+		struct swi_job *j = &t->plan.jobs[i];
+		if (j->kind != SWI_JOB_DATALESS)
+			continue;
+		int rc = writes_nothing(t->ctx) ? SWI_OK : ensure_marked(t);
+		if (rc == SWI_OK && !writes_nothing(t->ctx))
+			rc = open_target(j);
+		if (rc == SWI_OK && j->opened)
+			rc = j->target.handler->close(&j->target);
+		if (rc)
+			return rc;
+		j->opened = SWI_HANDLER_GET(j->target.handler, commit, NULL) != NULL;
+		j->done = true;
+		t->installed++;
+	}
+	return SWI_OK;
+}
+
 static int stream_members(struct txn *t)
 {
-	/* read_description() left the reader on the first artifact (or at the end). */
-	if (t->at_end)
-		return SWI_OK;
-	struct job **jobs = calloc(t->njobs + 1, sizeof(*jobs));
+	struct swi_job **jobs = calloc(t->plan.njobs + 1, sizeof(*jobs));
 	if (!jobs)
 		return swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	int rc = SWI_OK;
-	do {
+	int rc = run_dataless(t);
+	if (rc == SWI_OK)
+		rc = before_phase_when_ready(t, jobs);
+	/* read_description() left the reader on the first artifact (or at the end). */
+	while (rc == SWI_OK && !t->at_end) {
 		if (swi_cancelled(t->ctx)) {
 			rc = swi_fail_cancelled(t->ctx);
 			break;
 		}
-		size_t n = jobs_for_member(t, jobs);
-		if (n > 0)
-			rc = install_member(t, jobs, n);
-		else if (member_installed_before(t))
-			rc = swi_fail(t->ctx, SWI_EFORMAT,
-				      "%s: the member appears twice in the image", t->member.name);
-		else
-			swi_log(t->ctx, SWI_LOG_DEBUG, "%s: not used by this selection; skipped",
-				t->member.name);
+		rc = take_member(t, jobs);
+		if (rc == SWI_OK)
+			rc = before_phase_when_ready(t, jobs);
 		if (rc == SWI_OK)
 			rc = next_member(t);
-	} while (rc == SWI_OK);
+	}
 	free(jobs);
 	return rc == SWI_END ? SWI_OK : rc;
 }
 
+/* Every job's member arrived. A job spooled for a script that never came
+ * is not the one to name: the script is. */
 static int check_all_arrived(struct txn *t)
 {
-	for (size_t i = 0; i < t->njobs; i++)
-		if (!t->jobs[i].done)
-			return swi_fail(t->ctx, SWI_EFORMAT,
-					"%s: named in sw-description but missing from the image",
-					t->jobs[i].target.entry->filename);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < t->plan.njobs; i++) {
+			const struct swi_job *j = &t->plan.jobs[i];
+			if (!j->done && (pass == 1 || j->kind != SWI_JOB_SPOOLED))
+				return swi_fail(t->ctx, SWI_EFORMAT,
+						"%s: named in sw-description but missing from the image",
+						j->target.entry->filename);
+		}
 	return SWI_OK;
+}
+
+/* ---- the device's own commands: -P, -p ---------------------------------- */
+
+static int run_command(struct txn *t, const char *what, const char *command)
+{
+	char **argv = NULL;
+	int rc = swi_split_command(t->ctx, command, &argv);
+	if (rc == SWI_OK)
+		rc = swi_run_program(t->ctx, what, (const char *const *)argv, NULL,
+				     swi_opt_script_timeout(t->ctx));
+	free(argv);
+	return rc;
+}
+
+/* preupdatecmd: before anything is written; its failure refuses the
+ * install with nothing changed. */
+static int run_preupdate(struct txn *t)
+{
+	const char *cmd = t->ctx->opt.preupdate_cmd;
+	return cmd && !writes_nothing(t->ctx) ? run_command(t, "pre-update command", cmd) : SWI_OK;
+}
+
+/* postupdatecmd: after the commit. Its failure is reported, but the
+ * update stays installed and committed. */
+static int run_postupdate(struct txn *t)
+{
+	const char *cmd = t->ctx->opt.postupdate_cmd;
+	if (!cmd || !t->committed)
+		return SWI_OK;
+	int rc = run_command(t, "post-update command", cmd);
+	if (rc)
+		rc = swi_fail(t->ctx, rc, "the update is installed and committed, but %s",
+			      t->ctx->errmsg);
+	return rc;
 }
 
 /* ---- the whole ---------------------------------------------------------- */
@@ -1012,16 +1138,19 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 			"nothing was written");
 		return SWI_OK;
 	}
-	if (!ctx->opt.dry_run)
-		rc = mark_in_progress(t);
+	rc = run_preupdate(t);
 	if (rc == SWI_OK)
 		rc = stream_members(t);
 	if (rc == SWI_OK)
 		rc = check_all_arrived(t);
+	if (rc == SWI_OK)
+		rc = run_phase(t, SWI_PHASE_AFTER);
 	/* The last moment a cancel can take effect: from here on, the install
 	 * completes. */
 	if (rc == SWI_OK && swi_cancelled(ctx))
 		rc = swi_fail_cancelled(ctx);
+	if (rc == SWI_OK && !ctx->opt.dry_run)
+		rc = ensure_marked(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
 		rc = publish_staged(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
@@ -1030,22 +1159,21 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 		rc = swi_fail_cancelled(ctx);
 	if (rc && t->marked)
 		mark_failed(t);
-	return rc;
+	if (rc)
+		failure_phase(t);
+	return rc ? rc : run_postupdate(t);
 }
 
 static void txn_free(struct txn *t)
 {
-	for (size_t i = 0; i < t->njobs; i++) {
-		abort_job(&t->jobs[i]);
-		swi_target_unbind_attrs(&t->jobs[i].target);
-		swi_target_free_state(&t->jobs[i].target);
-		free(t->jobs[i].target.path);
-		free(t->jobs[i].target.mount_dir);
-	}
+	for (size_t i = 0; i < t->plan.njobs; i++)
+		abort_job(&t->plan.jobs[i]);
+	swi_plan_free(&t->plan);
+	swi_spool_free(&t->spool);
+	free(t->replay_buf);
 	swi_scratch_remove(&t->scratch);
 	/* Every staged file is in place or removed now. */
 	swi_journal_close(&t->journal);
-	free(t->jobs);
 	swi_manifest_free(&t->manifest);
 	swi_attrs_free(&t->staged);
 	swi_bootenv_close(t->env);
@@ -1061,7 +1189,7 @@ static void keep_result(swi_ctx_t *ctx, const struct txn *t)
 	free(ctx->result_slot);
 	ctx->result_slot = t->slot_written ? strdup(t->slot->name) : NULL;
 	ctx->result = (struct swi_result){
-		.planned = (unsigned)t->njobs,
+		.planned = (unsigned)t->plan.njobs,
 		.installed = t->installed,
 		.skipped = t->skipped,
 		.committed = t->committed,
@@ -1075,7 +1203,8 @@ static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
 	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 },
-			 .scratch = { .ctx = ctx } };
+			 .scratch = { .ctx = ctx }, .plan = { .ctx = ctx },
+			 .spool = { .ctx = ctx }, .replay_fd = -1 };
 	int rc = run(&t, fn, user, mode);
 	keep_result(ctx, &t);
 	txn_free(&t);

@@ -148,8 +148,53 @@ derive_one() {
 	xz) xz -c "$2" >"$3" ;;
 	aes) aes_encrypt "$2" "$3" "$AES_IV" ;;
 	aes-ivt) aes_encrypt "$2" "$3" "$ivt" ;;
+	tar) make_tar "$2" "$3" ;;
+	tar-escape) make_escape_tar "$2" "$3" ;;
 	*) echo "unknown derivation $1" >&2; return 1 ;;
 	esac
+}
+
+# make_tar W/A+B+C OUT: a tarball of artifacts A, B, C (as they lie in W,
+# in a directory "app/" with a symbolic and a hard link), reproducible.
+make_tar() {
+	w=$(dirname "$1") list=$(basename "$1")
+	rm -rf "$w/.tar" && mkdir -p "$w/.tar/app/conf"
+	for f in $(echo "$list" | tr '+' ' '); do cp "$w/$f" "$w/.tar/app/$f"; done
+	first=$(echo "$list" | cut -d+ -f1)
+	chmod 0750 "$w/.tar/app/conf"
+	ln -s "../$first" "$w/.tar/app/conf/current"
+	ln "$w/.tar/app/$first" "$w/.tar/app/conf/$first.hardlink"
+	tar -C "$w/.tar" --sort=name --owner=0 --group=0 --mtime=@1700000000 -cf "$2" app
+}
+
+# make_tar_escape W/KIND OUT: a tarball with a good file "ok.txt" and one
+# entry of KIND that would land outside the directory it is extracted to
+# (Python's tarfile writes what tar(1) refuses to).
+make_escape_tar() {
+	"$PYTHON" - "$(basename "$1")" "$2" <<'EOF'
+import io, sys, tarfile
+kind, out = sys.argv[1], sys.argv[2]
+def member(name, data=b"", **kw):
+    ti = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    ti.size = len(data) if ti.type == tarfile.REGTYPE else 0
+    ti.mtime = 1700000000
+    return ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None
+entries = [member("ok.txt", b"inside\n")]
+entries += {
+    "dotdot": [member("../escaped.txt", b"outside\n")],
+    "deep-dotdot": [member("a/../../escaped.txt", b"outside\n")],
+    "absolute": [member("/tmp/swinstall-corpus-escaped.txt", b"outside\n")],
+    "symlink-out": [member("evil", type=tarfile.SYMTYPE, linkname="../..")],
+    "symlink-through": [member("evil", type=tarfile.SYMTYPE, linkname="/etc"),
+                        member("evil/escaped.txt", b"outside\n")],
+    "hardlink-out": [member("evil", type=tarfile.LNKTYPE, linkname="../escaped.txt")],
+}[kind]
+with tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as t:
+    for ti, f in entries:
+        t.addfile(ti, f)
+EOF
 }
 
 # aes_encrypt IN OUT IV: AES-CBC (the key's length picks 128/192/256), PKCS#7.

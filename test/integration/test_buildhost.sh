@@ -189,6 +189,26 @@ EOF2
 	refused_alike 4 'partitions[0] (rootfs): no handler "ubipartition" in this build'
 }
 
+# Partition tools are refused by name, before anything is written.
+case_partition_tool() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	mkdir -p w
+	mk_data w/rootfs.img 300K rootfs
+	h=$(sha w/rootfs.img)
+	cat >w/sw-description <<EOF2
+software = {
+	version = "2.0.0";
+	hardware-compatibility = [ "1.0" ];
+	partitions = ( { type = "diskpart"; device = "$DEV/slotB.img";
+			 properties = { labeltype = "gpt"; partition-1 = [ "size=1M", "start=2048", "name=a" ]; }; } );
+	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotB.img"; sha256 = "$h"; } );
+};
+EOF2
+	mk_swu u.swu cms crc w rootfs.img
+	refused_alike 4 'partitions[0]: no handler "diskpart" in this build (SWUpdate'"'"'s partition table (GPT/MBR) tool'
+}
+
 # An unknown key is ignored (real files have them); -vv says so.
 case_unknown_key_ignored() {
 	DEV=$CASE/dev
@@ -226,6 +246,7 @@ run_case "-n on a build host warns about missing targets, exits 0" case_dry_run_
 run_case "-n on a build host still hashes every artifact" case_dry_run_still_hashes
 run_case "an install with missing targets fails before writing" case_install_fails_cleanly
 run_case "no handler: exit 4 from -c, -n and install, entry named" case_unknown_handler
+run_case "partition tool diskpart: refused by name, exit 4, nothing written" case_partition_tool
 run_case "hook: exit 4 from -c, -n and install, entry named" case_hook
 run_case "attribute the handler cannot honour: exit 4 alike" case_attribute_not_honoured
 run_case "filesystem mount: exit 4 alike" case_filesystem_mount

@@ -756,7 +756,7 @@ static void missing_features_refused_alike(void **state)
 	assert_int_equal(same_verdict_in_every_mode(f, "files[0] (payload.bin): handler 'recorder' "
 						   "cannot honour attribute 'path'"), SWI_EUNSUPPORTED);
 	/* Partitions carry no data: SWUpdate's default handler is missing, and
-	 * a handler for them could not be fed. */
+	 * a handler that wants data (not SWI_HANDLER_NO_DATA) cannot be fed. */
 	static const struct swi_handler parter = {
 		.size = SWI_HANDLER_SIZE, .name = "parter", .kinds = SWI_HANDLER_PARTITION, .open = rec_open,
 		.write = rec_write, .close = rec_close, .abort = rec_abort,
@@ -772,8 +772,8 @@ static void missing_features_refused_alike(void **state)
 				 "{ type = \"parter\"; name = \"data\"; } ); };";
 	write_file(f->dir, "sw-description", data_less, strlen(data_less));
 	build_image(f->dir, "crc", "sw-description");
-	assert_int_equal(same_verdict_in_every_mode(f, "partitions[0] (data): entries without "
-						   "data"), SWI_EUNSUPPORTED);
+	assert_int_equal(same_verdict_in_every_mode(f, "partitions[0] (data): handler 'parter' "
+						   "needs the entry's data"), SWI_EUNSUPPORTED);
 }
 
 /* A value of the wrong type is refused at planning by all three modes too;
