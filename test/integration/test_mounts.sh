@@ -228,8 +228,9 @@ case_missing_device() {
 	expect_device_untouched "$D"
 }
 
-# The device mounted elsewhere: refused at planning, nothing written.
-case_mounted_elsewhere() {
+# install_while_mounted: installs an image writing /etc/new.conf while
+# $LOOP is mounted on $CASE/elsewhere.
+install_while_mounted() {
 	mkdir -p "$CASE/elsewhere"
 	mount -t ext4 "$LOOP" "$CASE/elsewhere" || fail "could not mount $LOOP"
 	new_conf w
@@ -237,6 +238,11 @@ case_mounted_elsewhere() {
 	fs_image u.swu w new.conf || fail "image not built"
 	swi "$D" -i u.swu
 	umount "$CASE/elsewhere"
+}
+
+# The device mounted elsewhere: refused at planning, nothing written.
+case_mounted_elsewhere() {
+	install_while_mounted
 	expect_rc 4
 	expect_err "target $LOOP is mounted on $CASE/elsewhere"
 	expect_refused_before_writing
@@ -247,13 +253,7 @@ case_mounted_elsewhere() {
 case_mounted_unlisted() {
 	: >"$D/mountinfo"
 	echo "mountinfo-file = \"$D/mountinfo\";" >>"$D/swinstall.conf"
-	mkdir -p "$CASE/elsewhere"
-	mount -t ext4 "$LOOP" "$CASE/elsewhere" || fail "could not mount $LOOP"
-	new_conf w
-	file_entry w new.conf rawfile "$(mount_attrs /etc/new.conf)"
-	fs_image u.swu w new.conf || fail "image not built"
-	swi "$D" -i u.swu
-	umount "$CASE/elsewhere"
+	install_while_mounted
 	expect_rc 1
 	expect_err "$LOOP is mounted on $CASE/elsewhere: refused"
 	expect_failed_state "$D"

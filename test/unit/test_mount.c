@@ -8,34 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "handler.h"
+#include "handler_fixture.h"
 #include "mount.h"
-#include "scratch.h"
-#include "testutil.h"
 
 static const char new_content[] = "key = new\n";
 
-struct fixture {
-	const char *unusable;   /* why the test cannot run here, or NULL */
-	char dir[64];
-	char loop[64];          /* "" until attached */
-	swi_ctx_t *ctx;
-	struct swi_scratch scratch;
-	struct swi_entry entry;
-	struct swi_target target;
-};
+/* The test's filesystem: the loop device it is attached to ("" when not),
+ * or why this machine cannot have one. */
+static char loop[64];
+static const char *unusable;
 
-/* The tree the filesystem is made from: /etc/old.conf, and symbolic links
- * that lead out of it (absolute, relative) or to a file outside. */
+/* The tree the filesystem is made from, in dir/tree: /etc/old.conf, and
+ * symbolic links that lead out of it (absolute, relative) or to a file
+ * outside. */
 static void make_tree(const char *dir)
 {
 	char path[160];
@@ -58,7 +46,7 @@ static void make_tree(const char *dir)
 }
 
 /* Why this machine cannot run the test, or NULL. */
-static const char *unusable(void)
+static const char *machine_unusable(void)
 {
 	if (geteuid() != 0)
 		return "needs root (mount, loop devices)";
@@ -69,103 +57,77 @@ static const char *unusable(void)
 	return NULL;
 }
 
-/* The ext4 image made from the tree, attached: f->loop. */
-static bool attach_filesystem(struct fixture *f)
+/* The ext4 image made from the tree in dir, attached: loop. */
+static bool attach_filesystem(const char *dir)
 {
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F -d %s/tree %s/fs.img 8M >/dev/null 2>&1",
-		 f->dir, f->dir);
+		 dir, dir);
 	if (system(cmd) != 0)
 		return false;
-	snprintf(cmd, sizeof(cmd), "losetup -f --show %s/fs.img 2>/dev/null", f->dir);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s/fs.img 2>/dev/null", dir);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
-	if (!fgets(f->loop, sizeof(f->loop), p))
-		f->loop[0] = '\0';
-	f->loop[strcspn(f->loop, "\n")] = '\0';
-	return pclose(p) == 0 && f->loop[0];
+	if (!fgets(loop, sizeof(loop), p))
+		loop[0] = '\0';
+	loop[strcspn(loop, "\n")] = '\0';
+	return pclose(p) == 0 && loop[0];
 }
 
-static int setup(void **state)
+/* handler_fixture.h's fixture (entry member.img, tmpdir its dir), and a
+ * fresh filesystem made in its work directory. */
+static int setup_fs(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	*state = f;
-	strcpy(f->dir, "/tmp/swi-mount-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
-	f->scratch.ctx = f->ctx;
-	f->entry.filename = "new.conf";
-	f->entry.collection = "files";
-	f->target.ctx = f->ctx;
-	f->target.entry = &f->entry;
-	f->target.scratch = &f->scratch;
-	f->unusable = unusable();
-	if (!f->unusable) {
-		make_tree(f->dir);
-		if (!attach_filesystem(f))
-			f->unusable = "mkfs.ext4 or losetup failed";
+	setup(state);
+	struct fixture *f = *state;
+	loop[0] = '\0';
+	unusable = machine_unusable();
+	if (!unusable) {
+		make_tree(f->work);
+		if (!attach_filesystem(f->work))
+			unusable = "mkfs.ext4 or losetup failed";
 	}
+	f->fds = open_fds();
 	return 0;
+}
+
+static int teardown_fs(void **state)
+{
+	struct fixture *f = *state;
+	swi_target_unmount(&f->target);
+	if (loop[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
+		assert_int_equal(system(cmd), 0);
+	}
+	return teardown(state);
 }
 
 /* The fixture, or the test skipped, saying why. */
 static struct fixture *ready(void **state)
 {
-	struct fixture *f = *state;
-	if (f->unusable) {
-		print_message("skipped: %s\n", f->unusable);
+	if (unusable) {
+		print_message("skipped: %s\n", unusable);
 		skip();
 	}
-	return f;
+	return *state;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	swi_target_unmount(&f->target);
-	free(f->target.path);
-	swi_target_unbind_attrs(&f->target);
-	swi_target_free_state(&f->target);
-	swi_scratch_remove(&f->scratch);
-	swi_attrs_free(&f->entry.attrs);
-	swi_ctx_free(f->ctx);
-	if (f->loop[0]) {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "losetup -d %s", f->loop);
-		assert_int_equal(system(cmd), 0);
-	}
-	assert_int_equal(remove_tree(f->dir), 0);
-	free(f);
-	return 0;
-}
-
-/* The fixture's target for handler (rawfile), with the attributes given as
- * name, value pairs, checked and typed as the plan does. */
-static struct swi_target *target(struct fixture *f, ...)
-{
-	f->target.handler = &swi_handler_rawfile;
-	va_list ap;
-	va_start(ap, f);
-	for (const char *name; (name = va_arg(ap, const char *));)
-		assert_int_equal(swi_attrs_set(&f->entry.attrs, name, va_arg(ap, const char *)),
-				 SWI_OK);
-	va_end(ap);
-	assert_int_equal(swi_target_bind_attrs(&f->target), SWI_OK);
-	assert_int_equal(swi_target_alloc_state(&f->target), SWI_OK);
-	return &f->target;
-}
-
-/* A target mounting the fixture's filesystem, writing path. */
+/* The fixture's rawfile target mounting its filesystem as fs, writing path. */
 static struct swi_target *mounting(struct fixture *f, const char *fs, const char *path)
 {
-	return target(f, "device", f->loop, "filesystem", fs, "path", path, NULL);
+	return target(f, &swi_handler_rawfile, 0, NULL, "device", loop, "filesystem", fs,
+		      "path", path, NULL);
 }
 
-static void assert_error_mentions(const struct fixture *f, const char *text)
+/* mounting(), mounted; its mount point (for after the unmount) in *dir. */
+static struct swi_target *mounted(struct fixture *f, const char *path, char **dir)
 {
-	if (!strstr(swi_errmsg(f->ctx), text))
-		fail_msg("error '%s' does not mention '%s'", swi_errmsg(f->ctx), text);
+	struct swi_target *t = mounting(f, "ext4", path);
+	assert_int_equal(swi_target_mount(t), SWI_OK);
+	*dir = strdup(t->mount_dir);
+	assert_non_null(*dir);
+	return t;
 }
 
 /* Whether dir is a mount point of this process (its mountinfo line). */
@@ -188,21 +150,24 @@ static bool is_mounted(const char *dir)
 }
 
 /* Nothing is left of a mount: not in the mount table, no directory in the
- * install's private directory. */
-static void assert_nothing_left(const struct fixture *f, const char *mount_dir)
+ * install's private directory, no descriptor open. */
+static void assert_nothing_left(const struct fixture *f, char *mount_dir)
 {
 	assert_null(f->target.mount_dir);
 	assert_false(is_mounted(mount_dir));
 	struct stat st;
 	assert_int_equal(lstat(mount_dir, &st), -1);
 	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open_fds(), f->fds);
+	free(mount_dir);
 }
 
-/* What the filesystem holds at path, read with debugfs from the device. */
-static char *read_from_device(const struct fixture *f, const char *path)
+/* What debugfs says of the filesystem, read from the device: "cat PATH",
+ * "ls DIR". */
+static char *ask_debugfs(const char *request)
 {
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat %s' %s 2>/dev/null", path, f->loop);
+	snprintf(cmd, sizeof(cmd), "debugfs -R '%s' %s 2>/dev/null", request, loop);
 	return command_output(cmd);
 }
 
@@ -242,7 +207,6 @@ static void mounts_and_resolves_paths(void **state)
 	swi_target_unmount(t);
 	assert_null(t->path);
 	assert_nothing_left(f, dir);
-	free(dir);
 	swi_target_unmount(t); /* again: nothing */
 }
 
@@ -280,7 +244,7 @@ static void symbolic_links_inside_refused(void **state)
 		assert_null(path);
 		char text[128];
 		snprintf(text, sizeof(text), "%s in the filesystem of %s is a symbolic link",
-			 cases[i].link, f->loop);
+			 cases[i].link, loop);
 		assert_error_mentions(f, text);
 		assert_int_equal(t->handler->open(t), SWI_EIO);
 	}
@@ -292,18 +256,13 @@ static void rawfile_writes_into_the_filesystem(void **state)
 {
 	struct fixture *f = ready(state);
 	struct swi_target *t = mounting(f, "ext4", "/etc/new.conf");
-	assert_int_equal(t->handler->check(t), SWI_OK);
-	assert_int_equal(swi_target_mount(t), SWI_OK);
-	char *dir = strdup(t->mount_dir);
-	assert_non_null(dir);
-	assert_int_equal(t->handler->open(t), SWI_OK);
-	assert_int_equal(t->handler->write(t, new_content, strlen(new_content)), SWI_OK);
-	assert_int_equal(t->handler->close(t), SWI_OK);
-	assert_int_equal(t->handler->commit(t), SWI_OK);
+	assert_int_equal(drive_check(f), SWI_OK);
+	char *dir;
+	assert_ptr_equal(mounted(f, "/etc/new.conf", &dir), t);
+	assert_int_equal(feed(t, new_content, 4), SWI_OK);
 	swi_target_unmount(t);
 	assert_nothing_left(f, dir);
-	free(dir);
-	char *got = read_from_device(f, "/etc/new.conf");
+	char *got = ask_debugfs("cat /etc/new.conf");
 	assert_string_equal(got, new_content);
 	free(got);
 }
@@ -313,23 +272,18 @@ static void rawfile_writes_into_the_filesystem(void **state)
 static void abort_unmounts_and_leaves_nothing(void **state)
 {
 	struct fixture *f = ready(state);
-	struct swi_target *t = mounting(f, "ext4", "/etc/old.conf");
-	assert_int_equal(swi_target_mount(t), SWI_OK);
-	char *dir = strdup(t->mount_dir);
-	assert_non_null(dir);
-	assert_int_equal(t->handler->open(t), SWI_OK);
-	assert_int_equal(t->handler->write(t, new_content, strlen(new_content)), SWI_OK);
-	assert_int_equal(t->handler->close(t), SWI_OK);
-	t->handler->abort(t);
+	char *dir;
+	struct swi_target *t = mounted(f, "/etc/old.conf", &dir);
+	assert_int_equal(drive_open(f), SWI_OK);
+	assert_int_equal(drive_feed(f, new_content, strlen(new_content), 4), SWI_OK);
+	assert_int_equal(drive_close(f), SWI_OK);
+	drive_abort(f);
 	swi_target_unmount(t);
 	assert_nothing_left(f, dir);
-	free(dir);
-	char *got = read_from_device(f, "/etc/old.conf");
+	char *got = ask_debugfs("cat /etc/old.conf");
 	assert_string_equal(got, "key = old\n");
 	free(got);
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "debugfs -R 'ls /etc' %s 2>/dev/null", f->loop);
-	got = command_output(cmd);
+	got = ask_debugfs("ls /etc");
 	if (strstr(got, "swinstall"))
 		fail_msg("a staged file is left in /etc: %s", got);
 	free(got);
@@ -343,7 +297,7 @@ static void failed_mount_is_explained(void **state)
 	struct swi_target *t = mounting(f, "nosuchfs", "/etc/new.conf");
 	assert_int_equal(swi_target_mount(t), SWI_EIO);
 	char text[128];
-	snprintf(text, sizeof(text), "new.conf: cannot mount %s (nosuchfs) on ", f->loop);
+	snprintf(text, sizeof(text), "member.img: cannot mount %s (nosuchfs) on ", loop);
 	assert_error_mentions(f, text);
 	assert_error_mentions(f, "the kernel does not know this filesystem type");
 	assert_null(t->mount_dir);
@@ -363,25 +317,25 @@ static void device_mounted_elsewhere_refused(void **state)
 {
 	struct fixture *f = ready(state);
 	char elsewhere[96];
-	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", f->dir);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", f->work);
 	assert_int_equal(mkdir(elsewhere, 0700), 0);
-	assert_int_equal(mount(f->loop, elsewhere, "ext4", MS_RDONLY, NULL), 0);
+	assert_int_equal(mount(loop, elsewhere, "ext4", MS_RDONLY, NULL), 0);
 	struct swi_target *t = mounting(f, "ext4", "/etc/new.conf");
 	int rc = swi_target_mount(t);
 	assert_int_equal(umount(elsewhere), 0);
 	assert_int_equal(rc, SWI_EIO);
 	char text[256];
-	snprintf(text, sizeof(text), "%s is mounted on %s: refused", f->loop, elsewhere);
+	snprintf(text, sizeof(text), "%s is mounted on %s: refused", loop, elsewhere);
 	assert_error_mentions(f, text);
 	assert_null(t->mount_dir);
 	/* Held by the kernel for someone this process's mount table does not
 	 * show (a mount in another namespace): O_EXCL tells. */
-	int held = open(f->loop, O_RDONLY | O_EXCL);
+	int held = open(loop, O_RDONLY | O_EXCL);
 	assert_true(held >= 0);
 	rc = swi_target_mount(t);
 	close(held);
 	assert_int_equal(rc, SWI_EIO);
-	snprintf(text, sizeof(text), "%s is in use (mounted, or claimed by the system)", f->loop);
+	snprintf(text, sizeof(text), "%s is in use (mounted, or claimed by the system)", loop);
 	assert_error_mentions(f, text);
 	assert_null(t->mount_dir);
 }
@@ -391,22 +345,24 @@ static void device_mounted_elsewhere_refused(void **state)
 static void two_entries_share_the_device(void **state)
 {
 	struct fixture *f = ready(state);
-	struct swi_target *t = mounting(f, "ext4", "/etc/new.conf");
+	char *dir;
+	struct swi_target *t = mounted(f, "/etc/new.conf", &dir);
 	struct swi_entry other_entry = { .filename = "other.conf", .collection = "files" };
-	assert_int_equal(swi_attrs_set(&other_entry.attrs, "device", f->loop), SWI_OK);
+	assert_int_equal(swi_attrs_set(&other_entry.attrs, "device", loop), SWI_OK);
 	assert_int_equal(swi_attrs_set(&other_entry.attrs, "filesystem", "ext4"), SWI_OK);
 	struct swi_target other = { .ctx = f->ctx, .entry = &other_entry,
 				    .handler = &swi_handler_rawfile, .scratch = &f->scratch };
-	assert_int_equal(swi_target_mount(t), SWI_OK);
 	assert_int_equal(swi_target_mount(&other), SWI_OK);
-	assert_string_not_equal(t->mount_dir, other.mount_dir);
-	char *dir = strdup(other.mount_dir);
-	assert_non_null(dir);
+	assert_string_not_equal(dir, other.mount_dir);
+	char *other_dir = strdup(other.mount_dir);
+	assert_non_null(other_dir);
 	swi_target_unmount(&other);
-	assert_false(is_mounted(dir));
-	assert_true(is_mounted(t->mount_dir));
-	free(dir);
+	assert_false(is_mounted(other_dir));
+	assert_true(is_mounted(dir));
+	free(other_dir);
 	swi_attrs_free(&other_entry.attrs);
+	swi_target_unmount(t);
+	assert_nothing_left(f, dir);
 }
 
 /* What an entry must say to be mounted, checked at planning (no root
@@ -415,7 +371,8 @@ static void mount_attributes_checked(void **state)
 {
 	struct fixture *f = *state;
 	const char *path;
-	struct swi_target *t = target(f, "filesystem", "ext4", "path", "/etc/new.conf", NULL);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 0, NULL, "filesystem", "ext4",
+				      "path", "/etc/new.conf", NULL);
 	assert_int_equal(swi_target_path(t, &path), SWI_EFORMAT);
 	assert_error_mentions(f, "without the device to mount it from");
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "device", "UUID=1234-5678"), SWI_OK);
@@ -435,7 +392,8 @@ static void mount_attributes_checked(void **state)
 static void device_without_filesystem_refused(void **state)
 {
 	struct fixture *f = ready(state);
-	struct swi_target *t = target(f, "device", f->loop, "path", "/etc/new.conf", NULL);
+	struct swi_target *t = target(f, &swi_handler_rawfile, 0, NULL, "device", loop, "path",
+				      "/etc/new.conf", NULL);
 	assert_int_equal(t->handler->check(t), SWI_EFORMAT);
 	assert_error_mentions(f, "without a filesystem");
 }
@@ -445,38 +403,35 @@ static void device_without_filesystem_refused(void **state)
 static void busy_filesystem_detached(void **state)
 {
 	struct fixture *f = ready(state);
-	struct swi_target *t = mounting(f, "ext4", "/etc/old.conf");
-	assert_int_equal(swi_target_mount(t), SWI_OK);
-	char *dir = strdup(t->mount_dir);
-	assert_non_null(dir);
+	char *dir;
+	struct swi_target *t = mounted(f, "/etc/old.conf", &dir);
 	char inside[512];
 	snprintf(inside, sizeof(inside), "%s/etc/old.conf", dir);
 	int fd = open(inside, O_RDONLY);
 	assert_true(fd >= 0);
 	swi_target_unmount(t);
-	assert_nothing_left(f, dir);
 	char buf[16] = "";
 	assert_true(read(fd, buf, sizeof(buf) - 1) > 0); /* still readable until let go */
 	assert_string_equal(buf, "key = old\n");
 	close(fd);
-	free(dir);
+	assert_nothing_left(f, dir);
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define ON_FS(fn) cmocka_unit_test_setup_teardown(fn, setup_fs, teardown_fs)
 	const struct CMUnitTest tests[] = {
-		T(mounts_and_resolves_paths),
-		T(dotdot_refused),
-		T(symbolic_links_inside_refused),
-		T(rawfile_writes_into_the_filesystem),
-		T(abort_unmounts_and_leaves_nothing),
-		T(failed_mount_is_explained),
-		T(device_mounted_elsewhere_refused),
-		T(two_entries_share_the_device),
-		T(mount_attributes_checked),
-		T(device_without_filesystem_refused),
-		T(busy_filesystem_detached),
+		ON_FS(mounts_and_resolves_paths),
+		ON_FS(dotdot_refused),
+		ON_FS(symbolic_links_inside_refused),
+		ON_FS(rawfile_writes_into_the_filesystem),
+		ON_FS(abort_unmounts_and_leaves_nothing),
+		ON_FS(failed_mount_is_explained),
+		ON_FS(device_mounted_elsewhere_refused),
+		ON_FS(two_entries_share_the_device),
+		ON_FS(mount_attributes_checked),
+		ON_FS(device_without_filesystem_refused),
+		ON_FS(busy_filesystem_detached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
