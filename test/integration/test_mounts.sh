@@ -164,8 +164,9 @@ expect_fs_as_before() {
 	fi
 }
 
-# The failure stopped at planning: not one byte written, env unchanged.
-expect_refused_before_writing() {
+# Not one byte written, the environment unchanged (a refusal at planning,
+# a check, a dry run).
+expect_nothing_written() {
 	expect_device_untouched "$D"
 	expect_fs_as_before
 }
@@ -183,6 +184,19 @@ case_rawfile() {
 	expect_in_fs /etc/new.conf w/new.conf
 	expect_fs_as_before
 	expect_committed "$D" 3
+}
+
+# A check (-c) and a dry run (-n) mount nothing and write nothing.
+case_check_and_dry_run() {
+	new_conf w
+	file_entry w new.conf rawfile "$(mount_attrs /etc/new.conf)"
+	fs_image u.swu w new.conf || fail "image not built"
+	for opt in -c -n; do
+		swi "$D" "$opt" -i u.swu
+		expect_rc 0
+		expect_nothing_written
+		expect_not_in_fs /etc/new.conf
+	done
 }
 
 # Paths are relative to the mount point: without a leading '/' too; with
@@ -245,7 +259,7 @@ case_mounted_elsewhere() {
 	install_while_mounted
 	expect_rc 4
 	expect_err "target $LOOP is mounted on $CASE/elsewhere"
-	expect_refused_before_writing
+	expect_nothing_written
 }
 
 # Mounted where the configured mount table does not show it (as in
@@ -269,7 +283,7 @@ case_dotdot() {
 	swi "$D" -i u.swu
 	expect_rc 3
 	expect_err "path '/etc/../../etc/new.conf' contains a '..' component"
-	expect_refused_before_writing
+	expect_nothing_written
 }
 
 # A symbolic link inside the filesystem on the way, leading out of it
@@ -302,7 +316,7 @@ case_extra_targets() {
 	swi "$D" -i u.swu
 	expect_rc 4
 	expect_err "target $LOOP is neither slot B's device"
-	expect_refused_before_writing
+	expect_nothing_written
 	echo "extra-targets = [ \"$LOOP\" ];" >>"$D/swinstall.conf"
 	swi "$D" -i u.swu
 	expect_rc 0
@@ -346,6 +360,7 @@ detach "$TMP/probe/fs.img"
 rm -rf "$TMP/probe"
 
 run_case "mounts: rawfile into a mounted ext4, committed, unmounted" on_fs case_rawfile
+run_case "mounts: -c and -n mount nothing, write nothing" on_fs case_check_and_dry_run
 run_case "mounts: two entries into one filesystem, a relative path, create-destination" on_fs case_two_entries
 run_case "mounts: the wrong filesystem type fails naming device, type and reason (1), nothing committed" \
 	on_fs case_wrong_filesystem
