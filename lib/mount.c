@@ -76,15 +76,16 @@ static int refuse_claimed(struct swi_target *t, const char *device)
 	if (stat(device, &st) < 0 || !S_ISBLK(st.st_mode))
 		return SWI_OK; /* mount(2) says what is wrong with it */
 	char *where = NULL;
-	int mounted = swi_device_mounted(t->ctx, device, PROC_MOUNTINFO, &where);
-	bool ours = mounted > 0 && is_ours(t, where);
-	int rc = mounted < 0 ? swi_target_error(t, mounted, "%s", swi_errmsg(t->ctx))
-	       : mounted > 0 && !ours ? swi_target_error(t, SWI_EIO, "%s is mounted on %s: "
-							 "refused", device, where)
-	       : SWI_OK;
-	free(where);
-	if (rc || ours)
+	int rc = swi_device_mounted(t->ctx, device, PROC_MOUNTINFO, &where);
+	if (rc < 0)
+		return swi_target_error(t, rc, "%s", swi_errmsg(t->ctx));
+	if (rc > 0) {
+		bool ours = is_ours(t, where);
+		rc = ours ? SWI_OK : swi_target_error(t, SWI_EIO, "%s is mounted on %s: refused",
+						      device, where);
+		free(where);
 		return rc;
+	}
 	int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
 		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "
@@ -180,19 +181,20 @@ static void sync_filesystem(struct swi_target *t)
 static void unmount_dir(struct swi_target *t, const char *dir)
 {
 	const struct timespec pause = { 0, UNMOUNT_PAUSE_NS };
-	for (int i = 0; i < UNMOUNT_TRIES; i++) {
-		if (umount2(dir, UMOUNT_NOFOLLOW) == 0)
-			return;
-		if (errno != EBUSY)
-			break;
-		nanosleep(&pause, NULL);
+	int err = EBUSY;
+	for (int i = 0; i < UNMOUNT_TRIES && err == EBUSY; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		err = umount2(dir, UMOUNT_NOFOLLOW) == 0 ? 0 : errno;
 	}
-	if (errno == EBUSY && umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
-		swi_target_log(t, SWI_LOG_WARN, "%s is still busy: detached lazily (the kernel "
-			       "unmounts it when its last user lets go)", dir);
-		return;
+	if (err == EBUSY) {
+		err = umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : errno;
+		if (err == 0)
+			swi_target_log(t, SWI_LOG_WARN, "%s is still busy: detached lazily (the "
+				       "kernel unmounts it when its last user lets go)", dir);
 	}
-	swi_target_log(t, SWI_LOG_WARN, "cannot unmount %s: %s", dir, strerror(errno));
+	if (err)
+		swi_target_log(t, SWI_LOG_WARN, "cannot unmount %s: %s", dir, strerror(err));
 }
 
 void swi_target_unmount(struct swi_target *t)
