@@ -600,8 +600,8 @@ int swi_target_path(struct swi_target *t, const char **out)
 	if (!mounts && device)
 		return swi_target_error(t, SWI_EFORMAT,
 					"device '%s' is given without a filesystem to mount it as "
-					"(attribute 'filesystem'), so path '%s' would not be on it",
-					device, path);
+					"(attribute 'filesystem'); path '%s' would be written on the "
+					"running system, not on the device", device, path);
 	if (!mounts && path[0] != '/')
 		return swi_target_error(t, SWI_EFORMAT,
 					"path '%s' is not absolute (and no filesystem is mounted)", path);
