@@ -304,12 +304,21 @@ case_symlink_out() {
 	done
 }
 
-# With slots configured, the loop device is written only when the
-# configuration lists it in extra-targets.
+# With slots configured, the running slot is never mounted, and the loop
+# device is written only when the configuration lists it in extra-targets.
 case_extra_targets() {
 	echo "console=ttyS0 root=$D/slotA.img swinstall.slot=A" >"$D/cmdline"
 	: >"$D/mountinfo"
 	slot_settings "$D" >>"$D/swinstall.conf"
+	new_conf w
+	file_entry w new.conf rawfile \
+		"device = \"$D/slotA.img\"; filesystem = \"ext4\"; path = \"/etc/new.conf\";"
+	FOR_SLOT_B=1 fs_image u.swu w new.conf || fail "image not built"
+	swi "$D" -i u.swu
+	expect_rc 4
+	expect_err "target $D/slotA.img is the running slot A"
+	expect_nothing_written
+	rm -rf w u.swu
 	new_conf w
 	file_entry w new.conf rawfile "$(mount_attrs /etc/new.conf)"
 	FOR_SLOT_B=1 fs_image u.swu w new.conf || fail "image not built"
@@ -373,7 +382,7 @@ run_case "mounts: mounted where the configured mount table does not show it: ref
 run_case "mounts: a path with '..' is refused (3), nothing written" on_fs case_dotdot
 run_case "mounts: a symbolic link inside the filesystem leading out is refused (1)" \
 	on_fs case_symlink_out
-run_case "mounts: with slots, the device must be in extra-targets" on_fs case_extra_targets
+run_case "mounts: with slots, the running slot is refused (4), another device must be in extra-targets" on_fs case_extra_targets
 if "$SWINSTALL" -v 2>/dev/null | grep -q "archive"; then
 	run_case "mounts: an archive extracted into a mounted ext4" on_fs case_archive
 else
