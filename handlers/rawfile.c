@@ -35,7 +35,7 @@ struct rawfile_state {
 	int dirfd;
 	int fd;                /* the staged file; -1 once closed */
 	char dir[PATH_MAX];
-	const char *name;      /* in the path attribute */
+	const char *name;      /* in what swi_target_path() gave */
 	char temp[SWI_STAGED_NAME_MAX];
 	bool keep_owner;       /* the old file's owner and mode carry over */
 	struct stat old;
