@@ -13,6 +13,10 @@
  * abort  removes it, whenever it comes before the commit.
  * So a failed install leaves every file as it was, and nothing unverified
  * ever carries the old file's setuid bit.
+ *
+ * With `device` and `filesystem` the core mounts the device before open
+ * and unmounts it after the commit or abort; `path` is then inside it
+ * (swi_target_path()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,31 +35,29 @@ struct rawfile_state {
 	int dirfd;
 	int fd;                /* the staged file; -1 once closed */
 	char dir[PATH_MAX];
-	const char *name;      /* in the path attribute */
+	const char *name;      /* in what swi_target_path() gave */
 	char temp[SWI_STAGED_NAME_MAX];
 	bool keep_owner;       /* the old file's owner and mode carry over */
 	struct stat old;
 };
 
-static int has_dotdot_component(const char *path)
-{
-	for (const char *p = path; (p = strstr(p, "..")); p += 2)
-		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
-			return 1;
-	return 0;
-}
-
-/* The path attribute, checked, split into its directory and file name. */
+/* The destination, split into its directory and file name; or, in check,
+ * NOT_MOUNTED_YET for a path in a filesystem the core mounts at open
+ * (the path checked, nothing to look at yet). */
+#define NOT_MOUNTED_YET 1
 static int read_path(struct swi_target *t, char dir[PATH_MAX], const char **name)
 {
-	const char *path = swi_target_attr(t, "path"); /* required: the core checked */
-	if (path[0] != '/')
-		return swi_target_error(t, SWI_EFORMAT, "path '%s' is not absolute", path);
-	if (has_dotdot_component(path))
-		return swi_target_error(t, SWI_EFORMAT, "path '%s' contains a '..' component", path);
+	const char *written = swi_target_attr(t, "path"); /* required: the core checked */
+	const char *path;
+	int rc = swi_target_path(t, &path);
+	if (rc)
+		return rc;
+	if (written[strlen(written) - 1] == '/')
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' names a directory, not a file",
+					written);
+	if (!path)
+		return NOT_MOUNTED_YET;
 	const char *slash = strrchr(path, '/');
-	if (!slash[1])
-		return swi_target_error(t, SWI_EFORMAT, "path '%s' names a directory, not a file", path);
 	size_t dirlen = slash == path ? 1 : (size_t)(slash - path);
 	if (strlen(path) >= PATH_MAX)
 		return swi_target_error(t, SWI_EFORMAT, "path '%s' is too long", path);
@@ -110,6 +112,8 @@ static int rawfile_check(struct swi_target *t)
 	const char *name;
 	int dirfd = -1;
 	int rc = read_path(t, dir, &name);
+	if (rc == NOT_MOUNTED_YET)
+		return SWI_OK;
 	if (rc == SWI_OK)
 		rc = open_directory(t, dir, false, &dirfd);
 	if (rc == 1) /* to be created: nothing there yet */
@@ -138,6 +142,8 @@ static int rawfile_open(struct swi_target *t)
 	struct rawfile_state *s = swi_target_state(t);
 	s->dirfd = s->fd = -1;
 	int rc = read_path(t, s->dir, &s->name);
+	if (rc == NOT_MOUNTED_YET) /* the core mounts before open: its mistake */
+		rc = swi_target_error(t, SWI_EINVAL, "opened before its filesystem was mounted");
 	if (rc == SWI_OK)
 		rc = open_directory(t, s->dir, true, &s->dirfd);
 	if (rc == SWI_OK)
@@ -236,6 +242,8 @@ static void rawfile_abort(struct swi_target *t)
 static const struct swi_handler_attr rawfile_attributes[] = {
 	{ "path", SWI_TYPE_STRING, 1 },
 	{ "create-destination", SWI_TYPE_BOOL, 0 },
+	{ "device", SWI_TYPE_STRING, 0 },      /* with filesystem: mounted by the core */
+	{ "filesystem", SWI_TYPE_STRING, 0 },
 	{ NULL, 0, 0 },
 };
 

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include "exec.h"
 #include "handler.h"
+#include "mount.h"
 
 /* The one table of built-in handlers: a new handler is one line here. */
 static const struct swi_handler *const builtin_handlers[] = {
@@ -576,23 +577,48 @@ int swi_target_read(struct swi_target *t, const void **buf, size_t *len)
 	return swi_stream_pull(t->pull, buf, len);
 }
 
+/* Whether path holds a ".." component ("..name" is a file name). */
+static bool has_dotdot_component(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
 int swi_target_path(struct swi_target *t, const char **out)
 {
 	const char *path = swi_target_attr(t, "path");
+	const char *device = swi_target_attr(t, "device");
+	bool mounts = swi_target_mounts(t);
+	*out = NULL;
+	if (t->path) {
+		*out = t->path;
+		return SWI_OK;
+	}
 	if (!path || !path[0])
 		return swi_target_error(t, SWI_EFORMAT, "no \"path\" given");
-	if (!t->path) {
-		if (t->mount_dir)
-			return swi_target_error(t, SWI_EUNSUPPORTED, "mounted paths are not built yet");
-		if (path[0] != '/')
-			return swi_target_error(t, SWI_EFORMAT,
-						"path '%s' is not absolute (and no filesystem is mounted)",
-						path);
-		if (!(t->path = strdup(path)))
-			return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	/* SWUpdate would ignore the device and write path on the running
+	 * system: whichever was meant, one of the two is not done. */
+	if (!mounts && device)
+		return swi_target_error(t, SWI_EFORMAT,
+					"device '%s' is given without a filesystem to mount it as "
+					"(attribute 'filesystem'); path '%s' would be written on the "
+					"running system, not on the device", device, path);
+	if (!mounts && path[0] != '/')
+		return swi_target_error(t, SWI_EFORMAT,
+					"path '%s' is not absolute (and no filesystem is mounted)", path);
+	if (has_dotdot_component(path))
+		return swi_target_error(t, SWI_EFORMAT, "path '%s' contains a '..' component", path);
+	if (!mounts) {
+		*out = path;
+		return SWI_OK;
 	}
+	if (!t->mount_dir) /* planning: nothing is mounted yet */
+		return swi_target_check_mount(t);
+	int rc = swi_target_mounted_path(t, path, &t->path);
 	*out = t->path;
-	return SWI_OK;
+	return rc;
 }
 
 int swi_target_tmpdir(struct swi_target *t, const char **dir)

@@ -240,10 +240,15 @@ int swi_target_read(struct swi_target *t, const void **buf, size_t *len);
 /*
  * The directory entry's "path" names, made absolute: when the entry mounts
  * a filesystem (attributes "device" and "filesystem"), path is taken
- * relative to the mount point and may not leave it ("..", or a symbolic
- * link on the way, are refused); otherwise path as written, which must be
- * absolute. *out is valid as long as the target. SWI_EFORMAT (with a
- * message) when the entry has no path or it escapes.
+ * relative to the mount point ("/" is its root) and may not leave it: a
+ * ".." component is refused (SWI_EFORMAT), and so is a symbolic link at
+ * any component that exists in the filesystem (SWI_EIO), wherever it
+ * points; otherwise path as written, which must be absolute. A "device"
+ * without a "filesystem" is refused too. The core mounts right before
+ * open: in check nothing is mounted yet, so for an entry that mounts,
+ * path and the device are only checked and *out is NULL. *out is valid
+ * until the entry is done with. SWI_EFORMAT (with a message) when the
+ * entry has no path or it escapes.
  */
 int swi_target_path(struct swi_target *t, const char **out);
 

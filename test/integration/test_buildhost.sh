@@ -8,8 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 t_init
 
-# An image for a device this machine is not: a raw image for a device node
-# and a rawfile file in a directory that do not exist here.
+# An image for a device this machine is not: a raw image for a device node,
+# a rawfile file in a directory and one in a filesystem on a device to
+# mount, that do not exist here.
 build_host_image() {
 	mkdir -p w
 	mk_data w/rootfs.img 300K rootfs
@@ -22,7 +23,9 @@ software = {
 	hardware-compatibility = [ "1.0" ];
 	images = ( { filename = "rootfs.img"; type = "raw"; device = "$CASE/no-such-disk/p3";
 		     offset = "1M"; sha256 = "$h1"; } );
-	files = ( { filename = "app.conf"; path = "$CASE/no-such-dir/etc/app.conf"; sha256 = "$h2"; } );
+	files = ( { filename = "app.conf"; path = "$CASE/no-such-dir/etc/app.conf"; sha256 = "$h2"; },
+		  { filename = "app.conf"; path = "/etc/app.conf"; device = "$CASE/no-such-disk/p4";
+		    filesystem = "ext4"; sha256 = "$h2"; } );
 };
 EOF2
 	mk_swu "$1" cms "${2:-crc}" w rootfs.img app.conf
@@ -59,6 +62,8 @@ case_dry_run_warns() {
 		"$CASE/err" || fail "no warning naming the missing device"
 	grep -q "warning: app.conf: directory $CASE/no-such-dir/etc does not exist" "$CASE/err" ||
 		fail "no warning naming the missing directory"
+	grep -q "warning: app.conf: device $CASE/no-such-disk/p4 does not exist (not on this machine" \
+		"$CASE/err" || fail "no warning naming the missing device to mount"
 	grep -q "nothing written (--dry-run)" "$CASE/out" || fail "no dry-run result"
 	[ -e "$CASE/no-such-disk" ] || [ -e "$CASE/no-such-dir" ] && fail "a dry run created a target"
 	expect_device_untouched "$DEV"
@@ -131,11 +136,6 @@ case_hook() {
 case_attribute_not_honoured() {
 	unsupported 'type = "raw"; path = "/boot/u-boot.sb";' \
 		"images[1] (u-boot.sb): handler 'raw' cannot honour attribute 'path'" images
-}
-
-case_filesystem_mount() {
-	unsupported 'path = "/boot/u-boot.sb"; device = "/dev/mmcblk0p1"; filesystem = "vfat";' \
-		"files[0] (u-boot.sb): handler 'rawfile' cannot honour attribute 'filesystem'" files
 }
 
 case_script_without_handler() {
@@ -249,7 +249,6 @@ run_case "no handler: exit 4 from -c, -n and install, entry named" case_unknown_
 run_case "partition tool diskpart: refused by name, exit 4, nothing written" case_partition_tool
 run_case "hook: exit 4 from -c, -n and install, entry named" case_hook
 run_case "attribute the handler cannot honour: exit 4 alike" case_attribute_not_honoured
-run_case "filesystem mount: exit 4 alike" case_filesystem_mount
 run_case "script without a handler: exit 4 alike" case_script_without_handler
 run_case "a value of the wrong type: exit 3 alike" case_wrong_type
 run_case "embedded-script: exit 4 alike" case_embedded_script
