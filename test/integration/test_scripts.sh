@@ -79,7 +79,7 @@ shellscript_image() {
 }
 
 expect_record() {
-	echo "# record: $(cat "$CASE/record" 2>/dev/null | tr "\n" "|")"
+	echo "# record: $(tr "\n" "|" <"$CASE/record" 2>/dev/null)"
 	got=$(cat "$CASE/record" 2>/dev/null)
 	[ "$got" = "$1" ] || fail "the scripts recorded '$got', expected '$1'"
 }
