@@ -963,8 +963,13 @@ static void failure_phase(struct txn *t)
 	char cause[sizeof(t->ctx->errmsg)];
 	int status = t->ctx->last_status;
 	memcpy(cause, t->ctx->errmsg, sizeof(cause));
+	/* A cancel ended the install; the failure scripts still run (another
+	 * cancel while they do stops them). */
+	int cancelled = atomic_exchange(&t->ctx->cancel, 0);
 	if (run_phase(t, SWI_PHASE_FAILURE))
 		swi_log(t->ctx, SWI_LOG_ERROR, "%s", t->ctx->errmsg);
+	if (cancelled)
+		atomic_store(&t->ctx->cancel, cancelled);
 	memcpy(t->ctx->errmsg, cause, sizeof(cause));
 	t->ctx->last_status = status;
 }

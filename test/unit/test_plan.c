@@ -24,6 +24,8 @@
 static char events[1024];
 /* A phase whose scripts fail (SWI_PHASE_* bits), and what the log said. */
 static unsigned failing_phases;
+/* The "before" scripts cancel the install (as a signal would). */
+static swi_ctx_t *cancel_before;
 static char logged[8192];
 
 static void event(const struct swi_target *t, const char *what)
@@ -50,6 +52,12 @@ static int ev_run(struct swi_target *t, enum swi_phase phase)
 					     [SWI_PHASE_AFTER] = "run-after",
 					     [SWI_PHASE_FAILURE] = "run-failure" };
 	event(t, names[phase]);
+	if (swi_cancelled(t->ctx))
+		event(t, "cancelled");
+	if (phase == SWI_PHASE_BEFORE && cancel_before) {
+		swi_cancel(cancel_before);
+		return SWI_ECANCELED;
+	}
 	if (failing_phases & phase)
 		return swi_target_error(t, SWI_EHANDLER, "script failed in phase %d", phase);
 	return SWI_OK;
@@ -110,6 +118,7 @@ static int setup(void **state)
 	swi_set_log(ctx, log_to_buffer, NULL);
 	events[0] = logged[0] = '\0';
 	failing_phases = 0;
+	cancel_before = NULL;
 	return 0;
 }
 
@@ -304,6 +313,16 @@ static void a_failing_after_script_commits_nothing(void **state)
 	assert_false(result.committed);
 }
 
+/* A cancel ends the install, yet the failure scripts run uncancelled. */
+static void failure_scripts_run_after_a_cancel(void **state)
+{
+	struct dir_fixture *fx = *state;
+	build(fx, IMAGE_AND_SCRIPT, "s.sh a.img");
+	cancel_before = fx->ctx;
+	assert_int_equal(swi_install_file(fx->ctx, fx->path), SWI_ECANCELED);
+	assert_string_equal(events, "open:s.sh close:s.sh run-before:s.sh run-failure:s.sh");
+}
+
 static void a_missing_script_is_named(void **state)
 {
 	struct dir_fixture *fx = *state;
@@ -367,6 +386,7 @@ int main(void)
 		T(an_artifact_before_its_script_is_spooled),
 		T(a_failing_before_script_writes_nothing),
 		T(a_failing_after_script_commits_nothing),
+		T(failure_scripts_run_after_a_cancel),
 		T(a_missing_script_is_named),
 		T(data_less_entries_go_first),
 		T(checks_and_dry_runs_run_no_script),
