@@ -16,6 +16,8 @@ static const struct swi_handler *const builtin_handlers[] = {
 	&swi_handler_raw,
 	&swi_handler_rawfile,
 	&swi_handler_bootloader,
+	&swi_handler_archive,
+	&swi_handler_tar,
 };
 
 /*

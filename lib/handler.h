@@ -89,5 +89,7 @@ void swi_handler_kinds_text(unsigned kinds, const char *separator, char *out, si
 extern const struct swi_handler swi_handler_raw;
 extern const struct swi_handler swi_handler_rawfile;
 extern const struct swi_handler swi_handler_bootloader;
+extern const struct swi_handler swi_handler_archive;
+extern const struct swi_handler swi_handler_tar;
 
 #endif
