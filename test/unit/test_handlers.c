@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -820,17 +823,20 @@ static void builtins_are_listed_and_declare_validly(void **state)
 	assert_int_equal(swi_ctx_new(&other), SWI_OK);
 	for (const struct swi_handler *h; (h = swi_handler_at(f->ctx, n)); n++)
 		assert_int_equal(swi_register_handler(other, h), SWI_OK);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 5);
 	swi_ctx_free(other);
 	assert_int_equal(swi_handler_names(f->ctx, names, sizeof(names)), SWI_OK);
 	assert_string_equal(names, "raw (images, files), rawfile (images, files), "
-				   "bootloader (images, bootenv)");
+				   "bootloader (images, bootenv), archive (images, files), "
+				   "tar (images, files)");
 	assert_int_equal(swi_ctx_new(&other), SWI_OK);
 	assert_int_equal(swi_register_handler(other, &my_raw), SWI_OK);
 	assert_ptr_equal(swi_handler_at(other, 0), &my_raw);
 	assert_ptr_equal(swi_handler_at(other, 1), &swi_handler_rawfile);
 	assert_ptr_equal(swi_handler_at(other, 2), &swi_handler_bootloader);
-	assert_null(swi_handler_at(other, 3));
+	assert_ptr_equal(swi_handler_at(other, 3), &swi_handler_archive);
+	assert_ptr_equal(swi_handler_at(other, 4), &swi_handler_tar);
+	assert_null(swi_handler_at(other, 5));
 	assert_int_equal(swi_handler_names(other, names, 10), SWI_EINVAL);
 	assert_string_equal(names, "raw (imag");
 	swi_ctx_free(other);
@@ -967,17 +973,21 @@ static void typed_attributes_refused(void **state)
 /* ---- every built-in handler ---- */
 
 /* What a built-in needs to be run by the tests below: its one attribute
- * naming a file in the fixture's directory (made by prepare), or none. */
+ * naming a file (or a directory) in the fixture's directory (made by
+ * prepare), or none. */
 struct builtin_case {
 	const char *name;
 	const char *attribute;
 	const char *file;
+	bool directory;
 };
 
 static const struct builtin_case builtin_cases[] = {
-	{ "raw", "device", "slot.img" },
-	{ "rawfile", "path", "file.bin" },
-	{ "bootloader", NULL, NULL },
+	{ "raw", "device", "slot.img", false },
+	{ "rawfile", "path", "file.bin", false },
+	{ "bootloader", NULL, NULL, false },
+	{ "archive", "path", "dest", true },
+	{ "tar", "path", "dest", true },
 };
 
 static const struct builtin_case *case_of(const struct swi_handler *h)
@@ -991,6 +1001,39 @@ static const struct builtin_case *case_of(const struct swi_handler *h)
 
 static const char script[] = "a=1\n";
 
+/* The member a built-in's entry carries: the script, or for a handler
+ * that unpacks archives, a tarball holding it. */
+struct payload {
+	const void *p;
+	size_t len;
+};
+
+static struct payload payload_for(const struct swi_handler *h)
+{
+	static unsigned char tarball[16 * 1024];
+	static size_t tar_len;
+	if (!SWI_HANDLER_GET(h, extract, NULL))
+		return (struct payload){ script, sizeof(script) - 1 };
+	if (tar_len == 0) {
+		struct archive *a = archive_write_new();
+		struct archive_entry *e = archive_entry_new();
+		assert_int_equal(archive_write_set_format_ustar(a), ARCHIVE_OK);
+		assert_int_equal(archive_write_open_memory(a, tarball, sizeof(tarball), &tar_len),
+				 ARCHIVE_OK);
+		archive_entry_set_pathname(e, "script.txt");
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, sizeof(script) - 1);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		assert_int_equal(archive_write_data(a, script, sizeof(script) - 1),
+				 (la_ssize_t)sizeof(script) - 1);
+		assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+		archive_entry_free(e);
+		archive_write_free(a);
+	}
+	return (struct payload){ tarball, tar_len };
+}
+
 /* The case's file with old bytes (64 KiB, so raw has room), and its path. */
 static void prepare(struct fixture *f, const struct builtin_case *c, char *path, size_t size)
 {
@@ -998,7 +1041,10 @@ static void prepare(struct fixture *f, const struct builtin_case *c, char *path,
 	if (!c->file)
 		return;
 	in_dir(f, c->file, path, size);
-	fill_file(path, OLD_BYTE, FILE_SIZE);
+	if (c->directory)
+		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	else
+		fill_file(path, OLD_BYTE, FILE_SIZE);
 }
 
 /* The names and sizes of what the directory holds, and the open
@@ -1021,7 +1067,9 @@ static void snapshot(const char *dir, char *out, size_t size)
 }
 
 /* open, some bytes, abort: no file, no descriptor, nothing staged, and no
- * state of the handler's own left (the core's is freed with the install). */
+ * state of the handler's own left (the core's is freed with the install).
+ * A pulling handler gets its bytes only through the core's stream: open,
+ * then abort (as when the entry before it failed). */
 static void every_builtin_abort_leaves_nothing_behind(void **state)
 {
 	struct fixture *f = *state;
@@ -1036,7 +1084,8 @@ static void every_builtin_abort_leaves_nothing_behind(void **state)
 		assert_int_equal(swi_target_bind_attrs(t), SWI_OK);
 		snapshot(f->dir, before, sizeof(before));
 		assert_int_equal(h->open(t), SWI_OK);
-		assert_int_equal(h->write(t, script, sizeof(script) - 1), SWI_OK);
+		if (h->write)
+			assert_int_equal(h->write(t, script, sizeof(script) - 1), SWI_OK);
 		h->abort(t);
 		snapshot(f->dir, after, sizeof(after));
 		if (strcmp(before, after) != 0)
@@ -1064,24 +1113,25 @@ static int spy_write(struct swi_target *t, const void *buf, size_t len)
 	call("write");
 	return spied->write(t, buf, len);
 }
+static int spy_extract(struct swi_target *t) { call("extract"); return spied->extract(t); }
 static int spy_close(struct swi_target *t) { call("close"); return spied->close(t); }
 static void spy_abort(struct swi_target *t) { call("abort"); spied->abort(t); }
 static int spy_commit(struct swi_target *t) { call("commit"); return spied->commit(t); }
 
 /* The sha256 of the payload, in hex; all zeroes unless good. */
-static void payload_sha(bool good, char sha[65])
+static void payload_sha(struct payload payload, bool good, char sha[65])
 {
 	unsigned char md[32];
 	unsigned mdlen = 0;
-	assert_true(EVP_Digest(script, sizeof(script) - 1, md, &mdlen, EVP_sha256(), NULL));
+	assert_true(EVP_Digest(payload.p, payload.len, md, &mdlen, EVP_sha256(), NULL));
 	for (int i = 0; i < 32; i++)
 		sprintf(sha + 2 * i, "%02x", good ? md[i] : 0);
 }
 
 /* Builds an image of sw-description desc and the member payload.txt (the
- * script), and sets the options that keep the install inside the
+ * payload), and sets the options that keep the install inside the
  * fixture's directory. */
-static void image_of(struct fixture *f, const char *desc)
+static void image_of(struct fixture *f, const char *desc, struct payload payload)
 {
 	char cmd[512], opt[160];
 	snprintf(cmd, sizeof(cmd), "%s/work", f->dir);
@@ -1094,7 +1144,7 @@ static void image_of(struct fixture *f, const char *desc)
 	snprintf(cmd, sizeof(cmd), "%s/work/payload.txt", f->dir);
 	fp = fopen(cmd, "w");
 	assert_non_null(fp);
-	fputs(script, fp);
+	assert_int_equal(fwrite(payload.p, 1, payload.len, fp), payload.len);
 	fclose(fp);
 	snprintf(cmd, sizeof(cmd), "cd %s/work && printf '%%s\\n' sw-description payload.txt | "
 		 "cpio -o -H crc --quiet > ../image.swu", f->dir);
@@ -1112,16 +1162,16 @@ static void image_of(struct fixture *f, const char *desc)
 /* An image whose one entry goes to the handler of case c (the file at
  * path) with the payload's sha256 or a wrong one. */
 static void image_for(struct fixture *f, const struct builtin_case *c, const char *path,
-		      bool good_hash)
+		      bool good_hash, struct payload payload)
 {
 	char sha[65], desc[1024];
-	payload_sha(good_hash, sha);
+	payload_sha(payload, good_hash, sha);
 	snprintf(desc, sizeof(desc),
 		 "software = { images = ( { filename = \"payload.txt\"; type = \"%s\"; "
 		 "sha256 = \"%s\"; %s%s%s%s } ); };", c->name, sha,
 		 c->attribute ? c->attribute : "", c->attribute ? " = \"" : "",
 		 c->attribute ? path : "", c->attribute ? "\";" : "");
-	image_of(f, desc);
+	image_of(f, desc, payload);
 }
 
 static int install_image(struct fixture *f)
@@ -1149,20 +1199,24 @@ static void every_builtin_closes_only_after_the_hash(void **state)
 		spy.close = spy_close;
 		spy.abort = spy_abort;
 		spy.commit = h->commit ? spy_commit : NULL;
+		spy.extract = h->extract ? spy_extract : NULL;
+		const char *data_call = h->extract ? "extract" : "write";
 		swi_ctx_t *ctx = f->ctx;
 		assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
 		assert_int_equal(swi_register_handler(f->ctx, &spy), SWI_OK);
 		prepare(f, c, path, sizeof(path));
-		image_for(f, c, path, false);
+		image_for(f, c, path, false, payload_for(h));
 		snapshot(f->dir, before, sizeof(before));
 		assert_int_equal(install_image(f), SWI_EHASH);
-		assert_string_equal(calls, "open write abort");
+		snprintf(expected, sizeof(expected), "open %s abort", data_call);
+		assert_string_equal(calls, expected);
 		snapshot(f->dir, after, sizeof(after));
 		if (strcmp(before, after) != 0)
 			fail_msg("%s: a failed install left %s (before: %s)", h->name, after, before);
-		image_for(f, c, path, true);
+		image_for(f, c, path, true, payload_for(h));
 		assert_int_equal(install_image(f), SWI_OK);
-		snprintf(expected, sizeof(expected), "open write close%s", h->commit ? " commit" : "");
+		snprintf(expected, sizeof(expected), "open %s close%s", data_call,
+			 h->commit ? " commit" : "");
 		assert_string_equal(calls, expected);
 		swi_ctx_free(f->ctx);
 		f->ctx = ctx;
@@ -1230,12 +1284,13 @@ static const struct swi_handler recorder = {
 static void recorder_image(struct fixture *f, int entries)
 {
 	char sha[65], entry[256], desc[1024];
-	payload_sha(true, sha);
+	struct payload payload = { script, sizeof(script) - 1 };
+	payload_sha(payload, true, sha);
 	snprintf(entry, sizeof(entry), "{ filename = \"payload.txt\"; type = \"recorder\"; "
 		 "sha256 = \"%s\"; }", sha);
 	snprintf(desc, sizeof(desc), "software = { images = ( %s%s%s ); };", entry,
 		 entries > 1 ? ", " : "", entries > 1 ? entry : "");
-	image_of(f, desc);
+	image_of(f, desc, payload);
 }
 
 /* A handler built before commit and state_size existed: its struct ends
