@@ -169,16 +169,22 @@ case_refuse_hardlink_abs() { refused hardlink-abs h; }
 
 # A link already in the destination, pointing out: no entry goes through
 # it (a directory entry of the same name replaces the link instead).
-case_refuse_existing_link() {
+# through_existing_link WHAT: an image of WHAT of the tree (tar's names)
+# installed into a destination holding the link etc -> ../outside.
+through_existing_link() {
 	DEV=$CASE/dev
 	make_device "$DEV"
 	mkdir -p w "$DEV/rootfs/outside" "$DEV/rootfs/opt"
 	echo "keep" >"$DEV/rootfs/outside/secret"
 	ln -s ../outside "$DEV/rootfs/opt/etc"
 	src_tree src
-	(cd src && tar -cf - ./etc/app/app.conf) >w/tree.tar
+	(cd src && tar -cf - "$1") >w/tree.tar
 	archive_image tree.tar
 	swi "$DEV" -i u.swu
+}
+
+case_refuse_existing_link() {
+	through_existing_link ./etc/app/app.conf
 	expect_rc 3
 	expect_err "tree.tar: entry './etc/app/app.conf' goes through the symbolic link 'etc'"
 	expect_nothing_outside
@@ -186,15 +192,7 @@ case_refuse_existing_link() {
 }
 
 case_directory_replaces_existing_link() {
-	DEV=$CASE/dev
-	make_device "$DEV"
-	mkdir -p w "$DEV/rootfs/outside" "$DEV/rootfs/opt"
-	echo "keep" >"$DEV/rootfs/outside/secret"
-	ln -s ../outside "$DEV/rootfs/opt/etc"
-	src_tree src
-	(cd src && tar -cf - .) >w/tree.tar
-	archive_image tree.tar
-	swi "$DEV" -i u.swu
+	through_existing_link .
 	expect_rc 0
 	expect_nothing_outside
 	expect_same_tree src "$DEV/rootfs/opt"

@@ -73,6 +73,7 @@ static int teardown(void **state)
 	assert_int_equal(system(cmd), 0);
 	swi_target_unbind_attrs(&f->target);
 	swi_target_free_state(&f->target);
+	free(f->target.path);
 	swi_attrs_free(&f->entry.attrs);
 	swi_ctx_free(f->ctx);
 	free(f);
@@ -84,6 +85,8 @@ static int teardown(void **state)
 static struct swi_target *target(struct fixture *f, const struct swi_handler *h, ...)
 {
 	f->target.handler = h;
+	free(f->target.path); /* what swi_target_path() made of the last path */
+	f->target.path = NULL;
 	assert_int_equal(swi_attrs_set(&f->entry.attrs, "path", f->dest), SWI_OK);
 	va_list ap;
 	va_start(ap, h);

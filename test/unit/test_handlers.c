@@ -72,6 +72,7 @@ static int teardown(void **state)
 	assert_int_equal(system(cmd), 0);
 	swi_target_unbind_attrs(&f->target);
 	swi_target_free_state(&f->target);
+	free(f->target.path);
 	swi_attrs_free(&f->entry.attrs);
 	swi_attrs_free(&f->staged);
 	swi_ctx_free(f->ctx);

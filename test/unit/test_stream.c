@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -972,27 +973,33 @@ static void test_pull_many_small_blocks(void **state)
 	free(r.k.out.p);
 }
 
+/* Pulls each input of in (decoded with codecs[i]) with a reader like
+ * proto, the hash right or (wrong_hash) not; each gives want. */
+static void pull_each(struct fixture *f, const struct bytes *in, const char *const *codecs,
+		      size_t n, struct reader proto, bool wrong_hash, int want)
+{
+	for (size_t i = 0; i < n; i++) {
+		char sha[65];
+		sha256_hex(in[i].p, in[i].len, sha);
+		if (wrong_hash)
+			sha[0] = sha[0] == '0' ? '1' : '0';
+		struct reader r = proto;
+		assert_int_equal(pull_spec(f->ctx, SPEC(codecs[i], sha, NULL), in[i], 4099, &r), want);
+		assert_true(r.k.out.len < f->original.len);
+		free(r.k.out.p);
+	}
+}
+
 /* main may stop reading before the end: the rest is still hashed, so a
  * wrong member fails all the same. */
 static void test_pull_early_return(void **state)
 {
 	struct fixture *f = *state;
 	struct bytes in[] = { f->original, f->zst };
-	const char *codecs[] = { NULL, "zstd" };
-	for (size_t i = 0; i < 2; i++) {
-		char sha[65];
-		sha256_hex(in[i].p, in[i].len, sha);
-		struct reader r = { .stop_after = 1 };
-		assert_int_equal(pull_spec(f->ctx, SPEC(codecs[i], sha, NULL), in[i], 4099, &r),
-				 SWI_OK);
-		assert_true(r.k.out.len < f->original.len);
-		free(r.k.out.p);
-		sha[0] = sha[0] == '0' ? '1' : '0';
-		struct reader bad = { .stop_after = 1 };
-		assert_int_equal(pull_spec(f->ctx, SPEC(codecs[i], sha, NULL), in[i], 4099, &bad),
-				 SWI_EHASH);
-		free(bad.k.out.p);
-	}
+	const char *const codecs[] = { NULL, "zstd" };
+	pull_each(f, in, codecs, 2, (struct reader){ .stop_after = 1 }, false, SWI_OK);
+	pull_each(f, in, codecs, 2, (struct reader){ .stop_after = 1 }, true, SWI_EHASH);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "sha256 mismatch"));
 }
 
 /* main's error is what feeding or finishing returns, with its message. */
@@ -1000,17 +1007,9 @@ static void test_pull_error_in_main(void **state)
 {
 	struct fixture *f = *state;
 	struct bytes in[] = { f->original, f->gz, f->xz };
-	const char *codecs[] = { NULL, "zlib", "xz" };
-	for (size_t i = 0; i < 3; i++) {
-		char sha[65];
-		sha256_hex(in[i].p, in[i].len, sha);
-		struct reader r = { .fail_after = 1 };
-		assert_int_equal(pull_spec(f->ctx, SPEC(codecs[i], sha, NULL), in[i], 4099, &r),
-				 SWI_EFORMAT);
-		assert_string_equal(swi_errmsg(f->ctx),
-				    "files.tar: entry '../x' leaves the destination");
-		free(r.k.out.p);
-	}
+	const char *const codecs[] = { NULL, "zlib", "xz" };
+	pull_each(f, in, codecs, 3, (struct reader){ .fail_after = 1 }, false, SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx), "files.tar: entry '../x' leaves the destination");
 }
 
 /* Freed while main waits for more (the install failed elsewhere): main
