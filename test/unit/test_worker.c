@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include "worker.h"
 
@@ -303,6 +304,7 @@ struct puller {
 	size_t stop_after;     /* return SWI_OK once this many bytes came (0: read to the end) */
 	size_t fail_after;     /* return an error once this many bytes came (0: never) */
 	int take_rc;           /* what the last take returned */
+	atomic_size_t pulled;  /* bytes taken, for a test that watches main at work */
 	int ran;
 	struct swi_worker *w;   /* set once started, before the first put */
 };
@@ -319,6 +321,7 @@ static int pull_main(void *user)
 		if (len == 0)
 			return SWI_OK;
 		record(&m->seen, buf, len);
+		atomic_fetch_add(&m->pulled, len);
 		if (m->stop_after && m->seen.len >= m->stop_after)
 			return SWI_OK;
 		if (m->fail_after && m->seen.len >= m->fail_after)
@@ -436,7 +439,7 @@ static void pull_stop_wakes_a_waiting_main(void **state)
 	unsigned char *p = pattern(SWI_WORKER_CHUNK);
 	struct swi_worker *w = start_puller(&m);
 	assert_int_equal(swi_worker_put(w, p, SWI_WORKER_CHUNK), SWI_OK); /* a whole chunk goes */
-	for (int i = 0; i < 300 && m.seen.len < SWI_WORKER_CHUNK; i++)
+	for (int i = 0; i < 300 && atomic_load(&m.pulled) < SWI_WORKER_CHUNK; i++)
 		usleep(10 * 1000); /* a lone piece is taken after a short while */
 	swi_worker_stop(w);
 	assert_int_equal(m.ran, 1);
