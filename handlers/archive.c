@@ -429,6 +429,13 @@ static int open_destination(struct swi_target *t, bool create, const char **path
 
 static int archive_check(struct swi_target *t)
 {
+	/* Newer SWUpdate versions empty the destination first when asked;
+	 * unpacking over the old files instead would leave stale ones. */
+	int clean = 0;
+	swi_target_attr_bool(t, "properties.clean-destination", &clean);
+	if (clean)
+		return swi_target_error(t, SWI_EUNSUPPORTED, "clean-destination (emptying \"%s\" "
+					"before unpacking) is not supported", swi_target_attr(t, "path"));
 	/* A filesystem the entry mounts is only there at install time. */
 	if (swi_target_attr(t, "filesystem"))
 		return SWI_OK;
@@ -486,6 +493,7 @@ static const struct swi_handler_attr archive_attributes[] = {
 	{ "preserve-attributes", SWI_TYPE_BOOL, 0 },
 	{ "create-destination", SWI_TYPE_BOOL, 0 },
 	{ "properties.create-destination", SWI_TYPE_BOOL, 0 },
+	{ "properties.clean-destination", SWI_TYPE_BOOL, 0 },
 	{ "device", SWI_TYPE_STRING, 0 },
 	{ "filesystem", SWI_TYPE_STRING, 0 },
 	{ NULL, 0, 0 },

@@ -341,6 +341,19 @@ static void a_missing_destination_is_created_or_missing(void **state)
 	assert_int_equal(st.st_mode & 07777, 0755);
 }
 
+/* SWUpdate's clean-destination is refused at planning, not ignored. */
+static void clean_destination_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct swi_target *t = target(f, &swi_handler_archive, "properties.clean-destination", "true",
+				      NULL);
+	assert_int_equal(t->handler->check(t), SWI_EUNSUPPORTED);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "files.tar: clean-destination"));
+	swi_target_free_state(t);
+	t = target(f, &swi_handler_archive, "properties.clean-destination", "false", NULL);
+	assert_int_equal(t->handler->check(t), SWI_OK);
+}
+
 /* An absolute link target inside the destination is fine. */
 static void absolute_link_inside_is_kept(void **state)
 {
@@ -459,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_missing_destination_is_created_or_missing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(absolute_link_inside_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(clean_destination_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_absolute_and_dotdot_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_symbolic_links_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_hard_links_out, setup, teardown),
