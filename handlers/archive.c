@@ -233,7 +233,10 @@ static int vet_entry(struct archive_state *s, struct archive_entry *e)
 		return swi_target_error(s->t, SWI_EFORMAT, "an entry has no name libarchive can "
 					"read in this locale; refused");
 	char entry[PATH_MAX];
-	snprintf(entry, sizeof(entry), "%s", name);
+	if (strlen(name) >= sizeof(entry))
+		return swi_target_error(s->t, SWI_EFORMAT, "entry '%.64s...' has a name longer than "
+					"%d bytes; refused", name, PATH_MAX - 1);
+	memcpy(entry, name, strlen(name) + 1);
 	int rc = check_name(s, entry, entry, "name");
 	char rel[RESOLVED_MAX] = "";
 	if (rc == SWI_OK && !resolve(rel, entry))
@@ -316,6 +319,19 @@ static int copy_data(struct archive_state *s, struct archive *in, struct archive
 	}
 }
 
+/* libarchive's result of writing entry: a failure is the disk's; a
+ * warning (an attribute the filesystem cannot hold) is logged. */
+static int written(struct archive_state *s, struct archive *out, int r, const char *entry,
+		   const char *doing)
+{
+	if (r < ARCHIVE_WARN)
+		return archive_failed(s, out, SWI_EIO, entry, doing);
+	if (r == ARCHIVE_WARN)
+		swi_target_log(s->t, SWI_LOG_WARN, "entry '%s': %s: %s", entry, doing,
+			       archive_error_string(out) ? archive_error_string(out) : "warning");
+	return SWI_OK;
+}
+
 static int extract_entry(struct archive_state *s, struct archive *in, struct archive *out,
 			 struct archive_entry *e)
 {
@@ -323,15 +339,13 @@ static int extract_entry(struct archive_state *s, struct archive *in, struct arc
 	snprintf(entry, sizeof(entry), "%s", archive_entry_pathname(e) ? archive_entry_pathname(e)
 		 : "?");
 	int rc = vet_entry(s, e);
-	if (rc)
-		return rc;
-	if (archive_write_header(out, e) < ARCHIVE_WARN)
-		return archive_failed(s, out, SWI_EIO, entry, "creating it");
-	if ((rc = copy_data(s, in, out, entry)))
-		return rc;
-	if (archive_write_finish_entry(out) < ARCHIVE_WARN)
-		return archive_failed(s, out, SWI_EIO, entry, "finishing it");
-	return SWI_OK;
+	if (rc == SWI_OK)
+		rc = written(s, out, archive_write_header(out, e), entry, "creating it");
+	if (rc == SWI_OK)
+		rc = copy_data(s, in, out, entry);
+	if (rc == SWI_OK)
+		rc = written(s, out, archive_write_finish_entry(out), entry, "finishing it");
+	return rc;
 }
 
 /* What SWUpdate asks libarchive for with preserve-attributes; the secure
@@ -392,7 +406,7 @@ static int archive_extract(struct swi_target *t)
 		: swi_target_error(t, SWI_ENOMEM, "out of memory for libarchive");
 	/* Closing the writer applies what it deferred (directory modes and
 	 * times): a failure there is the disk's. */
-	if (out && archive_write_close(out) != ARCHIVE_OK && rc == SWI_OK)
+	if (out && archive_write_close(out) < ARCHIVE_WARN && rc == SWI_OK)
 		rc = archive_failed(s, out, SWI_EIO, NULL, "finishing the extraction");
 	archive_write_free(out);
 	archive_read_free(in);
