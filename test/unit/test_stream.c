@@ -188,16 +188,12 @@ static void give_back(void *token)
 	given_back++;
 }
 
-/* Feeds data in pieces of `piece` bytes, every other one lent rather than
- * copied, and finishes; returns the first error. The sink gets what was
- * decoded; every lent piece must have come back, also after an error. */
-static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
-		       size_t piece, struct sink *k)
+/* Feeds in to s in pieces of `piece` bytes, every other one lent rather
+ * than copied, finishes and frees s; returns the first error. Every lent
+ * piece must have come back, also after an error. */
+static int feed_all(struct swi_stream *s, struct bytes in, size_t piece)
 {
-	struct swi_stream *s;
-	int rc = swi_stream_new(ctx, "rootfs.img", spec, k ? collect : NULL, k, &s);
-	if (rc)
-		return rc;
+	int rc = SWI_OK;
 	unsigned lent = 0;
 	given_back = 0;
 	for (size_t at = 0, i = 0; at < in.len && !rc; at += piece, i++) {
@@ -214,6 +210,15 @@ static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struc
 	swi_stream_free(s);
 	assert_int_equal(given_back, lent);
 	return rc;
+}
+
+/* in through the chain of spec into the sink k (or none); the first error. */
+static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
+		       size_t piece, struct sink *k)
+{
+	struct swi_stream *s;
+	int rc = swi_stream_new(ctx, "rootfs.img", spec, k ? collect : NULL, k, &s);
+	return rc ? rc : feed_all(s, in, piece);
 }
 
 static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in,
@@ -906,24 +911,7 @@ static int pull_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct 
 {
 	r->k.ctx = ctx;
 	int rc = swi_stream_new_pull(ctx, "files.tar", spec, read_all, r, &r->s);
-	if (rc)
-		return rc;
-	unsigned lent = 0;
-	given_back = 0;
-	for (size_t at = 0, i = 0; at < in.len && !rc; at += piece, i++) {
-		size_t n = in.len - at < piece ? in.len - at : piece;
-		if (i % 2) {
-			lent++;
-			rc = swi_stream_feed_lent(r->s, in.p + at, n, give_back, NULL);
-		} else {
-			rc = swi_stream_feed(r->s, in.p + at, n);
-		}
-	}
-	if (!rc)
-		rc = swi_stream_finish(r->s);
-	swi_stream_free(r->s);
-	assert_int_equal(given_back, lent);
-	return rc;
+	return rc ? rc : feed_all(r->s, in, piece);
 }
 
 static void expect_pulls(struct fixture *f, const char *codec, const struct swi_aes_key *key,
