@@ -15,12 +15,17 @@ VERSION := 0.1.0
 PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# The program links libarchive's static archive when there is one: only its
-# cpio reader and core come along, so the program does not load the
-# libraries libarchive's other formats need (libxml2, ICU, nettle, ...),
-# which would cost about 3.5 MiB of memory. The shared library links
-# libarchive as usual. `make CLI_STATIC_ARCHIVE=` links the program so too.
+# The program links libarchive's static archive when there is one: only what
+# it uses comes along (the cpio reader of .swu images; the tar and cpio
+# readers, their decompressors and the disk writer of the archive handler),
+# so the program does not load the libraries libarchive's other formats need
+# (libxml2, ICU, nettle, ...), which would cost about 3.5 MiB of memory.
+# Those parts need libraries of their own (libacl, libbz2, liblz4): the
+# static link lists libarchive's, and --as-needed keeps only the ones used.
+# The shared library links libarchive as usual. `make CLI_STATIC_ARCHIVE=`
+# links the program so too.
 CLI_STATIC_ARCHIVE ?= $(wildcard $(shell pkg-config --variable=libdir libarchive 2>/dev/null)/libarchive.a)
+CLI_STATIC_ARCHIVE_LIBS := $(if $(CLI_STATIC_ARCHIVE),$(shell pkg-config --static --libs-only-l libarchive 2>/dev/null))
 
 CFLAGS ?= -O2 -g
 ifeq ($(SANITIZE),1)
@@ -59,7 +64,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC_LIB)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CLI_OBJ) $(STATIC_LIB) $(CLI_STATIC_ARCHIVE) \
-		$(PKG_LIBS)
+		$(PKG_LIBS) $(CLI_STATIC_ARCHIVE_LIBS)
 
 $(BUILD)/test/%: test/unit/%.c $(STATIC_LIB) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)

@@ -115,6 +115,7 @@ struct swi_stream {
 	unsigned char *out;         /* decoded bytes not yet given to the sink; with a
 				     * writer, its chunk (NULL: none taken yet) */
 	size_t out_used;
+	bool pulled;                /* a pull stream: main reads from the last worker */
 	bool hash_only;             /* the sink failed: the rest is only hashed */
 	bool hash_checked;          /* check_hash() ran; its result: */
 	int hash_status;
@@ -646,8 +647,12 @@ static int init_stages(struct swi_stream *s, const struct swi_stream_spec *spec,
 	return rc;
 }
 
-int swi_stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
-		   swi_sink_fn sink, void *user, struct swi_stream **out)
+/* A push stream (sink, or neither: decode and drop) or a pull stream
+ * (main): main runs on the last worker, the writer after the codecs or
+ * the single worker without them. */
+static int stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
+		      swi_sink_fn sink, swi_pull_main_fn main, void *user,
+		      struct swi_stream **out)
 {
 	if (!ctx || !member || !spec || !out)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "stream: invalid arguments") : SWI_EINVAL;
@@ -667,16 +672,21 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_s
 	s->ctx = ctx;
 	s->sink = sink;
 	s->user = user;
+	s->pulled = main != NULL;
 	int rc = init_hash(s, spec->sha256);
 	if (!rc)
 		rc = init_stages(s, spec, decompressor);
 	bool decoding = s->nstages > 0;
-	if (!rc && sink && decoding)
+	if (!rc && main && decoding)
+		rc = swi_worker_start_pull(ctx, main, user, &s->writer);
+	else if (!rc && sink && decoding)
 		rc = swi_worker_start(ctx, write_chunk, s, &s->writer);
 	/* Without a writer, decoded bytes gather in a buffer of our own. */
 	if (!rc && decoding && !s->writer && !(s->out = malloc(OUT_SIZE)))
 		rc = fail(s, SWI_ENOMEM, "%s: out of memory", member);
-	if (!rc && (sink || decoding))
+	if (!rc && main && !decoding)
+		rc = swi_worker_start_pull(ctx, main, user, &s->worker);
+	else if (!rc && (sink || decoding))
 		rc = swi_worker_start(ctx, decode_chunk, s, &s->worker);
 	if (rc) {
 		swi_stream_free(s);
@@ -684,6 +694,31 @@ int swi_stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_s
 	}
 	*out = s;
 	return SWI_OK;
+}
+
+int swi_stream_new(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
+		   swi_sink_fn sink, void *user, struct swi_stream **out)
+{
+	return stream_new(ctx, member, spec, sink, NULL, user, out);
+}
+
+int swi_stream_new_pull(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
+			swi_pull_main_fn main, void *user, struct swi_stream **out)
+{
+	if (!main)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "stream: invalid arguments") : SWI_EINVAL;
+	return stream_new(ctx, member, spec, NULL, main, user, out);
+}
+
+int swi_stream_pull(struct swi_stream *s, const void **buf, size_t *len)
+{
+	if (!s->pulled)
+		return swi_fail(s->ctx, SWI_EINVAL, "%s: not a pull stream", s->member);
+	/* A stream with codecs counts its output as it hands it to the writer. */
+	int rc = swi_worker_take(s->writer ? s->writer : s->worker, buf, len);
+	if (s->nstages == 0)
+		s->decoded += *len;
+	return rc;
 }
 
 /* The writer's function: decoded bytes to the sink. */
@@ -785,6 +820,14 @@ static int end_stages(struct swi_stream *s)
 	return rc;
 }
 
+/* Stored bytes that are not the expected ones explain a bad end
+ * (truncated, bad padding, a pulling handler's refusal of what it read)
+ * better than the end itself. */
+static int explained(struct swi_stream *s, int rc)
+{
+	return rc == SWI_EFORMAT && s->md && check_hash(s) == SWI_EHASH ? SWI_EHASH : rc;
+}
+
 int swi_stream_finish(struct swi_stream *s)
 {
 	if (s->reader_status)
@@ -793,16 +836,12 @@ int swi_stream_finish(struct swi_stream *s)
 		return s->md ? check_hash(s) : SWI_OK;
 	int rc = s->worker ? swi_worker_drain(s->worker) : SWI_OK;
 	if (rc)
-		return s->reader_status = rc;
+		return s->reader_status = explained(s, rc);
 	if (s->status)
 		return s->status;
 	rc = end_stages(s);
-	/* Stored bytes that are not the expected ones explain a bad end
-	 * (truncated, bad padding) better than the end itself. */
-	if (rc == SWI_EFORMAT && s->md && check_hash(s) == SWI_EHASH)
-		rc = SWI_EHASH;
 	if (rc)
-		return s->status = rc;
+		return s->status = explained(s, rc);
 	return s->md ? check_hash(s) : SWI_OK;
 }
 
@@ -885,18 +924,4 @@ int swi_stream_decode_buffer(swi_ctx_t *ctx, const char *member,
 	*out = m.buf;
 	*out_len = m.len;
 	return SWI_OK;
-}
-
-/* CONTRACT PLACEHOLDER: replaced by the pull work. */
-int swi_stream_new_pull(swi_ctx_t *ctx, const char *member, const struct swi_stream_spec *spec,
-			swi_pull_main_fn main, void *user, struct swi_stream **out)
-{
-	(void)spec; (void)main; (void)user; (void)out;
-	return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: pulling handlers are not built yet", member);
-}
-
-int swi_stream_pull(struct swi_stream *s, const void **buf, size_t *len)
-{
-	(void)s; (void)buf; (void)len;
-	return SWI_EUNSUPPORTED;
 }

@@ -31,7 +31,8 @@ struct item {
 
 struct swi_worker {
 	swi_ctx_t *ctx;
-	swi_work_fn fn;
+	swi_work_fn fn;          /* NULL for a pull worker, */
+	swi_worker_main_fn main; /* which runs this instead */
 	void *user;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -51,8 +52,17 @@ struct swi_worker {
 	size_t filled;           /* bytes in the chunk being filled */
 	bool draining;
 	bool stopping;
-	int rc;                  /* fn's first error */
+	int rc;                  /* fn's (or main's) first error */
+	/* A pull worker: */
+	bool started;            /* main was called */
+	bool ended;              /* drained: no more input will come */
+	bool main_done;          /* main returned */
+	bool taken;              /* main holds `current` (tail), released at its next take */
+	struct item current;
 };
+
+/* What wait_for_item() found. */
+enum wait_result { GOT_ITEM, AT_END, STOPPED };
 
 static unsigned char *chunk(struct swi_worker *w, unsigned i)
 {
@@ -71,52 +81,115 @@ static struct timespec in_ns(long ns)
 	return t;
 }
 
-/* Takes the oldest item; false when stopping. A worker that ran out of
+/* Takes the oldest item (STOPPED when stopping). A worker that ran out of
  * items waits for WAKE_AT of them or for a drain; a lone item is taken
  * after WAKE_LATE_NS (an idle worker looks every IDLE_LOOK_NS whether one
- * came, since the first item does not wake it). */
-static bool wait_for_item(struct swi_worker *w, struct item *it)
+ * came, since the first item does not wake it). With end_ok (a pull
+ * worker's main taking), the end of the input is AT_END. */
+static enum wait_result wait_for_item(struct swi_worker *w, struct item *it, bool end_ok)
 {
 	pthread_mutex_lock(&w->lock);
 	bool late = false;
 	if (w->queued == 0)
-		while (!w->stopping && w->queued < WAKE_AT &&
-		       !(w->queued > 0 && (w->draining || late))) {
+		while (!w->stopping && w->queued < WAKE_AT && !(end_ok && w->ended && w->queued == 0) &&
+		       !(w->queued > 0 && (w->draining || w->ended || late))) {
 			bool lone = w->queued > 0;
 			struct timespec when = in_ns(lone ? WAKE_LATE_NS : IDLE_LOOK_NS);
 			late = pthread_cond_timedwait(&w->changed, &w->lock, &when) == ETIMEDOUT &&
 			       lone;
 		}
-	bool got = !w->stopping;
+	enum wait_result got = w->stopping ? STOPPED : w->queued == 0 ? AT_END : GOT_ITEM;
 	*it = w->items[w->tail];
 	pthread_mutex_unlock(&w->lock);
 	return got;
 }
 
+/* The worker is done with item it (the oldest): it is released and its
+ * room given back; rc, fn's result on it, is kept when the first error. */
+static void done_with_item(struct swi_worker *w, const struct item *it, int rc)
+{
+	if (it->release)
+		it->release(it->token);
+	pthread_mutex_lock(&w->lock);
+	if (rc && !w->rc)
+		w->rc = rc;
+	if (!it->release)
+		w->chunks_queued--;
+	w->tail = (w->tail + 1) % ITEMS;
+	w->queued--;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* A pull worker's main, once; its error stays the worker's. */
+static void run_main(struct swi_worker *w)
+{
+	int rc = w->main(w->user);
+	if (w->taken)
+		done_with_item(w, &w->current, SWI_OK);
+	w->taken = false;
+	pthread_mutex_lock(&w->lock);
+	if (rc && !w->rc)
+		w->rc = rc;
+	w->main_done = true;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* main starts once there is something to read, or the end: whoever starts
+ * a pull worker learns of it only when the start returned, and may need
+ * that before main reads (the first piece comes after). False when the
+ * worker was stopped first: main is then never called. */
+static bool wait_for_start(struct swi_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping && w->queued == 0 && !w->ended)
+		pthread_cond_wait(&w->changed, &w->lock);
+	w->started = !w->stopping;
+	w->main_done = !w->started;
+	pthread_mutex_unlock(&w->lock);
+	return w->started;
+}
+
 static void *worker_main(void *arg)
 {
 	struct swi_worker *w = arg;
+	if (w->main && wait_for_start(w))
+		run_main(w);
 	struct item it;
-	while (wait_for_item(w, &it)) {
-		/* After an error the items are only released, so that the
-		 * caller never waits for room that would not come. */
-		int rc = w->rc ? w->rc : w->fn(w->user, it.buf, it.len);
-		if (it.release)
-			it.release(it.token);
-		pthread_mutex_lock(&w->lock);
-		if (rc && !w->rc)
-			w->rc = rc;
-		if (!it.release)
-			w->chunks_queued--;
-		w->tail = (w->tail + 1) % ITEMS;
-		w->queued--;
-		pthread_cond_broadcast(&w->changed);
-		pthread_mutex_unlock(&w->lock);
+	while (wait_for_item(w, &it, false) == GOT_ITEM) {
+		/* After an error (or once a pull worker's main returned) the
+		 * items are only released, so that the caller never waits for
+		 * room that would not come. */
+		int rc = w->rc || !w->fn ? w->rc : w->fn(w->user, it.buf, it.len);
+		done_with_item(w, &it, rc);
 	}
 	return NULL;
 }
 
-int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_worker **out)
+int swi_worker_take(struct swi_worker *w, const void **buf, size_t *len)
+{
+	if (w->taken)
+		done_with_item(w, &w->current, SWI_OK);
+	w->taken = false;
+	*buf = NULL;
+	*len = 0;
+	switch (wait_for_item(w, &w->current, true)) {
+	case STOPPED:
+		return SWI_ECANCELED;
+	case AT_END:
+		return SWI_OK;
+	case GOT_ITEM:
+		break;
+	}
+	w->taken = true;
+	*buf = w->current.buf;
+	*len = w->current.len;
+	return SWI_OK;
+}
+
+static int start(swi_ctx_t *ctx, swi_work_fn fn, swi_worker_main_fn main, void *user,
+		 struct swi_worker **out)
 {
 	struct swi_worker *w = calloc(1, sizeof(*w));
 	if (!w || !(w->memory = malloc((size_t)CHUNKS * SWI_WORKER_CHUNK))) {
@@ -125,6 +198,7 @@ int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_work
 	}
 	w->ctx = ctx;
 	w->fn = fn;
+	w->main = main;
 	w->user = user;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_t attr;
@@ -142,6 +216,17 @@ int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_work
 	}
 	*out = w;
 	return SWI_OK;
+}
+
+int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_worker **out)
+{
+	return start(ctx, fn, NULL, user, out);
+}
+
+int swi_worker_start_pull(swi_ctx_t *ctx, swi_worker_main_fn main, void *user,
+			  struct swi_worker **out)
+{
+	return start(ctx, NULL, main, user, out);
 }
 
 /* Waits for a free item (and, with a chunk, a free chunk); the worker's
@@ -165,7 +250,7 @@ static void enqueue(struct swi_worker *w, struct item it)
 	w->queued++;
 	if (!it.release)
 		w->chunks_queued++;
-	if (w->queued >= WAKE_AT)
+	if (w->queued >= WAKE_AT || (w->main && !w->started))
 		pthread_cond_broadcast(&w->changed);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -240,8 +325,9 @@ int swi_worker_drain(struct swi_worker *w)
 	}
 	pthread_mutex_lock(&w->lock);
 	w->draining = true;
+	w->ended = w->main != NULL;
 	pthread_cond_broadcast(&w->changed);
-	while (w->queued > 0)
+	while (w->queued > 0 || (w->main && !w->main_done))
 		pthread_cond_wait(&w->changed, &w->lock);
 	w->draining = false;
 	int rc = w->rc;

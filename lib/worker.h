@@ -9,6 +9,8 @@
  *    is and calls a release function when done with it, saving a copy of
  *    every byte (the caller keeps the buffer valid until then).
  * Both may be mixed; the function sees the bytes in the order given.
+ * A pull worker runs one function (main) instead, once, which takes the
+ * pieces itself with swi_worker_take(), for code that wants to read.
  * Private.
  */
 #ifndef SWI_WORKER_H
@@ -29,6 +31,20 @@ typedef void (*swi_release_fn)(void *token);
 struct swi_worker;
 
 int swi_worker_start(swi_ctx_t *ctx, swi_work_fn fn, void *user, struct swi_worker **out);
+/* A pull worker: main(user) runs once on the worker's thread and reads the
+ * pieces with swi_worker_take(). Once main returned, whatever is handed
+ * over later is only released, so the producer never waits for it; when
+ * main returned an error, that is what put, lend, acquire and drain then
+ * return. */
+typedef int (*swi_worker_main_fn)(void *user);
+int swi_worker_start_pull(swi_ctx_t *ctx, swi_worker_main_fn main, void *user,
+			  struct swi_worker **out);
+/* From main, on the worker's thread: the next piece at *buf, *len bytes,
+ * valid until the next call (which releases it). Waits for one; *len is 0
+ * once swi_worker_drain() marked the end and every piece was taken.
+ * SWI_ECANCELED (no message recorded) when swi_worker_stop() stops the
+ * worker meanwhile. */
+int swi_worker_take(struct swi_worker *w, const void **buf, size_t *len);
 /* Hands len bytes over by copy (waiting for room when the ring is full).
  * Returns the first error fn returned, once it has; the bytes are then
  * dropped. */
@@ -43,10 +59,13 @@ void swi_worker_commit(struct swi_worker *w, size_t len);
 int swi_worker_lend(struct swi_worker *w, const void *buf, size_t len, swi_release_fn release,
 		    void *token);
 /* Hands the last partial chunk over and waits until fn has seen every byte;
- * fn's first error, or SWI_OK. The worker stays ready for more. */
+ * fn's first error, or SWI_OK. The worker stays ready for more. A pull
+ * worker: the end of its input; waits for main to return, and gives its
+ * error, or SWI_OK. */
 int swi_worker_drain(struct swi_worker *w);
 /* Stops the thread (dropping what it has not done, releasing what was lent)
- * and frees w. */
+ * and frees w. A pull worker's main, waiting in swi_worker_take(), gets
+ * SWI_ECANCELED; w is freed once it returned. */
 void swi_worker_stop(struct swi_worker *w);
 
 #endif

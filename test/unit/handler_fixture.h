@@ -468,7 +468,7 @@ static inline void describe_tree(FILE *out, const char *root, const char *rel,
 			fprintf(out, "%s mode %06o owner %u:%u size %lld %s\n", relpath,
 				(unsigned)st.st_mode, (unsigned)st.st_uid, (unsigned)st.st_gid,
 				(long long)(S_ISDIR(st.st_mode) ? 0 : st.st_size), content);
-			if (S_ISDIR(st.st_mode))
+			if (S_ISDIR(st.st_mode) && !(in_place && strcmp(relpath, in_place) == 0))
 				describe_tree(out, root, relpath, in_place);
 		}
 		free(names[i]);
@@ -483,7 +483,8 @@ static inline void describe_tree(FILE *out, const char *root, const char *rel,
  * bootloader variables staged in staged (NULL: not looked at) and the
  * number of open descriptors. in_place names a file (relative to dir)
  * written in place, an inactive slot: a failed install may leave its bytes
- * half-written, so only its size, mode and owner count.
+ * half-written, so only its size, mode and owner count; or a directory an
+ * archive is extracted into in place: only its own mode and owner count.
  */
 static inline char *tree_snapshot(const char *dir, const char *in_place,
 				  const struct swi_attrs *staged)

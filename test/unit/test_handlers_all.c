@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include "handler_fixture.h"
 
 /* The attribute value of a file in the fixture's directory. */
@@ -125,6 +127,42 @@ static void script_ran_once(struct fixture *f)
 	assert_script_ran(f, "one two\n");
 }
 
+/* archive and tar: a tarball extracted into the directory "dest", in
+ * place (an install that fails is not committed; what it extracted stays). */
+static const char tar_file_bytes[] = "extracted from the tarball\n";
+
+static void archive_prepare(struct fixture *f)
+{
+	static unsigned char tarball[16 * 1024];
+	size_t len = 0;
+	char dest[128];
+	in_dir(f, "dest", dest, sizeof(dest));
+	assert_int_equal(mkdir(dest, 0755), 0);
+	entry_path_attr(f, "path", "dest");
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(a, tarball, sizeof(tarball), &len), ARCHIVE_OK);
+	archive_entry_set_pathname(e, "app/file.txt");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, sizeof(tar_file_bytes) - 1);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, tar_file_bytes, sizeof(tar_file_bytes) - 1),
+			 (la_ssize_t)sizeof(tar_file_bytes) - 1);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_entry_free(e);
+	archive_write_free(a);
+	set_payload(f, tarball, len);
+}
+
+static void archive_installed(struct fixture *f)
+{
+	char path[128];
+	in_dir(f, "dest/app/file.txt", path, sizeof(path));
+	assert_file_holds(path, tar_file_bytes, sizeof(tar_file_bytes) - 1);
+}
+
 /*
  * What it takes to install an entry of one handler, in the fixture's
  * directory f->dir (the handler's whole world: its target files, and the
@@ -161,6 +199,8 @@ static const struct handler_case handler_cases[] = {
 	{ "shellscript", script_prepare, shellscript_installed, NULL, NULL },
 	{ "preinstall", script_prepare, script_ran_once, NULL, NULL },
 	{ "postinstall", script_prepare, script_ran_once, NULL, NULL },
+	{ "archive", archive_prepare, archive_installed, "dest", NULL },
+	{ "tar", archive_prepare, archive_installed, "dest", NULL },
 };
 
 #define NCASES (sizeof(handler_cases) / sizeof(handler_cases[0]))

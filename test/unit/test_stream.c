@@ -7,9 +7,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 #include "stream.h"
@@ -186,16 +188,12 @@ static void give_back(void *token)
 	given_back++;
 }
 
-/* Feeds data in pieces of `piece` bytes, every other one lent rather than
- * copied, and finishes; returns the first error. The sink gets what was
- * decoded; every lent piece must have come back, also after an error. */
-static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
-		       size_t piece, struct sink *k)
+/* Feeds in to s in pieces of `piece` bytes, every other one lent rather
+ * than copied, finishes and frees s; returns the first error. Every lent
+ * piece must have come back, also after an error. */
+static int feed_all(struct swi_stream *s, struct bytes in, size_t piece)
 {
-	struct swi_stream *s;
-	int rc = swi_stream_new(ctx, "rootfs.img", spec, k ? collect : NULL, k, &s);
-	if (rc)
-		return rc;
+	int rc = SWI_OK;
 	unsigned lent = 0;
 	given_back = 0;
 	for (size_t at = 0, i = 0; at < in.len && !rc; at += piece, i++) {
@@ -212,6 +210,15 @@ static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struc
 	swi_stream_free(s);
 	assert_int_equal(given_back, lent);
 	return rc;
+}
+
+/* in through the chain of spec into the sink k (or none); the first error. */
+static int decode_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
+		       size_t piece, struct sink *k)
+{
+	struct swi_stream *s;
+	int rc = swi_stream_new(ctx, "rootfs.img", spec, k ? collect : NULL, k, &s);
+	return rc ? rc : feed_all(s, in, piece);
 }
 
 static int decode(swi_ctx_t *ctx, const char *codec, const char *sha, struct bytes in,
@@ -863,6 +870,158 @@ static void test_unknown_compression(void **state)
 	swi_stream_free(NULL);
 }
 
+/* ---- pull streams: main reads the decoded bytes itself ---- */
+
+/* A reader on the stream's last worker, collecting into a sink; s is set
+ * once the stream exists, before the first feed (as the core does). */
+struct reader {
+	struct swi_stream *s;
+	struct sink k;
+	size_t stop_after;   /* return SWI_OK once this many bytes came (0: to the end) */
+	size_t fail_after;   /* return SWI_EFORMAT once this many bytes came (0: never) */
+	int pull_rc;         /* the last swi_stream_pull()'s result */
+	size_t blocks;
+};
+
+static int read_all(void *user)
+{
+	struct reader *r = user;
+	for (;;) {
+		const void *buf;
+		size_t len;
+		if ((r->pull_rc = swi_stream_pull(r->s, &buf, &len)))
+			return r->pull_rc;
+		if (len == 0)
+			return SWI_OK;
+		r->blocks++;
+		int rc = collect(&r->k, buf, len);
+		if (rc)
+			return rc;
+		if (r->stop_after && r->k.out.len >= r->stop_after)
+			return SWI_OK;
+		if (r->fail_after && r->k.out.len >= r->fail_after)
+			return swi_fail(r->k.ctx, SWI_EFORMAT, "files.tar: entry '../x' leaves the "
+					"destination");
+	}
+}
+
+/* decode_spec() for a pull stream. */
+static int pull_spec(swi_ctx_t *ctx, const struct swi_stream_spec *spec, struct bytes in,
+		     size_t piece, struct reader *r)
+{
+	r->k.ctx = ctx;
+	int rc = swi_stream_new_pull(ctx, "files.tar", spec, read_all, r, &r->s);
+	return rc ? rc : feed_all(r->s, in, piece);
+}
+
+static void expect_pulls(struct fixture *f, const char *codec, const struct swi_aes_key *key,
+			 struct bytes in)
+{
+	static const size_t pieces[] = { 17, 4099, BIG_PIECE };
+	char sha[65];
+	sha256_hex(in.p, in.len, sha);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		struct reader r = { 0 };
+		int rc = pull_spec(f->ctx, SPEC(codec, sha, key), in, pieces[i], &r);
+		if (rc)
+			fail_msg("pulling %s%s in pieces of %zu: %s", key ? "encrypted " : "",
+				 codec ? codec : "plain", pieces[i], swi_errmsg(f->ctx));
+		assert_int_equal(r.k.out.len, f->original.len);
+		assert_memory_equal(r.k.out.p, f->original.p, f->original.len);
+		free(r.k.out.p);
+	}
+}
+
+static void test_pull_every_chain(void **state)
+{
+	struct fixture *f = *state;
+	expect_pulls(f, NULL, NULL, f->original);
+	expect_pulls(f, "zlib", NULL, f->gz);
+	expect_pulls(f, "zstd", NULL, f->zst);
+	expect_pulls(f, "xz", NULL, f->xz);
+	struct swi_aes_key key = make_key(32, 5);
+	struct bytes enc = encrypt(f->original, &key);
+	expect_pulls(f, NULL, &key, enc);
+	free(enc.p);
+	enc = encrypt(f->xz, &key);
+	expect_pulls(f, "xz", &key, enc);
+	free(enc.p);
+}
+
+/* Single bytes lent one by one arrive as many small blocks, in order. */
+static void test_pull_many_small_blocks(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in = { f->original.p, 5000 };
+	struct reader r = { 0 };
+	assert_int_equal(pull_spec(f->ctx, SPEC(NULL, NULL, NULL), in, 1, &r), SWI_OK);
+	assert_int_equal(r.k.out.len, in.len);
+	assert_memory_equal(r.k.out.p, in.p, in.len);
+	assert_true(r.blocks > 2500); /* the lent bytes, one block each */
+	free(r.k.out.p);
+}
+
+/* Pulls each input of in (decoded with codecs[i]) with a reader like
+ * proto, the hash right or (wrong_hash) not; each gives want. */
+static void pull_each(struct fixture *f, const struct bytes *in, const char *const *codecs,
+		      size_t n, struct reader proto, bool wrong_hash, int want)
+{
+	for (size_t i = 0; i < n; i++) {
+		char sha[65];
+		sha256_hex(in[i].p, in[i].len, sha);
+		if (wrong_hash)
+			sha[0] = sha[0] == '0' ? '1' : '0';
+		struct reader r = proto;
+		assert_int_equal(pull_spec(f->ctx, SPEC(codecs[i], sha, NULL), in[i], 4099, &r), want);
+		assert_true(r.k.out.len < f->original.len);
+		free(r.k.out.p);
+	}
+}
+
+/* main may stop reading before the end: the rest is still hashed, so a
+ * wrong member fails all the same. */
+static void test_pull_early_return(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->original, f->zst };
+	const char *const codecs[] = { NULL, "zstd" };
+	pull_each(f, in, codecs, 2, (struct reader){ .stop_after = 1 }, false, SWI_OK);
+	pull_each(f, in, codecs, 2, (struct reader){ .stop_after = 1 }, true, SWI_EHASH);
+	assert_non_null(strstr(swi_errmsg(f->ctx), "sha256 mismatch"));
+}
+
+/* main's error is what feeding or finishing returns, with its message. */
+static void test_pull_error_in_main(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->original, f->gz, f->xz };
+	const char *const codecs[] = { NULL, "zlib", "xz" };
+	pull_each(f, in, codecs, 3, (struct reader){ .fail_after = 1 }, false, SWI_EFORMAT);
+	assert_string_equal(swi_errmsg(f->ctx), "files.tar: entry '../x' leaves the destination");
+}
+
+/* Freed while main waits for more (the install failed elsewhere): main
+ * wakes with an error, and the stream's worker threads end. */
+static void test_pull_abort_while_main_waits(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes in[] = { f->original, f->zst };
+	const char *codecs[] = { NULL, "zstd" };
+	for (size_t i = 0; i < 2; i++) {
+		struct reader r = { .k.ctx = f->ctx };
+		assert_int_equal(swi_stream_new_pull(f->ctx, "files.tar", SPEC(codecs[i], NULL, NULL),
+						     read_all, &r, &r.s), SWI_OK);
+		/* Half the member, then nothing more comes. */
+		assert_int_equal(swi_stream_feed(r.s, in[i].p, in[i].len / 2), SWI_OK);
+		for (int n = 0; n < 300 && r.k.out.len == 0; n++)
+			usleep(10 * 1000);
+		assert_true(r.k.out.len > 0);
+		swi_stream_free(r.s);
+		assert_int_equal(r.pull_rc, SWI_ECANCELED);
+		free(r.k.out.p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +1054,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decode_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_compression, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_every_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_many_small_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_early_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_error_in_main, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_abort_while_main_waits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

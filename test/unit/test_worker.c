@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include "worker.h"
 
@@ -294,6 +295,180 @@ static void acquired_chunks_arrive_as_committed(void **state)
 	swi_ctx_free(ctx);
 }
 
+/* ---- pull workers: main takes the pieces itself ---- */
+
+/* What main saw; read after drain or stop, like struct seen. */
+struct puller {
+	swi_ctx_t *ctx;
+	struct seen seen;
+	size_t stop_after;     /* return SWI_OK once this many bytes came (0: read to the end) */
+	size_t fail_after;     /* return an error once this many bytes came (0: never) */
+	int take_rc;           /* what the last take returned */
+	atomic_size_t pulled;  /* bytes taken, for a test that watches main at work */
+	int ran;
+	struct swi_worker *w;   /* set once started, before the first put */
+};
+
+static int pull_main(void *user)
+{
+	struct puller *m = user;
+	m->ran++;
+	for (;;) {
+		const void *buf;
+		size_t len;
+		if ((m->take_rc = swi_worker_take(m->w, &buf, &len)))
+			return m->take_rc;
+		if (len == 0)
+			return SWI_OK;
+		record(&m->seen, buf, len);
+		atomic_fetch_add(&m->pulled, len);
+		if (m->stop_after && m->seen.len >= m->stop_after)
+			return SWI_OK;
+		if (m->fail_after && m->seen.len >= m->fail_after)
+			return swi_fail(m->ctx, SWI_EFORMAT, "payload.tar: entry 'x' refused");
+	}
+}
+
+static struct swi_worker *start_puller(struct puller *m)
+{
+	struct swi_worker *w;
+	assert_int_equal(swi_worker_start_pull(m->ctx, pull_main, m, &w), SWI_OK);
+	m->w = w;
+	return w;
+}
+
+static void pull_sees_every_byte_in_order(void **state)
+{
+	(void)state;
+	static const size_t pieces[] = { 1, 777, SWI_WORKER_CHUNK, 3 * SWI_WORKER_CHUNK + 5 };
+	const size_t len = 10 * SWI_WORKER_CHUNK + 123;
+	unsigned char *p = pattern(len);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		swi_ctx_t *ctx;
+		assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+		struct puller m = { .ctx = ctx, .seen = { .ctx = ctx } };
+		struct swi_worker *w = start_puller(&m);
+		assert_int_equal(feed(w, p, len, pieces[i]), SWI_OK);
+		assert_int_equal(swi_worker_drain(w), SWI_OK);
+		assert_int_equal(m.ran, 1);
+		assert_int_equal(m.seen.len, len);
+		assert_memory_equal(m.seen.data, p, len);
+		swi_worker_stop(w);
+		free(m.seen.data);
+		swi_ctx_free(ctx);
+	}
+	free(p);
+}
+
+/* Many small lent blocks, each released once main took the next. */
+static void pull_many_small_lent_blocks(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct puller m = { .ctx = ctx, .seen = { .ctx = ctx } };
+	struct lender l = { 0 };
+	enum { N = 3000, PIECE = 7 };
+	static struct token tokens[N];
+	unsigned char *p = pattern(N * PIECE);
+	struct swi_worker *w = start_puller(&m);
+	for (unsigned i = 0; i < N; i++) {
+		tokens[i] = (struct token){ &l, i };
+		assert_int_equal(swi_worker_lend(w, p + i * PIECE, PIECE, give_back_token,
+						 &tokens[i]), SWI_OK);
+	}
+	assert_int_equal(swi_worker_drain(w), SWI_OK);
+	assert_int_equal(m.seen.calls, N);
+	assert_memory_equal(m.seen.data, p, N * PIECE);
+	assert_int_equal(l.returned, N);
+	assert_int_equal(l.order_ok, N);
+	swi_worker_stop(w);
+	free(p);
+	free(m.seen.data);
+	swi_ctx_free(ctx);
+}
+
+/* A puller (early, failing) fed 40 chunks: what the feed and the drain
+ * returned, and how much main saw before it returned. */
+static void pull_until_main_returns(struct puller proto, int *fed, int *drained, size_t *seen)
+{
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct puller m = proto;
+	m.ctx = m.seen.ctx = ctx;
+	const size_t len = 40 * SWI_WORKER_CHUNK;
+	unsigned char *p = pattern(len);
+	struct swi_worker *w = start_puller(&m);
+	*fed = feed(w, p, len, SWI_WORKER_CHUNK);
+	*drained = swi_worker_drain(w);
+	*seen = m.seen.len;
+	if (*drained)
+		assert_string_equal(swi_errmsg(ctx), "payload.tar: entry 'x' refused");
+	swi_worker_stop(w);
+	free(p);
+	free(m.seen.data);
+	swi_ctx_free(ctx);
+}
+
+/* main stops reading early, content: the rest is released unread and the
+ * producer never blocks on a full ring. main's error reaches the producer
+ * while it feeds, and drain. */
+static void pull_main_may_return_early_or_fail(void **state)
+{
+	(void)state;
+	int fed, drained;
+	size_t seen;
+	pull_until_main_returns((struct puller){ .stop_after = 1 }, &fed, &drained, &seen);
+	assert_int_equal(fed, SWI_OK);
+	assert_int_equal(drained, SWI_OK);
+	assert_int_equal(seen, SWI_WORKER_CHUNK);
+	pull_until_main_returns((struct puller){ .fail_after = 1 }, &fed, &drained, &seen);
+	assert_int_equal(fed, SWI_EFORMAT);
+	assert_int_equal(drained, SWI_EFORMAT);
+	assert_int_equal(seen, SWI_WORKER_CHUNK);
+}
+
+/* Stopped while main waits for more: main wakes with SWI_ECANCELED and
+ * the stop returns once main did. */
+static void pull_stop_wakes_a_waiting_main(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct puller m = { .ctx = ctx, .seen = { .ctx = ctx } };
+	unsigned char *p = pattern(SWI_WORKER_CHUNK);
+	struct swi_worker *w = start_puller(&m);
+	assert_int_equal(swi_worker_put(w, p, SWI_WORKER_CHUNK), SWI_OK); /* a whole chunk goes */
+	for (int i = 0; i < 300 && atomic_load(&m.pulled) < SWI_WORKER_CHUNK; i++)
+		usleep(10 * 1000); /* a lone piece is taken after a short while */
+	swi_worker_stop(w);
+	assert_int_equal(m.ran, 1);
+	assert_int_equal(m.seen.len, SWI_WORKER_CHUNK);
+	assert_int_equal(m.take_rc, SWI_ECANCELED);
+	free(p);
+	free(m.seen.data);
+	swi_ctx_free(ctx);
+}
+
+/* An empty input: main runs and sees the end at once; a stop before any
+ * input: main never runs. */
+static void pull_empty_input_and_stop_before_start(void **state)
+{
+	(void)state;
+	swi_ctx_t *ctx;
+	assert_int_equal(swi_ctx_new(&ctx), SWI_OK);
+	struct puller m = { .ctx = ctx, .seen = { .ctx = ctx } };
+	struct swi_worker *w = start_puller(&m);
+	assert_int_equal(swi_worker_drain(w), SWI_OK);
+	assert_int_equal(m.ran, 1);
+	assert_int_equal(m.seen.len, 0);
+	swi_worker_stop(w);
+	struct puller idle = { .ctx = ctx, .seen = { .ctx = ctx } };
+	swi_worker_stop(start_puller(&idle));
+	assert_int_equal(idle.ran, 0);
+	swi_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +480,11 @@ int main(void)
 		cmocka_unit_test(lent_pieces_come_back_after_an_error_or_a_stop),
 		cmocka_unit_test(a_lone_lent_piece_is_not_forgotten),
 		cmocka_unit_test(acquired_chunks_arrive_as_committed),
+		cmocka_unit_test(pull_sees_every_byte_in_order),
+		cmocka_unit_test(pull_many_small_lent_blocks),
+		cmocka_unit_test(pull_main_may_return_early_or_fail),
+		cmocka_unit_test(pull_stop_wakes_a_waiting_main),
+		cmocka_unit_test(pull_empty_input_and_stop_before_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
