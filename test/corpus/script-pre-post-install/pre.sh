@@ -1,0 +1,3 @@
+#!/bin/sh
+# preinstall: $1 is the file to write (its data)
+echo ran >"$1"
