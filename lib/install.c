@@ -485,9 +485,11 @@ static int open_journal_if_staging(struct txn *t)
 /* The plan, in the log: what each entry becomes. */
 static void log_plan(struct txn *t)
 {
-	char *text = NULL;
-	if (swi_plan_describe(&t->plan, &text) == SWI_OK && text[0])
-		swi_log(t->ctx, SWI_LOG_DEBUG, "plan:\n%s", text);
+	char *text = NULL, *save = NULL;
+	if (swi_plan_describe(&t->plan, &text) != SWI_OK)
+		return;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		swi_log(t->ctx, SWI_LOG_DEBUG, "plan: %s", line);
 	free(text);
 }
 
