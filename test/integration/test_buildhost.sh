@@ -153,7 +153,9 @@ case_wrong_type() {
 	refused_alike 3 "images[0] (rootfs.img): attribute 'offset' is \"4X\"; expected a size"
 }
 
-case_embedded_script() {
+# refused_beside_rootfs EXIT MESSAGE SETTINGS: an image of one raw rootfs
+# entry plus SETTINGS (more top-level settings of software) is refused alike.
+refused_beside_rootfs() {
 	DEV=$CASE/dev
 	make_device "$DEV"
 	mkdir -p w
@@ -163,50 +165,30 @@ case_embedded_script() {
 software = {
 	version = "2.0.0";
 	hardware-compatibility = [ "1.0" ];
-	embedded-script = "function pick(e) return true, e end";
 	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotB.img"; sha256 = "$h"; } );
+	$3
 };
 EOF2
 	mk_swu u.swu cms crc w rootfs.img
-	refused_alike 4 "embedded-script needs Lua"
+	refused_alike "$1" "$2"
+}
+
+case_embedded_script() {
+	refused_beside_rootfs 4 "embedded-script needs Lua" \
+		'embedded-script = "function pick(e) return true, e end";'
 }
 
 case_partitions() {
-	DEV=$CASE/dev
-	make_device "$DEV"
-	mkdir -p w
-	mk_data w/rootfs.img 300K rootfs
-	h=$(sha w/rootfs.img)
-	cat >w/sw-description <<EOF2
-software = {
-	version = "2.0.0";
-	hardware-compatibility = [ "1.0" ];
-	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotB.img"; sha256 = "$h"; } );
-	partitions = ( { name = "rootfs"; device = "mtd4"; size = 104896512; } );
-};
-EOF2
-	mk_swu u.swu cms crc w rootfs.img
-	refused_alike 4 'partitions[0] (rootfs): no handler "ubipartition" in this build'
+	refused_beside_rootfs 4 'partitions[0] (rootfs): no handler "ubipartition" in this build' \
+		'partitions = ( { name = "rootfs"; device = "mtd4"; size = 104896512; } );'
 }
 
 # Partition tools are refused by name, before anything is written.
 case_partition_tool() {
-	DEV=$CASE/dev
-	make_device "$DEV"
-	mkdir -p w
-	mk_data w/rootfs.img 300K rootfs
-	h=$(sha w/rootfs.img)
-	cat >w/sw-description <<EOF2
-software = {
-	version = "2.0.0";
-	hardware-compatibility = [ "1.0" ];
-	partitions = ( { type = "diskpart"; device = "$DEV/slotB.img";
-			 properties = { labeltype = "gpt"; partition-1 = [ "size=1M", "start=2048", "name=a" ]; }; } );
-	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotB.img"; sha256 = "$h"; } );
-};
-EOF2
-	mk_swu u.swu cms crc w rootfs.img
-	refused_alike 4 'partitions[0]: no handler "diskpart" in this build (SWUpdate'"'"'s partition table (GPT/MBR) tool'
+	refused_beside_rootfs 4 \
+		'partitions[0]: no handler "diskpart" in this build (SWUpdate'"'"'s partition table (GPT/MBR) tool' \
+		'partitions = ( { type = "diskpart"; device = "/dev/mmcblk0";
+			 properties = { labeltype = "gpt"; partition-1 = [ "size=1M", "start=2048", "name=a" ]; }; } );'
 }
 
 # An unknown key is ignored (real files have them); -vv says so.
