@@ -12,7 +12,7 @@ BUILD ?= build
 SONAME_MAJOR := 0
 VERSION := 0.1.0
 
-PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv
+PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The program links libarchive's static archive when there is one: only what

@@ -44,6 +44,7 @@ static const struct config_key {
 	{ "script-timeout", KEY_STRING },
 	{ "preupdatecmd", KEY_STRING },
 	{ "postupdatecmd", KEY_STRING },
+	{ "lua-handlers", KEY_STRING },
 	{ "encrypted-sw-description", KEY_BOOLEAN },
 	{ "slots", KEY_SLOTS },
 	{ "extra-targets", KEY_DEVICES },

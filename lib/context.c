@@ -46,6 +46,7 @@ static void free_options(struct swi_options *o)
 	free(o->script_timeout);
 	free(o->preupdate_cmd);
 	free(o->postupdate_cmd);
+	free(o->lua_handlers);
 	for (size_t i = 0; i < o->nextra_targets; i++)
 		free(o->extra_targets[i]);
 	free(o->extra_targets);
@@ -210,6 +211,7 @@ static const struct opt_def options[] = {
 	STR_OPT("script-timeout", script_timeout),
 	STR_OPT("preupdatecmd", preupdate_cmd),
 	STR_OPT("postupdatecmd", postupdate_cmd),
+	STR_OPT("lua-handlers", lua_handlers),
 	BOOL_OPT("encrypted-sw-description", encrypted_sw_description),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),

@@ -40,6 +40,7 @@ struct swi_options {
 	char *script_timeout;     /* NULL: "900"; seconds a script may run */
 	char *preupdate_cmd;      /* run before anything is written, or NULL */
 	char *postupdate_cmd;     /* run after the commit, or NULL */
+	char *lua_handlers;       /* a file of Lua handlers besides swupdate_handlers, or NULL */
 	bool encrypted_sw_description; /* sw-description itself is encrypted */
 	bool insecure;
 	bool dry_run;

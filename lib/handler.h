@@ -10,6 +10,8 @@
 #include "staging.h"
 #include "stream.h"
 
+struct swi_lua_env;
+
 /* An attribute the entry sets and its handler declares, checked against
  * the declaration and converted (swi_target_bind_attrs()). */
 struct swi_value {
@@ -37,6 +39,7 @@ struct swi_target {
 	struct swi_stream *pull;          /* a pull handler's stream, for swi_target_read() */
 	char *mount_dir;                  /* where the entry's filesystem is mounted, or NULL */
 	char *path;                       /* what swi_target_path() gave, or NULL */
+	const struct swi_lua_env *lua_env; /* what Lua code run for the entry reaches */
 };
 
 /* The sizes registration accepts: the first struct swi_handler ended

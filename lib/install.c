@@ -42,6 +42,7 @@
 #include "handler.h"
 #include "lifecycle.h"
 #include "lock.h"
+#include "lua_hooks.h"
 #include "manifest.h"
 #include "mount.h"
 #include "plan.h"
@@ -84,6 +85,8 @@ struct txn {
 	const struct swi_slot *slot;    /* the slot whose selection is installed, or NULL */
 	bool slot_written;          /* a job writes that slot's device */
 	struct swi_scratch scratch; /* private directory under tmpdir */
+	struct swi_lua_env lua_env; /* what Lua reaches of the install */
+	struct swi_lua *embedded;   /* the embedded-script's state, or NULL */
 	struct swi_spool spool;     /* members held back for the "before" phase */
 	int replay_fd;              /* reading a spooled member back; -1: the image */
 	unsigned char *replay_buf;
@@ -235,6 +238,16 @@ static int choose_selection(struct txn *t, const char **select)
 	return SWI_OK;
 }
 
+/* embedded-script and hooks rewrite, skip or reject entries before the
+ * plan looks at them (a rewritten device is checked like a written one). */
+static int run_hooks(struct txn *t, const char *select)
+{
+	t->lua_env = (struct swi_lua_env){ .ctx = t->ctx, .scratch = &t->scratch,
+					   .staged_bootenv = &t->staged, .selection = select,
+					   .version = t->manifest.version };
+	return swi_lua_run_hooks(&t->lua_env, &t->manifest, &t->embedded);
+}
+
 static int parse_manifest(struct txn *t, const char **select)
 {
 	char *board = NULL, *revision = NULL;
@@ -246,10 +259,8 @@ static int parse_manifest(struct txn *t, const char **select)
 					*select, &t->manifest);
 	if (rc == SWI_OK)
 		rc = check_hardware(t, board, revision);
-	if (rc == SWI_OK && t->manifest.embedded_script)
-		rc = swi_fail(t->ctx, SWI_EUNSUPPORTED,
-			      SW_DESCRIPTION ": embedded-script needs Lua support, which this "
-			      "version of swinstall does not have yet");
+	if (rc == SWI_OK)
+		rc = run_hooks(t, *select);
 	free(board);
 	free(revision);
 	return rc;
@@ -496,7 +507,8 @@ static void log_plan(struct txn *t)
 static int plan(struct txn *t, const char *select)
 {
 	struct swi_target proto = { .ctx = t->ctx, .staged_bootenv = &t->staged,
-				    .journal = &t->journal, .scratch = &t->scratch };
+				    .journal = &t->journal, .scratch = &t->scratch,
+				    .lua_env = &t->lua_env };
 	log_handlers(t->ctx);
 	int rc = swi_plan_build(t->ctx, &t->manifest, &proto, t->ctx->opt.public_key != NULL,
 				&t->plan);
@@ -1176,6 +1188,7 @@ static void txn_free(struct txn *t)
 	for (size_t i = 0; i < t->plan.njobs; i++)
 		abort_job(&t->plan.jobs[i]);
 	swi_plan_free(&t->plan);
+	swi_lua_free(t->embedded);
 	swi_spool_free(&t->spool);
 	free(t->replay_buf);
 	swi_scratch_remove(&t->scratch);

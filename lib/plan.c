@@ -84,9 +84,6 @@ static int check_entry_features(swi_ctx_t *ctx, const struct swi_entry *e,
 	const char *ivt = swi_attrs_get(&e->attrs, "ivt");
 	if (e->encrypted && ivt && swi_aes_check_ivt(ctx, entry_label(e), ivt))
 		return ctx->last_status;
-	if (swi_attrs_get(&e->attrs, "hook"))
-		return swi_fail(ctx, SWI_EUNSUPPORTED,
-				"%s: \"hook\" needs Lua, which this build lacks", place);
 	if (takes_no_data(h))
 		return e->filename ? swi_fail(ctx, SWI_EFORMAT,
 					      "%s: handler '%s' takes no data, but the entry "
