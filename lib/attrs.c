@@ -90,6 +90,19 @@ int swi_attrs_set_list(struct swi_attrs *a, const char *name, const char *const 
 	return rc;
 }
 
+void swi_attrs_remove(struct swi_attrs *a, const char *name)
+{
+	struct swi_attr *it = find(a, name);
+	if (!it)
+		return;
+	free(it->name);
+	free(it->value);
+	free_list(it);
+	size_t at = (size_t)(it - a->items);
+	memmove(it, it + 1, (a->count - at - 1) * sizeof(*it));
+	a->count--;
+}
+
 const struct swi_attr *swi_attrs_find(const struct swi_attrs *a, const char *name)
 {
 	return find(a, name);

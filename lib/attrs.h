@@ -38,6 +38,8 @@ int swi_attrs_set_kind(struct swi_attrs *a, const char *name, const char *value,
 /* Sets name to a list (kind SWI_ATTR_LIST; value is the elements joined with ","). */
 int swi_attrs_set_list(struct swi_attrs *a, const char *name, const char *const *items,
 		       size_t n);
+/* Removes name, when it is there. */
+void swi_attrs_remove(struct swi_attrs *a, const char *name);
 /* The attribute called name, or NULL. */
 const struct swi_attr *swi_attrs_find(const struct swi_attrs *a, const char *name);
 /* The value of name, or NULL. */

@@ -289,7 +289,7 @@ static const char *entry_label(const struct swi_entry *e)
 	return label ? label : "(unnamed)";
 }
 
-static int set_type(struct parser *p, const struct collection *c, struct swi_entry *e)
+static int set_type(swi_ctx_t *ctx, const struct collection *c, struct swi_entry *e)
 {
 	const char *type = swi_attrs_get(&e->attrs, "type");
 	if (type && !*type)
@@ -303,7 +303,7 @@ static int set_type(struct parser *p, const struct collection *c, struct swi_ent
 	else if (!type)
 		/* SWUpdate leaves the type empty here and fails later with "no
 		 * handler"; say it now. */
-		return swi_fail(p->ctx, SWI_EFORMAT,
+		return swi_fail(ctx, SWI_EFORMAT,
 				"sw-description: %s '%s' has no type, device or volume",
 				c->noun, entry_label(e));
 	if (!strcmp(type, "uboot"))
@@ -312,10 +312,10 @@ static int set_type(struct parser *p, const struct collection *c, struct swi_ent
 	char *copy = strdup(type);
 	int rc = copy ? swi_attrs_set(&e->attrs, "type", copy) : SWI_ENOMEM;
 	free(copy);
-	return rc ? swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory") : SWI_OK;
+	return rc ? swi_fail(ctx, SWI_ENOMEM, "sw-description: out of memory") : SWI_OK;
 }
 
-static int check_sha256(struct parser *p, const struct collection *c, struct swi_entry *e)
+static int check_sha256(swi_ctx_t *ctx, const struct collection *c, struct swi_entry *e)
 {
 	const char *hash = swi_attrs_get(&e->attrs, "sha256");
 	if (!hash)
@@ -325,35 +325,32 @@ static int check_sha256(struct parser *p, const struct collection *c, struct swi
 	for (size_t i = 0; i < n && i < 64; i++)
 		lower[i] = (char)tolower((unsigned char)hash[i]);
 	if (n != 64 || strspn(hash, "0123456789abcdefABCDEF") != 64)
-		return swi_fail(p->ctx, SWI_EFORMAT,
+		return swi_fail(ctx, SWI_EFORMAT,
 				"sw-description: %s '%s': sha256 is not 64 hex digits",
 				c->noun, entry_label(e));
 	lower[64] = '\0';
 	if (swi_attrs_set(&e->attrs, "sha256", lower))
-		return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
+		return swi_fail(ctx, SWI_ENOMEM, "sw-description: out of memory");
 	return SWI_OK;
 }
 
 /* compressed: true means "zlib", false none; strings name the method. */
-static int check_compressed(struct parser *p, const struct collection *c,
-			    const struct swi_node *group, struct swi_entry *e)
+static int check_compressed(swi_ctx_t *ctx, const struct collection *c, struct swi_entry *e)
 {
-	const struct swi_node *s = swi_node_member(group, "compressed");
-	if (!s || swi_node_kind(s) == SWI_NODE_BOOL) {
-		if (s && swi_node_bool(s) &&
-		    swi_attrs_set(&e->attrs, "compressed", "zlib"))
-			return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
+	const struct swi_attr *a = swi_attrs_find(&e->attrs, "compressed");
+	if (!a || a->kind == SWI_ATTR_BOOL) {
+		if (a && !strcmp(a->value, "true") && swi_attrs_set(&e->attrs, "compressed", "zlib"))
+			return swi_fail(ctx, SWI_ENOMEM, "sw-description: out of memory");
 		return SWI_OK;
 	}
-	const char *v = swi_node_string(s);
-	if (!v)
-		return swi_fail(p->ctx, SWI_EFORMAT,
+	if (a->kind != SWI_ATTR_TEXT)
+		return swi_fail(ctx, SWI_EFORMAT,
 				"sw-description: %s '%s': compressed is neither a boolean nor a string",
 				c->noun, entry_label(e));
-	if (strcmp(v, "zlib") && strcmp(v, "zstd") && strcmp(v, "xz"))
-		return swi_fail(p->ctx, SWI_EUNSUPPORTED,
+	if (strcmp(a->value, "zlib") && strcmp(a->value, "zstd") && strcmp(a->value, "xz"))
+		return swi_fail(ctx, SWI_EUNSUPPORTED,
 				"sw-description: %s '%s': compression '%s' is not supported",
-				c->noun, entry_label(e), v);
+				c->noun, entry_label(e), a->value);
 	return SWI_OK;
 }
 
@@ -365,19 +362,29 @@ static bool attr_is_true(const struct swi_entry *e, const char *name)
 
 /* Points the convenience fields into the attribute values (set last: a
  * later swi_attrs_set of the same name would free the value). */
-static void set_pointers(struct swi_entry *e, const struct swi_node *group)
+static void set_pointers(struct swi_entry *e)
 {
-	const struct swi_node *comp = swi_node_member(group, "compressed");
+	const struct swi_attr *comp = swi_attrs_find(&e->attrs, "compressed");
 	e->filename = swi_attrs_get(&e->attrs, "filename");
 	e->type = swi_attrs_get(&e->attrs, "type");
 	e->sha256 = swi_attrs_get(&e->attrs, "sha256");
-	e->compressed = comp && !(swi_node_kind(comp) == SWI_NODE_BOOL && !swi_node_bool(comp)) ?
-		swi_attrs_get(&e->attrs, "compressed") : NULL;
+	e->compressed = comp && comp->kind != SWI_ATTR_BOOL ? comp->value : NULL;
 	e->name = swi_attrs_get(&e->attrs, "name");
 	e->version = swi_attrs_get(&e->attrs, "version");
 	e->encrypted = attr_is_true(e, "encrypted");
 	e->install_if_different = attr_is_true(e, "install-if-different");
 	e->install_if_higher = attr_is_true(e, "install-if-higher");
+}
+
+/* The fields of e derived from its attributes, SWUpdate's defaults applied. */
+static int derive_fields(swi_ctx_t *ctx, const struct collection *c, struct swi_entry *e)
+{
+	int rc;
+	if ((rc = set_type(ctx, c, e)) || (rc = check_sha256(ctx, c, e)) ||
+	    (rc = check_compressed(ctx, c, e)))
+		return rc;
+	set_pointers(e);
+	return SWI_OK;
 }
 
 static int build_entry(struct parser *p, const struct collection *c,
@@ -387,11 +394,20 @@ static int build_entry(struct parser *p, const struct collection *c,
 	int rc = store_attrs(group, &e->attrs);
 	if (rc)
 		return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
-	if ((rc = set_type(p, c, e)) || (rc = check_sha256(p, c, e)) ||
-	    (rc = check_compressed(p, c, group, e)))
-		return rc;
-	set_pointers(e, group);
-	return SWI_OK;
+	return derive_fields(p->ctx, c, e);
+}
+
+int swi_entry_refresh(swi_ctx_t *ctx, struct swi_entry *e)
+{
+	const struct collection *c = &bootenv_files;
+	for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
+		if (!strcmp(collections[i].name, e->collection))
+			c = &collections[i];
+	int rc = derive_fields(ctx, c, e);
+	if (rc == SWI_OK && !e->filename && e->kind != SWI_ENTRY_PARTITION)
+		rc = swi_fail(ctx, SWI_EFORMAT, "sw-description: %s '%s' has no filename any more",
+			      c->noun, entry_label(e));
+	return rc;
 }
 
 static int append_entry(struct parser *p, const struct collection *c,

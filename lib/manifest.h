@@ -74,4 +74,13 @@ int swi_manifest_parse(swi_ctx_t *ctx, const char *text, size_t len,
 		       struct swi_manifest *m);
 void swi_manifest_free(struct swi_manifest *m);
 
+/*
+ * Derives e's fields again from its attributes, after they changed (the
+ * changes of a hook): type defaults and "uboot" -> "bootloader", compressed
+ * true -> "zlib", sha256 in lowercase, the pointers above. Fails like the
+ * parse on a value it would refuse, and on an entry left without its
+ * filename (only partitions have none).
+ */
+int swi_entry_refresh(swi_ctx_t *ctx, struct swi_entry *e);
+
 #endif
