@@ -348,7 +348,7 @@ static int judge(struct hook_call *h, enum verdict *v)
 		return swi_fail(h->ctx, SWI_EHANDLER, "%s: hook %s returned a %s, not true or false",
 				h->place, h->fn, luaL_typename(L, -2));
 	if (!lua_toboolean(L, -2))
-		return swi_fail(h->ctx, SWI_EHANDLER, "%s: hook %s refused the image (returned false)",
+		return swi_fail(h->ctx, SWI_ECOMPAT, "%s: hook %s refused the image (returned false)",
 				h->place, h->fn);
 	/* SWUpdate's rule: true with nothing (nil or false) after it skips */
 	if (!lua_toboolean(L, -1)) {

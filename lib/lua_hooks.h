@@ -17,9 +17,11 @@
  * *state (NULL when none; the caller frees it with swi_lua_free() after
  * the install), then every entry's hook, in order: a kept entry's
  * attributes are rewritten from the table the hook returned, a skipped one
- * is removed from m. A hook without an embedded-script, a hook function
- * that does not exist, an error, a false result or a result of the wrong
- * kind fails (SWI_EHANDLER), naming the entry, the function and the line.
+ * is removed from m. A false result refuses the image as not for this
+ * device (SWI_ECOMPAT); a hook function that does not exist, an error or a
+ * result of the wrong kind fails (SWI_EHANDLER), a hook without an
+ * embedded-script is malformed (SWI_EFORMAT); each names the entry and the
+ * function, an error also the line.
  */
 int swi_lua_run_hooks(const struct swi_lua_env *env, struct swi_manifest *m,
 		      struct swi_lua **state);

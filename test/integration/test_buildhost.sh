@@ -128,9 +128,11 @@ case_unknown_handler() {
 		images
 }
 
+# A hook that refuses the image runs (and refuses) in -c and -n as well.
 case_hook() {
-	unsupported "type = \"raw\"; device = \"$CASE/dev/slotB.img\"; hook = \"pick_device\";" \
-		'images[1] (u-boot.sb): "hook" needs Lua, which this build lacks' images
+	refused_beside_rootfs 4 'files[0] (rootfs.img): hook not_here refused the image (returned false)' \
+		'embedded-script = "function not_here(e) return false end";
+		 files = ( { filename = "rootfs.img"; path = "/etc/x"; hook = "not_here"; } );'
 }
 
 case_attribute_not_honoured() {
@@ -173,9 +175,11 @@ EOF2
 	refused_alike "$1" "$2"
 }
 
-case_embedded_script() {
-	refused_beside_rootfs 4 "embedded-script needs Lua" \
-		'embedded-script = "function pick(e) return true, e end";'
+# A hook with no embedded-script to find it in is malformed (SWUpdate
+# ignores the hook), refused alike.
+case_hook_without_script() {
+	refused_beside_rootfs 3 'files[0] (rootfs.img): hook fix, but sw-description has no embedded-script' \
+		'files = ( { filename = "rootfs.img"; path = "/etc/x"; hook = "fix"; } );'
 }
 
 case_partitions() {
@@ -229,11 +233,11 @@ run_case "-n on a build host still hashes every artifact" case_dry_run_still_has
 run_case "an install with missing targets fails before writing" case_install_fails_cleanly
 run_case "no handler: exit 4 from -c, -n and install, entry named" case_unknown_handler
 run_case "partition tool diskpart: refused by name, exit 4, nothing written" case_partition_tool
-run_case "hook: exit 4 from -c, -n and install, entry named" case_hook
+run_case "a hook that refuses: exit 4 from -c, -n and install, entry named" case_hook
 run_case "attribute the handler cannot honour: exit 4 alike" case_attribute_not_honoured
 run_case "script without a handler: exit 4 alike" case_script_without_handler
 run_case "a value of the wrong type: exit 3 alike" case_wrong_type
-run_case "embedded-script: exit 4 alike" case_embedded_script
+run_case "a hook without embedded-script: exit 3 alike" case_hook_without_script
 run_case "partitions: exit 4 alike" case_partitions
 run_case "an unknown key is ignored" case_unknown_key_ignored
 run_case "--version and -v list the handlers" case_version_lists_handlers

@@ -756,7 +756,7 @@ static void hooks_run_in_every_mode(void **state)
 	write_file(f->dir, "payload.bin", payload, strlen(payload));
 	build_image(f->dir, "crc", "sw-description payload.bin");
 	assert_int_equal(same_verdict_in_every_mode(f, "images[0] (payload.bin): hook no refused "
-						   "the image (returned false)"), SWI_EHANDLER);
+						   "the image (returned false)"), SWI_ECOMPAT);
 }
 
 /* What this build lacks is refused before any target is looked at, the

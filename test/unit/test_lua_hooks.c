@@ -168,7 +168,7 @@ static void false_rejects_the_image(void **state)
 	struct fx *f = *state;
 	assert_error(f, run_hooks(f, "function no(e) return false end",
 				  "{ filename = \"a.img\"; device = \"/dev/a\"; hook = \"no\"; }"),
-		     SWI_EHANDLER, "images[0] (a.img): hook no refused the image (returned false)");
+		     SWI_ECOMPAT, "images[0] (a.img): hook no refused the image (returned false)");
 }
 
 static void an_error_names_entry_hook_and_line(void **state)
