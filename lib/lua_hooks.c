@@ -57,8 +57,12 @@ static const struct field fields[] = {
 struct hook_call {
 	swi_ctx_t *ctx;
 	lua_State *L;
-	struct swi_entry *e;
+	struct swi_entry *e;      /* the entry, or a bootenv variable as one */
 	const char *fn;
+	/* writes the table the hook returned (at idx) back */
+	int (*take)(struct hook_call *h, int idx);
+	struct swi_manifest *m;   /* a bootenv variable's: */
+	const char *var;
 	char place[SWI_PLACE_MAX];
 	char changed[256];        /* the fields the hook changed, for the log */
 };
@@ -336,6 +340,39 @@ static int take_entry(struct hook_call *h, int idx)
 	return rc;
 }
 
+/* A bootenv variable, which SWUpdate passes with its name as name and its
+ * value as version: both may be changed. */
+static int take_variable(struct hook_call *h, int idx)
+{
+	lua_State *L = h->L;
+	const char *name = h->var, *value = swi_attrs_get(&h->m->bootenv, h->var);
+	/* the strings stay referenced by the table while it is on the stack */
+	if (lua_getfield(L, idx, "name") != LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+		return wrong_kind(h, "name", -1, "a string");
+	if (lua_type(L, -1) == LUA_TSTRING)
+		name = lua_tostring(L, -1);
+	if (lua_getfield(L, idx, "version") != LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+		return wrong_kind(h, "version", -1, "a string");
+	if (lua_type(L, -1) == LUA_TSTRING)
+		value = lua_tostring(L, -1);
+	if (!*name)
+		return swi_fail(h->ctx, SWI_EHANDLER, "%s: hook %s: the variable's name is empty",
+				h->place, h->fn);
+	char *kept = strdup(value ? value : "");
+	if (!kept)
+		return swi_fail(h->ctx, SWI_ENOMEM, "out of memory");
+	const char *was = swi_attrs_get(&h->m->bootenv, h->var);
+	if (!was || strcmp(was, kept))
+		note_change(h, "version");
+	if (strcmp(name, h->var)) {
+		note_change(h, "name");
+		swi_attrs_remove(&h->m->bootenv, h->var);
+	}
+	int rc = swi_attrs_set(&h->m->bootenv, name, kept) ? SWI_ENOMEM : SWI_OK;
+	free(kept);
+	return rc ? swi_fail(h->ctx, rc, "out of memory") : SWI_OK;
+}
+
 /* ---- calling ------------------------------------------------------------- */
 
 enum verdict { KEEP, SKIP };
@@ -359,7 +396,7 @@ static int judge(struct hook_call *h, enum verdict *v)
 		return swi_fail(h->ctx, SWI_EHANDLER, "%s: hook %s returned true and a %s, not the "
 				"entry's table or nil", h->place, h->fn, luaL_typename(L, -1));
 	*v = KEEP;
-	return take_entry(h, lua_gettop(L));
+	return h->take(h, lua_gettop(L));
 }
 
 /* An error of the call, named by the entry as well. */
@@ -391,6 +428,26 @@ static int run_hook(struct swi_lua *l, struct hook_call *h, enum verdict *v)
 	return rc;
 }
 
+/* Runs h's hook in l (NULL: there is no embedded-script): its verdict in *v. */
+static int call_hook(struct swi_lua *l, struct hook_call *h, enum verdict *v)
+{
+	if (!l)
+		return swi_fail(h->ctx, SWI_EFORMAT, "%s: hook %s, but sw-description has no "
+				"embedded-script", h->place, h->fn);
+	h->L = swi_lua_state(l);
+	int rc = run_hook(l, h, v);
+	lua_settop(h->L, 0);
+	return rc;
+}
+
+static void log_verdict(struct hook_call *h, enum verdict v)
+{
+	if (v == SKIP)
+		swi_log(h->ctx, SWI_LOG_INFO, "%s: skipped by hook %s", h->place, h->fn);
+	else if (h->changed[0])
+		swi_log(h->ctx, SWI_LOG_INFO, "%s: hook %s changed %s", h->place, h->fn, h->changed);
+}
+
 static void remove_entry(struct swi_manifest *m, size_t i)
 {
 	swi_attrs_free(&m->entries[i].attrs);
@@ -401,30 +458,47 @@ static void remove_entry(struct swi_manifest *m, size_t i)
 static int run_entry_hooks(struct swi_lua *l, swi_ctx_t *ctx, struct swi_manifest *m)
 {
 	for (size_t i = 0; i < m->nentries;) {
-		struct hook_call h = { .ctx = ctx, .e = &m->entries[i],
+		struct hook_call h = { .ctx = ctx, .e = &m->entries[i], .take = take_entry,
 				       .fn = swi_attrs_get(&m->entries[i].attrs, "hook") };
 		if (!h.fn) {
 			i++;
 			continue;
 		}
 		swi_entry_place(h.e, h.place, sizeof(h.place));
-		if (!l)
-			return swi_fail(ctx, SWI_EFORMAT, "%s: hook %s, but sw-description has no "
-					"embedded-script", h.place, h.fn);
-		h.L = swi_lua_state(l);
 		enum verdict v = KEEP;
-		int rc = run_hook(l, &h, &v);
-		lua_settop(h.L, 0);
+		int rc = call_hook(l, &h, &v);
 		if (rc)
 			return rc;
-		if (v == SKIP) {
-			swi_log(ctx, SWI_LOG_INFO, "%s: skipped by hook %s", h.place, h.fn);
+		log_verdict(&h, v);
+		if (v == SKIP)
 			remove_entry(m, i);
-			continue;
-		}
-		if (h.changed[0])
-			swi_log(ctx, SWI_LOG_INFO, "%s: hook %s changed %s", h.place, h.fn, h.changed);
-		i++;
+		else
+			i++;
+	}
+	return SWI_OK;
+}
+
+/* The hooks of bootenv variables (after the entries', as they come after
+ * them in sw-description's collections). */
+static int run_variable_hooks(struct swi_lua *l, swi_ctx_t *ctx, struct swi_manifest *m)
+{
+	for (size_t i = 0; i < m->bootenv_hooks.count; i++) {
+		const struct swi_attr *hook = &m->bootenv_hooks.items[i];
+		struct swi_entry as_entry = { .collection = "bootenv" };
+		struct hook_call h = { .ctx = ctx, .e = &as_entry, .take = take_variable,
+				       .fn = hook->value, .m = m, .var = hook->name };
+		snprintf(h.place, sizeof(h.place), "bootenv (%s)", hook->name);
+		const char *value = swi_attrs_get(&m->bootenv, hook->name);
+		enum verdict v = KEEP;
+		int rc = swi_attrs_set(&as_entry.attrs, "name", hook->name) ||
+			 swi_attrs_set(&as_entry.attrs, "version", value ? value : "")
+			 ? swi_fail(ctx, SWI_ENOMEM, "out of memory") : call_hook(l, &h, &v);
+		swi_attrs_free(&as_entry.attrs);
+		if (rc)
+			return rc;
+		log_verdict(&h, v);
+		if (v == SKIP)
+			swi_attrs_remove(&m->bootenv, hook->name);
 	}
 	return SWI_OK;
 }
@@ -443,6 +517,8 @@ int swi_lua_run_hooks(const struct swi_lua_env *env, struct swi_manifest *m,
 	}
 	if (rc == SWI_OK)
 		rc = run_entry_hooks(l, env->ctx, m);
+	if (rc == SWI_OK)
+		rc = run_variable_hooks(l, env->ctx, m);
 	if (rc) {
 		swi_lua_free(l);
 		return rc;

@@ -498,7 +498,14 @@ static int add_bootenv_var(struct parser *p, const struct swi_node *group)
 		return swi_fail(p->ctx, SWI_EFORMAT,
 				"sw-description: bootenv '%s': value is not a value",
 				swi_node_string(name));
-	if (swi_attrs_set(&p->m->bootenv, swi_node_string(name), v))
+	const struct swi_node *hook_node = swi_node_member(group, "hook");
+	char hook_buf[40];
+	const char *hook = hook_node ? scalar_text(hook_node, hook_buf, sizeof(hook_buf)) : NULL;
+	const char *var = swi_node_string(name);
+	/* a later entry of the same variable replaces its hook too */
+	swi_attrs_remove(&p->m->bootenv_hooks, var);
+	if (swi_attrs_set(&p->m->bootenv, var, v) ||
+	    (hook && swi_attrs_set(&p->m->bootenv_hooks, var, hook)))
 		return swi_fail(p->ctx, SWI_ENOMEM, "sw-description: out of memory");
 	return SWI_OK;
 }
@@ -622,5 +629,6 @@ void swi_manifest_free(struct swi_manifest *m)
 		swi_attrs_free(&m->entries[i].attrs);
 	free(m->entries);
 	swi_attrs_free(&m->bootenv);
+	swi_attrs_free(&m->bootenv_hooks);
 	memset(m, 0, sizeof(*m));
 }

@@ -46,6 +46,7 @@ struct swi_manifest {
 	struct swi_entry *entries; /* images, files, scripts, partitions of the choice made */
 	size_t nentries;
 	struct swi_attrs bootenv;  /* bootenv / uboot name=value ("" removes) */
+	struct swi_attrs bootenv_hooks; /* bootenv variables with a hook: name=function */
 	char *embedded_script;     /* embedded-script (Lua source), or NULL */
 	/* Parsed without a selection: the selections "SET,MODE" the image
 	 * offers, separated by spaces, or NULL when it offers none. */

@@ -42,16 +42,24 @@ static int teardown(void **state)
 }
 
 /* Parses a sw-description of script (the embedded-script's text, or NULL
- * for none) and the images entries, and runs the hooks. */
-static int run_hooks(struct fx *f, const char *script, const char *images)
+ * for none) and collections, and runs the hooks. */
+static int run_hooks_on(struct fx *f, const char *script, const char *collections)
 {
 	char text[4096];
-	int n = snprintf(text, sizeof(text), "software = {\n  version = \"1.0\";\n%s%s%s"
-			 "  images = ( %s );\n};\n", script ? "  embedded-script = \"" : "",
-			 script ? script : "", script ? "\";\n" : "", images);
+	int n = snprintf(text, sizeof(text), "software = {\n  version = \"1.0\";\n%s%s%s%s\n};\n",
+			 script ? "  embedded-script = \"" : "", script ? script : "",
+			 script ? "\";\n" : "", collections);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
 	assert_int_equal(swi_manifest_parse(f->ctx, text, strlen(text), NULL, NULL, &f->m), SWI_OK);
 	return swi_lua_run_hooks(&f->env, &f->m, &f->state);
+}
+
+/* The same with images entries. */
+static int run_hooks(struct fx *f, const char *script, const char *images)
+{
+	char collections[2048];
+	snprintf(collections, sizeof(collections), "  images = ( %s );", images);
+	return run_hooks_on(f, script, collections);
 }
 
 static void assert_error(struct fx *f, int rc, int expect, const char *part)
@@ -260,6 +268,38 @@ static void no_script_no_state(void **state)
 	assert_null(f->state);
 }
 
+/* bootenv variables get hooks too: the name as name, the value as version. */
+static void bootenv_variables_are_rewritten_renamed_or_skipped(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run_hooks_on(f,
+		"function value(e) assert(e.name == 'a' and e.version == '1' and e.device == '')\n"
+		"  e.version = '2' return true, e end\n"
+		"function rename(e) e.name = 'c' return true, e end\n"
+		"function skip(e) return true end",
+		"  bootenv = ( { name = \"a\"; value = \"1\"; hook = \"value\"; },\n"
+		"    { name = \"b\"; value = \"x\"; hook = \"rename\"; },\n"
+		"    { name = \"d\"; value = \"y\"; hook = \"skip\"; },\n"
+		"    { name = \"e\"; value = \"z\"; } );"), SWI_OK);
+	assert_string_equal(swi_attrs_get(&f->m.bootenv, "a"), "2");
+	assert_null(swi_attrs_get(&f->m.bootenv, "b"));
+	assert_string_equal(swi_attrs_get(&f->m.bootenv, "c"), "x");
+	assert_null(swi_attrs_get(&f->m.bootenv, "d"));
+	assert_string_equal(swi_attrs_get(&f->m.bootenv, "e"), "z");
+}
+
+static void a_bootenv_hook_refuses_like_an_entry_hook(void **state)
+{
+	struct fx *f = *state;
+	assert_error(f, run_hooks_on(f, "function no(e) return false end",
+				     "  bootenv = ( { name = \"a\"; value = \"1\"; hook = \"no\"; } );"),
+		     SWI_ECOMPAT, "bootenv (a): hook no refused the image");
+	swi_manifest_free(&f->m);
+	assert_error(f, run_hooks_on(f, NULL, "  bootenv = ( { name = \"a\"; value = \"1\"; "
+						"hook = \"no\"; } );"),
+		     SWI_EFORMAT, "bootenv (a): hook no, but sw-description has no embedded-script");
+}
+
 static void *cancel_soon(void *arg)
 {
 	usleep(100 * 1000);
@@ -295,6 +335,8 @@ int main(void)
 		T(a_hook_without_embedded_script_is_refused),
 		T(the_state_lives_for_the_install),
 		T(no_script_no_state),
+		T(bootenv_variables_are_rewritten_renamed_or_skipped),
+		T(a_bootenv_hook_refuses_like_an_entry_hook),
 		T(an_endless_hook_is_stopped_by_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
