@@ -34,6 +34,26 @@ static void null_value_is_stored_as_empty(void **state)
 	swi_attrs_free(&a);
 }
 
+static void remove_keeps_the_others_in_order(void **state)
+{
+	(void)state;
+	struct swi_attrs a = { 0 };
+	const char *const list[] = { "x", "y" };
+	assert_int_equal(swi_attrs_set(&a, "a", "1"), SWI_OK);
+	assert_int_equal(swi_attrs_set_list(&a, "b", list, 2), SWI_OK);
+	assert_int_equal(swi_attrs_set(&a, "c", "3"), SWI_OK);
+	swi_attrs_remove(&a, "b");
+	swi_attrs_remove(&a, "nothing");
+	assert_int_equal(a.count, 2);
+	assert_string_equal(a.items[0].name, "a");
+	assert_string_equal(a.items[1].name, "c");
+	assert_null(swi_attrs_get(&a, "b"));
+	swi_attrs_remove(&a, "c");
+	swi_attrs_remove(&a, "a");
+	assert_int_equal(a.count, 0);
+	swi_attrs_free(&a);
+}
+
 static void kinds_and_lists(void **state)
 {
 	(void)state;
@@ -65,6 +85,7 @@ int main(void)
 		cmocka_unit_test(set_get_replace_keep_order),
 		cmocka_unit_test(null_value_is_stored_as_empty),
 		cmocka_unit_test(kinds_and_lists),
+		cmocka_unit_test(remove_keeps_the_others_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
