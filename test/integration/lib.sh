@@ -502,10 +502,11 @@ expect_region_unchanged() {
 	expect_bytes "$1" "$3" "$CASE/.region"
 }
 
-# desc_images DIR COLLECTION FILE ATTRS [BOOTENV-ROOTPART]: DIR/sw-description
-# with one entry in software.COLLECTION (images|files) for member FILE, its
-# sha256 and the libconfig text ATTRS, plus bootenv rootpart (default 3;
-# "" for none). No selection groups: install it without -e.
+# desc_images DIR COLLECTION FILE ATTRS [BOOTENV-ROOTPART [SETTINGS]]:
+# DIR/sw-description with one entry in software.COLLECTION (images|files)
+# for member FILE, its sha256 and the libconfig text ATTRS, plus bootenv
+# rootpart (default 3; "" for none) and SETTINGS (more of software, such
+# as an embedded-script). No selection groups: install it without -e.
 desc_images() {
 	h=$(sha "$1/$3")
 	rp=${5-3}
@@ -515,6 +516,7 @@ software =
 {
 	version = "2.0.0";
 	hardware-compatibility = [ "1.0" ];
+	${6:-}
 	$2 = (
 		{
 			filename = "$3";

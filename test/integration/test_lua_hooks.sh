@@ -13,24 +13,15 @@ t_init
 hook_image() {
 	mkdir -p w
 	mk_data w/rootfs.img 300K rootfs
-	h=$(sha w/rootfs.img)
-	cat >w/sw-description <<EOF2
-software = {
-	version = "2.0.0";
-	hardware-compatibility = [ "1.0" ];
-	embedded-script = "
+	desc_images w images rootfs.img "type = \"raw\"; device = \"$DEV/slotA.img\"; hook = \"move\";" 3 \
+		"embedded-script = \"
 		io.open('$CASE/loaded', 'w'):close()
 		function move(e)
 			io.open('$CASE/hooked', 'w'):close()
 			swupdate.info('moving %s', e.filename)
 			e.device = '$DEV/slotB.img'
 			return true, e
-		end";
-	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotA.img"; hook = "move";
-		     sha256 = "$h"; } );
-	bootenv = ( { name = "rootpart"; value = "3"; } );
-};
-EOF2
+		end\";"
 	mk_swu u.swu cms crc w rootfs.img || exit 1
 	if [ "$1" != signer ]; then
 		# signed by a certificate of another CA: the device's key refuses it

@@ -704,18 +704,25 @@ static void keep_log(void *user, int level, const char *message)
 	snprintf(logged + used, sizeof(logged) - used, "%d %s\n", level, message);
 }
 
-/* An image with one entry of attributes attrs (a collection's element
- * after filename and sha256) for payload.bin, in collection collection. */
-static void image_with_entry(struct fixture *f, const char *collection, const char *attrs)
+/* An image with settings (more of software, before the collection) and
+ * one entry of attributes attrs (a collection's element after filename and
+ * sha256) for payload.bin, in collection collection. */
+static void image_with_settings_and_entry(struct fixture *f, const char *settings,
+					  const char *collection, const char *attrs)
 {
 	char sha[65], desc[1024];
 	sha256_hex(payload, strlen(payload), sha);
 	snprintf(desc, sizeof(desc),
-		 "software = { %s = ( { filename = \"payload.bin\"; sha256 = \"%s\"; %s } ); };",
-		 collection, sha, attrs);
+		 "software = { %s %s = ( { filename = \"payload.bin\"; sha256 = \"%s\"; %s } ); };",
+		 settings, collection, sha, attrs);
 	write_file(f->dir, "sw-description", desc, strlen(desc));
 	write_file(f->dir, "payload.bin", payload, strlen(payload));
 	build_image(f->dir, "crc", "sw-description payload.bin");
+}
+
+static void image_with_entry(struct fixture *f, const char *collection, const char *attrs)
+{
+	image_with_settings_and_entry(f, "", collection, attrs);
 }
 
 /* The status and message of a check, a dry run and an install of the
@@ -746,15 +753,8 @@ static int same_verdict_in_every_mode(struct fixture *f, const char *message)
 static void hooks_run_in_every_mode(void **state)
 {
 	struct fixture *f = *state;
-	char sha[65], desc[1024];
-	sha256_hex(payload, strlen(payload), sha);
-	snprintf(desc, sizeof(desc),
-		 "software = { embedded-script = \"function no(e) return false end\"; images = ( "
-		 "{ filename = \"payload.bin\"; sha256 = \"%s\"; type = \"recorder\"; "
-		 "hook = \"no\"; } ); };", sha);
-	write_file(f->dir, "sw-description", desc, strlen(desc));
-	write_file(f->dir, "payload.bin", payload, strlen(payload));
-	build_image(f->dir, "crc", "sw-description payload.bin");
+	image_with_settings_and_entry(f, "embedded-script = \"function no(e) return false end\";",
+				      "images", "type = \"recorder\"; hook = \"no\";");
 	assert_int_equal(same_verdict_in_every_mode(f, "images[0] (payload.bin): hook no refused "
 						   "the image (returned false)"), SWI_ECOMPAT);
 }
