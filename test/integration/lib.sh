@@ -515,8 +515,7 @@ desc_images() {
 software =
 {
 	version = "2.0.0";
-	hardware-compatibility = [ "1.0" ];
-	${6:-}
+	hardware-compatibility = [ "1.0" ];${6:+ $6}
 	$2 = (
 		{
 			filename = "$3";
