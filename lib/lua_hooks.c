@@ -247,7 +247,7 @@ static int take_property(struct hook_call *h, const char *key, int idx)
 	size_t n = lua_rawlen(L, idx);
 	const char **items = calloc(n + 1, sizeof(*items));
 	/* the elements stay on the stack until stored: a number's text lives there */
-	if (!items || !lua_checkstack(L, (int)n + 1) || n > INT_MAX / 2) {
+	if (!items || n > INT_MAX / 2 || !lua_checkstack(L, (int)n + 1)) {
 		free(items);
 		return swi_fail(h->ctx, SWI_ENOMEM, "%s: hook %s: out of memory", h->place, h->fn);
 	}
