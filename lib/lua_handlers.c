@@ -424,8 +424,13 @@ static int prepare_chained(lua_State *L, struct swi_target *t, const struct swi_
 	if (rc == SWI_OK && !t->check_device)
 		rc = swi_target_error(t, SWI_EINVAL, "call_handler('%s'): no install to check the "
 				      "target against", h->name);
-	if (rc == SWI_OK)
-		rc = t->check_device(&c->target);
+	/* A device the install may not write fails the entry, whatever fn
+	 * does next: the image (or the handler) aimed at it. */
+	if (rc == SWI_OK && (rc = t->check_device(&c->target))) {
+		struct lua_entry *st = swi_target_state(t);
+		if (!st->failed)
+			st->failed = rc;
+	}
 	if (rc == SWI_OK)
 		rc = swi_target_alloc_state(&c->target);
 	if (rc == SWI_OK && SWI_HANDLER_GET(h, check, NULL))
