@@ -36,6 +36,7 @@
 #include "lua_handlers.h"
 #include "lua_host.h"
 #include "mount.h"
+#include "staging.h"
 
 #define MODULE_NAME "swupdate_handlers"
 /* SWUpdate's HANDLER_MASK: the collections, then NO_DATA_HANDLER. */
@@ -219,21 +220,6 @@ static int push_success(lua_State *L)
 	return 2;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* image:copy2file(path): the rest of the entry's bytes into the file path
  * (created or truncated). 0, or -1 and a message. */
 static int l_copy2file(lua_State *L)
@@ -248,7 +234,7 @@ static int l_copy2file(lua_State *L)
 	int rc = SWI_OK;
 	bool write_failed = false;
 	while (!write_failed && (rc = read_block(t, &buf, &len)) == SWI_OK && len > 0)
-		write_failed = write_all(fd, buf, len) < 0;
+		write_failed = swi_write_all(fd, buf, len) < 0;
 	int err = errno;
 	if (close(fd) < 0 && !write_failed) {
 		write_failed = true;
