@@ -186,11 +186,18 @@ static void push_image(lua_State *L, const struct swi_target *t)
 
 /* ---- reading the entry's bytes from Lua --------------------------------- */
 
+/* Whether L is (a coroutine of) the state of the handlers: scripts and
+ * hooks have states of their own, with the same module. */
+static bool in_handlers_state(lua_State *L, const struct swi_lua_handlers *h)
+{
+	return h && h->lua && swi_lua_of(L) == h->lua;
+}
+
 /* The entry whose fn runs; an error outside one. */
 static struct swi_target *running_entry(lua_State *L, const char *what)
 {
 	struct swi_lua_handlers *h = handlers_of(L);
-	if (!h || !h->running)
+	if (!in_handlers_state(L, h) || !h->running)
 		luaL_error(L, "%s: only inside a Lua handler's function", what);
 	return h->running;
 }
@@ -626,7 +633,7 @@ static int l_register_handler(lua_State *L)
 	const char *name = luaL_checkstring(L, 1);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_Integer mask = luaL_optinteger(L, 3, MASK_ANY);
-	if (!h || !h->loading || swi_lua_state(h->lua) != L)
+	if (!in_handlers_state(L, h) || !h->loading)
 		return luaL_error(L, "register_handler('%s'): only while %s loads", name,
 				  MODULE_NAME);
 	if ((mask & MASK_COLLECTIONS) == 0 || (mask & ~(lua_Integer)MASK_ANY))

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "handler_fixture.h"
 #include "lua_handlers.h"
+#include "lua_host.h"
 
 #define PAYLOAD "the artifact's bytes, as installed\n"
 
@@ -300,6 +301,38 @@ static void two_lua_entries_of_one_member_are_refused(void **state)
 	assert_error_mentions(f, "two entries of Lua handlers cannot take the same member");
 }
 
+static void a_coroutine_of_the_handler_reads_too(void **state)
+{
+	struct fixture *f = *state;
+	char dest[160], extra[256];
+	in_dir(f, "copied.bin", dest, sizeof(dest));
+	assert_int_equal(load_handlers(f,
+		"swupdate.register_handler('co', function(image)\n"
+		"  return coroutine.wrap(function() return image:copy2file(image.data) end)()\n"
+		"end)\n"), SWI_OK);
+	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
+	image_with(f, "images", "co", extra);
+	assert_int_equal(install_image(f), SWI_OK);
+	assert_file_holds(dest, PAYLOAD, strlen(PAYLOAD));
+}
+
+static void scripts_states_cannot_register_or_chain(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_handlers(f, "swupdate.register_handler('h', "
+				       "function(image) return 0 end)\n"), SWI_OK);
+	struct swi_lua_env env = { .ctx = f->ctx };
+	struct swi_lua *l;
+	assert_int_equal(swi_lua_new(&env, "lua script s.lua", &l), SWI_OK);
+	static const char reg[] = "swupdate.register_handler('x', function() return 0 end)";
+	assert_int_equal(swi_lua_run_buffer(l, "s.lua", reg, sizeof(reg) - 1), SWI_EHANDLER);
+	assert_error_mentions(f, "s.lua:1: register_handler('x'): only while swupdate_handlers loads");
+	static const char chain[] = "swupdate.call_handler('raw', {})";
+	assert_int_equal(swi_lua_run_buffer(l, "s.lua", chain, sizeof(chain) - 1), SWI_EHANDLER);
+	assert_error_mentions(f, "s.lua:1: swupdate.call_handler: only inside a Lua handler");
+	swi_lua_free(l);
+}
+
 static void the_module_lists_the_handlers(void **state)
 {
 	struct fixture *f = *state;
@@ -327,6 +360,8 @@ int main(void)
 		T(call_handler_into_a_missing_handler),
 		T(call_handler_outside_a_handler_is_an_error),
 		T(two_lua_entries_of_one_member_are_refused),
+		T(a_coroutine_of_the_handler_reads_too),
+		T(scripts_states_cannot_register_or_chain),
 		T(the_module_lists_the_handlers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
