@@ -254,6 +254,47 @@ static void call_handler_chains_to_raw(void **state)
 	free(bytes);
 }
 
+/* rawfile stages its file: in place only at the commit, after the close
+ * that follows the sha256. */
+static void call_handler_into_a_staging_handler_commits_with_the_install(void **state)
+{
+	struct fixture *f = *state;
+	char dest[160], extra[256];
+	in_dir(f, "placed.txt", dest, sizeof(dest));
+	assert_int_equal(load_handlers(f,
+		"swupdate.register_handler('tofile', function(image)\n"
+		"  image.path = image.data\n"
+		"  local err, msg = swupdate.call_handler('rawfile', image)\n"
+		"  assert(err == 0, msg)\n"
+		"  local placed = io.open(image.path)\n"
+		"  assert(placed == nil, 'in place before the commit')\n"
+		"  return 0\n"
+		"end, swupdate.HANDLER_MASK.FILE_HANDLER)\n"), SWI_OK);
+	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
+	image_with(f, "files", "tofile", extra);
+	assert_int_equal(install_image(f), SWI_OK);
+	assert_file_holds(dest, PAYLOAD, strlen(PAYLOAD));
+}
+
+static void a_failure_after_call_handler_undoes_the_chained_handler(void **state)
+{
+	struct fixture *f = *state;
+	char dest[160], extra[256];
+	in_dir(f, "placed.txt", dest, sizeof(dest));
+	assert_int_equal(load_handlers(f,
+		"swupdate.register_handler('tofile', function(image)\n"
+		"  image.path = image.data\n"
+		"  assert(swupdate.call_handler('rawfile', image) == 0)\n"
+		"  return 2\n"
+		"end, swupdate.HANDLER_MASK.FILE_HANDLER)\n"), SWI_OK);
+	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
+	image_with(f, "files", "tofile", extra);
+	char *before = tree_snapshot(f->dir, NULL, NULL);
+	assert_int_equal(install_image(f), SWI_EHANDLER);
+	assert_error_mentions(f, "Lua handler 'tofile' failed: it returned 2");
+	assert_same_snapshot(before, tree_snapshot(f->dir, NULL, NULL), "the failed install");
+}
+
 static void call_handler_passes_the_handlers_checks(void **state)
 {
 	struct fixture *f = *state;
@@ -356,6 +397,8 @@ int main(void)
 		T(a_file_that_fails_to_load_names_its_line),
 		T(register_handler_only_while_loading),
 		T(call_handler_chains_to_raw),
+		T(call_handler_into_a_staging_handler_commits_with_the_install),
+		T(a_failure_after_call_handler_undoes_the_chained_handler),
 		T(call_handler_passes_the_handlers_checks),
 		T(call_handler_into_a_missing_handler),
 		T(call_handler_outside_a_handler_is_an_error),
