@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include "handler_fixture.h"
 #include "lua_handlers.h"
 #include "lua_host.h"
@@ -199,6 +200,25 @@ static void an_error_names_the_handler_and_the_line(void **state)
 	assert_int_equal(install_image(f), SWI_EHANDLER);
 	assert_error_mentions(f, "payload.txt: Lua handlers: handler 'broken': ");
 	assert_error_mentions(f, "handlers.lua:3: attempt to index a nil value");
+}
+
+static void *cancel_soon(void *ctx)
+{
+	usleep(200 * 1000);
+	swi_cancel(ctx);
+	return NULL;
+}
+
+static void an_endless_handler_is_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_handlers(f, "swupdate.register_handler('spins', "
+				       "function(image) while true do end end)\n"), SWI_OK);
+	image_with(f, "images", "spins", "");
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, cancel_soon, f->ctx), 0);
+	assert_int_equal(install_image(f), SWI_ECANCELED);
+	pthread_join(t, NULL);
 }
 
 static void a_file_that_fails_to_load_names_its_line(void **state)
@@ -394,6 +414,7 @@ int main(void)
 		T(a_result_other_than_zero_fails_the_install),
 		T(unread_bytes_are_still_verified),
 		T(an_error_names_the_handler_and_the_line),
+		T(an_endless_handler_is_cancelled),
 		T(a_file_that_fails_to_load_names_its_line),
 		T(register_handler_only_while_loading),
 		T(call_handler_chains_to_raw),
