@@ -37,6 +37,17 @@ static void image_with(struct fixture *f, const char *collection, const char *ty
 	image_of(f, desc, PAYLOAD, strlen(PAYLOAD));
 }
 
+/* image_with() an entry whose data names the file name in f->dir, whose
+ * path is in dest (PATH_MAX bytes). */
+static void image_into(struct fixture *f, const char *collection, const char *type,
+		       const char *name, char *dest)
+{
+	char extra[PATH_MAX + 16];
+	in_dir(f, name, dest, PATH_MAX);
+	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
+	image_with(f, collection, type, extra);
+}
+
 static void names_of(struct fixture *f, char *names, size_t size)
 {
 	assert_int_equal(swi_handler_names(f->ctx, names, size), SWI_OK);
@@ -91,16 +102,14 @@ static void a_mask_without_a_collection_is_refused(void **state)
 static void copy2file_writes_the_decoded_bytes(void **state)
 {
 	struct fixture *f = *state;
-	char dest[160], extra[256];
-	in_dir(f, "copied.bin", dest, sizeof(dest));
+	char dest[PATH_MAX];
 	assert_int_equal(load_handlers(f,
 		"swupdate.register_handler('tofile', function(image)\n"
-		"  local err, msg = image:copy2file(image.properties.dest)\n"
+		"  local err, msg = image:copy2file(image.data)\n"
 		"  assert(err == 0 and msg == nil, msg)\n"
 		"  return 0\n"
 		"end, swupdate.HANDLER_MASK.IMAGE_HANDLER)\n"), SWI_OK);
-	snprintf(extra, sizeof(extra), "properties = { dest = \"%s\"; };", dest);
-	image_with(f, "images", "tofile", extra);
+	image_into(f, "images", "tofile", "copied.bin", dest);
 	assert_int_equal(install_image(f), SWI_OK);
 	assert_file_holds(dest, PAYLOAD, strlen(PAYLOAD));
 }
@@ -121,8 +130,7 @@ static void copy2file_reports_a_file_it_cannot_open(void **state)
 static void read_hands_every_block_to_the_callback(void **state)
 {
 	struct fixture *f = *state;
-	char dest[160], extra[256];
-	in_dir(f, "read.txt", dest, sizeof(dest));
+	char dest[PATH_MAX];
 	assert_int_equal(load_handlers(f,
 		"swupdate.register_handler('reader', function(image)\n"
 		"  local parts = {}\n"
@@ -133,8 +141,7 @@ static void read_hands_every_block_to_the_callback(void **state)
 		"  out:close()\n"
 		"  return 0\n"
 		"end)\n"), SWI_OK);
-	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
-	image_with(f, "images", "reader", extra);
+	image_into(f, "images", "reader", "read.txt", dest);
 	assert_int_equal(install_image(f), SWI_OK);
 	assert_file_holds(dest, "THE ARTIFACT'S BYTES, AS INSTALLED\n", strlen(PAYLOAD));
 }
@@ -279,8 +286,7 @@ static void call_handler_chains_to_raw(void **state)
 static void call_handler_into_a_staging_handler_commits_with_the_install(void **state)
 {
 	struct fixture *f = *state;
-	char dest[160], extra[256];
-	in_dir(f, "placed.txt", dest, sizeof(dest));
+	char dest[PATH_MAX];
 	assert_int_equal(load_handlers(f,
 		"swupdate.register_handler('tofile', function(image)\n"
 		"  image.path = image.data\n"
@@ -290,8 +296,7 @@ static void call_handler_into_a_staging_handler_commits_with_the_install(void **
 		"  assert(placed == nil, 'in place before the commit')\n"
 		"  return 0\n"
 		"end, swupdate.HANDLER_MASK.FILE_HANDLER)\n"), SWI_OK);
-	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
-	image_with(f, "files", "tofile", extra);
+	image_into(f, "files", "tofile", "placed.txt", dest);
 	assert_int_equal(install_image(f), SWI_OK);
 	assert_file_holds(dest, PAYLOAD, strlen(PAYLOAD));
 }
@@ -299,16 +304,14 @@ static void call_handler_into_a_staging_handler_commits_with_the_install(void **
 static void a_failure_after_call_handler_undoes_the_chained_handler(void **state)
 {
 	struct fixture *f = *state;
-	char dest[160], extra[256];
-	in_dir(f, "placed.txt", dest, sizeof(dest));
+	char dest[PATH_MAX];
 	assert_int_equal(load_handlers(f,
 		"swupdate.register_handler('tofile', function(image)\n"
 		"  image.path = image.data\n"
 		"  assert(swupdate.call_handler('rawfile', image) == 0)\n"
 		"  return 2\n"
 		"end, swupdate.HANDLER_MASK.FILE_HANDLER)\n"), SWI_OK);
-	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
-	image_with(f, "files", "tofile", extra);
+	image_into(f, "files", "tofile", "placed.txt", dest);
 	char *before = tree_snapshot(f->dir, NULL, NULL);
 	assert_int_equal(install_image(f), SWI_EHANDLER);
 	assert_error_mentions(f, "Lua handler 'tofile' failed: it returned 2");
@@ -365,14 +368,12 @@ static void two_lua_entries_of_one_member_are_refused(void **state)
 static void a_coroutine_of_the_handler_reads_too(void **state)
 {
 	struct fixture *f = *state;
-	char dest[160], extra[256];
-	in_dir(f, "copied.bin", dest, sizeof(dest));
+	char dest[PATH_MAX];
 	assert_int_equal(load_handlers(f,
 		"swupdate.register_handler('co', function(image)\n"
 		"  return coroutine.wrap(function() return image:copy2file(image.data) end)()\n"
 		"end)\n"), SWI_OK);
-	snprintf(extra, sizeof(extra), "data = \"%s\";", dest);
-	image_with(f, "images", "co", extra);
+	image_into(f, "images", "co", "copied.bin", dest);
 	assert_int_equal(install_image(f), SWI_OK);
 	assert_file_holds(dest, PAYLOAD, strlen(PAYLOAD));
 }
