@@ -636,9 +636,12 @@ static int l_register_handler(lua_State *L)
 	if (!in_handlers_state(L, h) || !h->loading)
 		return luaL_error(L, "register_handler('%s'): only while %s loads", name,
 				  MODULE_NAME);
-	if ((mask & MASK_COLLECTIONS) == 0 || (mask & ~(lua_Integer)MASK_ANY))
-		return luaL_error(L, "register_handler('%s'): mask %d names no collection",
-				  name, (int)mask);
+	if (mask & ~(lua_Integer)MASK_ANY)
+		return luaL_error(L, "register_handler('%s'): mask %I holds bits that are no "
+				  "swupdate.HANDLER_MASK value", name, mask);
+	if ((mask & MASK_COLLECTIONS) == 0)
+		return luaL_error(L, "register_handler('%s'): mask %I names no collection",
+				  name, mask);
 	struct lua_handler *lh = calloc(1, sizeof(*lh));
 	if (!lh || !(lh->name = strdup(name))) {
 		free(lh);

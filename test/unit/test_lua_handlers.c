@@ -99,6 +99,15 @@ static void a_mask_without_a_collection_is_refused(void **state)
 	assert_error_mentions(f, "mask 32 names no collection");
 }
 
+static void a_mask_with_unknown_bits_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_handlers(f, "swupdate.register_handler('odd', function() end, 65)\n"),
+			 SWI_EHANDLER);
+	assert_error_mentions(f, "handlers.lua:1: register_handler('odd'): mask 65 holds bits "
+			      "that are no swupdate.HANDLER_MASK value");
+}
+
 static void copy2file_writes_the_decoded_bytes(void **state)
 {
 	struct fixture *f = *state;
@@ -408,6 +417,7 @@ int main(void)
 		T(registered_handlers_are_listed_with_their_collections),
 		T(the_mask_puts_an_entry_in_its_collection),
 		T(a_mask_without_a_collection_is_refused),
+		T(a_mask_with_unknown_bits_is_refused),
 		T(copy2file_writes_the_decoded_bytes),
 		T(copy2file_reports_a_file_it_cannot_open),
 		T(read_hands_every_block_to_the_callback),
