@@ -77,8 +77,11 @@ const char *swi_strerror(int status);
 const char *swi_version(void);
 /* The handlers an install on ctx can use, with the sw-description
  * collections each takes, for people: "raw (images, files), rawfile
- * (images, files), bootloader (images, bootenv)". SWI_OK, or SWI_EINVAL
- * when buf is too small (it then holds what fits). */
+ * (images, files), bootloader (images, bootenv)". The device's Lua
+ * handlers (swupdate_handlers, option lua-handlers) are loaded into ctx
+ * first, once. SWI_OK, SWI_EINVAL when buf is too small (it then holds
+ * what fits), or the error of Lua handlers that failed to load (the
+ * others are listed). */
 int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
 
 /*

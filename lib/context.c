@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "context.h"
+#include "lua_handlers.h"
 
 int swi_ctx_new(swi_ctx_t **out)
 {
@@ -60,6 +61,7 @@ void swi_ctx_free(swi_ctx_t *ctx)
 	if (!ctx)
 		return;
 	free_options(&ctx->opt);
+	swi_lua_handlers_free(ctx->lua_handlers);
 	free(ctx->handlers);
 	swi_attrs_free(&ctx->state_text);
 	free(ctx->state_versions);

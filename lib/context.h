@@ -13,6 +13,8 @@
 #include "swinstall.h"
 #include "swinstall/handler.h"
 
+struct swi_lua_handlers;
+
 struct swi_options {
 	char *public_key;
 	char *cert_purpose;       /* NULL: emailProtection */
@@ -75,6 +77,7 @@ struct swi_ctx {
 	atomic_int cancel;
 	struct swi_result result;        /* of the last install */
 	char *result_slot;
+	struct swi_lua_handlers *lua_handlers; /* loaded on first use (lib/lua_handlers.c) */
 };
 
 /* Records a formatted error message in ctx and returns status. */

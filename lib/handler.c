@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include "exec.h"
 #include "handler.h"
+#include "lua_handlers.h"
 #include "mount.h"
 
 /* The one table of built-in handlers: a new handler is one line here. */
@@ -220,6 +221,11 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size)
 {
 	if (!ctx || !buf || size == 0)
 		return SWI_EINVAL;
+	/* The device's Lua handlers are among those it offers: loaded on
+	 * first use, into the context (the caller's own, made by
+	 * swi_ctx_new(): only the interface takes it as const). A file that
+	 * fails to load leaves the others listed, and its error reported. */
+	int loaded = swi_lua_handlers_load((swi_ctx_t *)ctx);
 	size_t used = 0;
 	buf[0] = '\0';
 	const struct swi_handler *h;
@@ -229,7 +235,9 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size)
 		used += (size_t)snprintf(buf + used, size - used, "%s%s (%s)", i ? ", " : "",
 					 h->name, kinds);
 	}
-	return used < size ? SWI_OK : SWI_EINVAL;
+	if (used >= size)
+		return SWI_EINVAL;
+	return loaded;
 }
 
 const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *name)

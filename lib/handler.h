@@ -40,6 +40,11 @@ struct swi_target {
 	char *mount_dir;                  /* where the entry's filesystem is mounted, or NULL */
 	char *path;                       /* what swi_target_path() gave, or NULL */
 	const struct swi_lua_env *lua_env; /* what Lua code run for the entry reaches */
+	/* The install's checks of a device the plan did not see (a handler a
+	 * Lua handler chains to): the running slot, the mounts, the slots and
+	 * extra-targets, the window it may write. NULL outside an install. */
+	int (*check_device)(struct swi_target *t);
+	void *install;                    /* what check_device works on */
 };
 
 /* The sizes registration accepts: the first struct swi_handler ended

@@ -42,6 +42,7 @@
 #include "handler.h"
 #include "lifecycle.h"
 #include "lock.h"
+#include "lua_handlers.h"
 #include "lua_hooks.h"
 #include "manifest.h"
 #include "mount.h"
@@ -330,11 +331,11 @@ static int check_target_allowed(struct txn *t, const struct swi_entry *e, const 
 /* Whatever the manifest says, the running slot and mounted devices are
  * never written, nor the part of a disk where they lie. Comparing paths
  * needs no target to exist: a missing one is just not in use. */
-static int refuse_busy_target(struct txn *t, struct swi_job *j)
+static int refuse_busy_target(struct txn *t, struct swi_target *target)
 {
-	const struct swi_entry *e = j->target.entry;
-	const struct swi_value *device = swi_target_value(&j->target, "device");
-	const struct swi_value *offset = swi_target_value(&j->target, "offset");
+	const struct swi_entry *e = target->entry;
+	const struct swi_value *device = swi_target_value(target, "device");
+	const struct swi_value *offset = swi_target_value(target, "offset");
 	if (!device)
 		return SWI_OK;
 	const char *path = device->attr->value;
@@ -353,8 +354,8 @@ static int refuse_busy_target(struct txn *t, struct swi_job *j)
 	 * on a build host. */
 	if (rc == SWI_OK && !t->ctx->opt.check_only) {
 		rc = swi_target_window(t->ctx, entry_label(e), path, offset ? offset->size : 0,
-				       t->running, swi_opt_mountinfo_file(t->ctx), &j->target.limit);
-		j->target.limited = j->target.limit != UINT64_MAX;
+				       t->running, swi_opt_mountinfo_file(t->ctx), &target->limit);
+		target->limited = target->limit != UINT64_MAX;
 	}
 	return rc;
 }
@@ -432,7 +433,7 @@ static int plan_targets(struct txn *t)
 	for (size_t i = 0; rc == SWI_OK && i < t->plan.njobs; i++) {
 		rc = check_decryptable(t, t->plan.jobs[i].target.entry);
 		if (rc == SWI_OK)
-			rc = refuse_busy_target(t, &t->plan.jobs[i]);
+			rc = refuse_busy_target(t, &t->plan.jobs[i].target);
 		if (rc == SWI_OK)
 			rc = check_target(t, &t->plan.jobs[i]);
 	}
@@ -504,14 +505,19 @@ static void log_plan(struct txn *t)
 	free(text);
 }
 
+static int check_late_device(struct swi_target *target);
+
 static int plan(struct txn *t, const char *select)
 {
 	struct swi_target proto = { .ctx = t->ctx, .staged_bootenv = &t->staged,
 				    .journal = &t->journal, .scratch = &t->scratch,
-				    .lua_env = &t->lua_env };
+				    .lua_env = &t->lua_env, .check_device = check_late_device,
+				    .install = t };
+	int rc = swi_lua_handlers_load(t->ctx);
 	log_handlers(t->ctx);
-	int rc = swi_plan_build(t->ctx, &t->manifest, &proto, t->ctx->opt.public_key != NULL,
-				&t->plan);
+	if (rc == SWI_OK)
+		rc = swi_plan_build(t->ctx, &t->manifest, &proto, t->ctx->opt.public_key != NULL,
+				    &t->plan);
 	if (rc == SWI_OK)
 		rc = plan_targets(t);
 	if (rc == SWI_OK)
@@ -579,6 +585,36 @@ static int add_boot_away(struct txn *t, struct swi_attrs *vars)
 	if (rc == SWI_OK)
 		rc = swi_life_complete_change(ctx, t->env, t->slot->name,
 					      t->running ? t->running->name : NULL, vars);
+	return rc;
+}
+
+/* A slot the plan did not know was written (a handler chained from Lua
+ * found it while the install ran): pointed away from now, before its
+ * first byte, as the first write would have. */
+static int point_boot_away(struct txn *t)
+{
+	struct swi_attrs vars = { 0 };
+	int rc = add_boot_away(t, &vars);
+	if (rc == SWI_OK)
+		rc = swi_bootenv_apply(t->env, &vars);
+	swi_attrs_free(&vars);
+	return rc;
+}
+
+/*
+ * check_device of every target: a device known only while the install
+ * runs (swupdate.call_handler() from a Lua handler) passes the plan's
+ * refusals. It runs on the entry's worker thread while the caller's
+ * thread feeds the member; the fields it changes (slot_written, the
+ * environment) are not read by that thread until the entry is finished.
+ */
+static int check_late_device(struct swi_target *target)
+{
+	struct txn *t = target->install;
+	bool slot_known = t->slot_written;
+	int rc = refuse_busy_target(t, target);
+	if (rc == SWI_OK && t->slot_written && !slot_known && t->marked)
+		rc = point_boot_away(t);
 	return rc;
 }
 

@@ -11,9 +11,20 @@
 
 #include "context.h"
 
+struct lua_State;
+struct swi_lua_handlers;
+
 /* Loads the Lua handlers into ctx's registry, once per context (later
- * calls do nothing). No swupdate_handlers module and no lua-handlers
- * option is not an error; a file that fails to load is (SWI_EHANDLER). */
+ * calls do nothing, or fail again as the first did). No swupdate_handlers
+ * module and no lua-handlers option is not an error; a file that fails to
+ * load is (SWI_EHANDLER). */
 int swi_lua_handlers_load(swi_ctx_t *ctx);
+/* The context's Lua state and the handlers registered in it; with the context. */
+void swi_lua_handlers_free(struct swi_lua_handlers *h);
+
+/* Adds register_handler, call_handler and the table `handler` (the names
+ * of the handlers, as keys) to the swupdate module table at index module
+ * (lib/lua_module.c). */
+void swi_lua_handlers_add_functions(struct lua_State *L, int module);
 
 #endif

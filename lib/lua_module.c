@@ -6,6 +6,7 @@
  * swi_lua_env_of().
  */
 #include <lauxlib.h>
+#include "lua_handlers.h"
 #include "lua_host.h"
 
 /* swupdate.info(fmt, ...) and its kin: string.format's rules, as
@@ -56,5 +57,6 @@ int swi_lua_open_module(lua_State *L)
 	luaL_newlib(L, functions);
 	set_constants(L, "RECOVERY_STATUS", status_names, status_values, 9);
 	set_constants(L, "HANDLER_MASK", mask_names, mask_values, 7);
+	swi_lua_handlers_add_functions(L, -1);
 	return 1;
 }

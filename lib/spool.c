@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "spool.h"
+#include "staging.h"
 
 /* The member fits in dir's file system with the reserve left over. */
 static int check_room(swi_ctx_t *ctx, const char *dir, const struct swi_member *m,
@@ -32,21 +33,6 @@ static int check_room(swi_ctx_t *ctx, const char *dir, const struct swi_member *
 			m->name, waits_for, dir, m->size, avail, reserve);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int copy_member(swi_ctx_t *ctx, struct swi_swu *r, int fd, const char *path)
 {
 	for (;;) {
@@ -57,7 +43,7 @@ static int copy_member(swi_ctx_t *ctx, struct swi_swu *r, int fd, const char *pa
 		int rc = swi_swu_read(r, &buf, &len);
 		if (rc || len == 0)
 			return rc;
-		if (write_all(fd, buf, len) < 0)
+		if (swi_write_all(fd, buf, len) < 0)
 			return swi_fail(ctx, SWI_EIO, "%s: %s", path, strerror(errno));
 	}
 }

@@ -256,3 +256,18 @@ int swi_create_staged(swi_ctx_t *ctx, struct swi_journal *j, int dirfd, const ch
 	return swi_fail(ctx, SWI_EIO, "cannot create a temporary file in %s: every name tried exists",
 			dir);
 }
+
+int swi_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -39,6 +39,10 @@ int swi_journal_recover(swi_ctx_t *ctx);
  * in it durable; 0, or -1 with errno set. */
 int swi_sync_dir(const char *dir);
 
+/* Writes all len bytes of buf to fd (again after EINTR or a short
+ * write); 0, or -1 with errno set. */
+int swi_write_all(int fd, const void *buf, size_t len);
+
 /* See swi_target_open_dir(); messages are recorded in ctx. */
 int swi_open_dir_nofollow(swi_ctx_t *ctx, const char *path, bool create, int *dirfd);
 
