@@ -55,6 +55,12 @@ int swi_lua_call(struct swi_lua *l, const char *fn, int nargs, int nresults, boo
 /* The same for the function value below the nargs arguments. */
 int swi_lua_pcall(struct swi_lua *l, const char *fn, int nargs, int nresults);
 
+/* From now on, each call (swi_lua_run_*(), swi_lua_call(), swi_lua_pcall())
+ * is stopped once it ran seconds (0: no limit), failing with
+ * "what: fn: stopped after N s (option script-timeout)". Only Lua code is
+ * stopped: a call into C that blocks (os.execute) is waited for. */
+void swi_lua_limit_time(struct swi_lua *l, long seconds);
+
 /* The swupdate module (lib/lua_module.c): pushes the table. */
 int swi_lua_open_module(lua_State *L);
 
