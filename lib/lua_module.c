@@ -38,6 +38,9 @@ static int l_info(lua_State *L) { return log_at(L, SWI_LOG_INFO); }
 static int l_warn(lua_State *L) { return log_at(L, SWI_LOG_WARN); }
 static int l_error(lua_State *L) { return log_at(L, SWI_LOG_ERROR); }
 
+/* RECOVERY_STATUS.FAILURE */
+#define STATUS_FAILURE 4
+
 /* swupdate.notify(status, error, msg): a status message, logged (an error
  * at FAILURE). */
 static int l_notify(lua_State *L)
@@ -46,7 +49,7 @@ static int l_notify(lua_State *L)
 	luaL_checknumber(L, 2);
 	const char *msg = luaL_checkstring(L, 3);
 	if (msg[0])
-		swi_log(swi_lua_env_of(L)->ctx, status == 4 ? SWI_LOG_ERROR : SWI_LOG_INFO, "%s", msg);
+		swi_log(swi_lua_env_of(L)->ctx, status == STATUS_FAILURE ? SWI_LOG_ERROR : SWI_LOG_INFO, "%s", msg);
 	return 0;
 }
 

@@ -326,6 +326,24 @@ ab_image() {
 	mk_swu "$1" "$2" "$3" "$w" rootfs.img
 }
 
+# ------------------------------------------------------ scripts of the image
+
+# new_case: the device in $CASE/dev, the payload $CASE/w/rootfs.img.
+new_case() {
+	DEV="$CASE/dev"
+	make_device "$DEV" || fail "make_device"
+	mkdir -p "$CASE/w"
+	mk_data "$CASE/w/rootfs.img" 300K "rootfs-$T_NUM"
+}
+
+# expect_record LINES: the scripts of the case recorded exactly LINES in
+# $CASE/record.
+expect_record() {
+	echo "# record: $(tr "\n" "|" <"$CASE/record" 2>/dev/null)"
+	got=$(cat "$CASE/record" 2>/dev/null)
+	[ "$got" = "$1" ] || fail "the scripts recorded '$got', expected '$1'"
+}
+
 # ------------------------------------------------------------ cpio surgery
 
 # cpio_member FILE NAME: prints "HEADER-OFFSET DATA-OFFSET SIZE" of member

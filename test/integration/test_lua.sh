@@ -62,26 +62,12 @@ EOF
 	mk_swu "$1" cms newc "$w" $2
 }
 
-# new_case: the device in $CASE/dev, the payload in $CASE/w.
-new_case() {
-	DEV="$CASE/dev"
-	make_device "$DEV" || fail "make_device"
-	mkdir -p "$CASE/w"
-	mk_data "$CASE/w/rootfs.img" 300K "rootfs-$T_NUM"
-}
-
 # script_case BODY [ENTRY-ATTRS]: a new case whose image has setup.lua
 # (BODY; type "lua" unless ENTRY-ATTRS says otherwise) before rootfs.img.
 script_case() {
 	new_case
 	lua_script "$CASE/w/setup.lua" "$1"
 	lua_image "$CASE/image.swu" "setup.lua rootfs.img" "${2:-type = \"lua\";}"
-}
-
-expect_record() {
-	echo "# record: $(tr "\n" "|" <"$CASE/record" 2>/dev/null)"
-	got=$(cat "$CASE/record" 2>/dev/null)
-	[ "$got" = "$1" ] || fail "the script recorded '$got', expected '$1'"
 }
 
 # ------------------------------------------------------------------ cases
@@ -278,6 +264,14 @@ both() {
 	device_state "$DEV" "$CASE/result-swinstall"
 }
 
+# both_alike IMAGE: both install IMAGE and leave the same device.
+both_alike() {
+	both "$1"
+	[ "$ORACLE_RC" -eq 0 ] || fail "oracle swupdate failed: $(grep ERROR "$CASE/swupdate.log" | head -n3)"
+	expect_rc 0
+	expect_same_state "$CASE/result-swupdate" "$CASE/result-swinstall"
+}
+
 # oracle_case BODY [ENTRY-ATTRS]: the image of script_case, with the
 # scripts writing into $DEV/rootfs (the variable ROOT in BODY).
 oracle_case() {
@@ -306,10 +300,7 @@ function postinst(data)
 	put("post", tostring(ok), how, tostring(code))
 	return true, "done"
 end' 'type = "lua"; data = "a  b";'
-	both "$CASE/image.swu"
-	[ "$ORACLE_RC" -eq 0 ] || fail "oracle swupdate failed: $(grep ERROR "$CASE/swupdate.log" | head -n3)"
-	expect_rc 0
-	expect_same_state "$CASE/result-swupdate" "$CASE/result-swinstall"
+	both_alike "$CASE/image.swu"
 	grep -qx "a  b nil exit 3" "$CASE/result-swinstall/rootfs/post" || fail "os.execute results"
 }
 
@@ -318,10 +309,7 @@ end' 'type = "lua"; data = "a  b";'
 case_oracle_missing_functions() {
 	oracle_case 'put("loaded", tostring(preinst))
 function postinst(data) put("post", "[" .. data .. "]") return true end' ' '
-	both "$CASE/image.swu"
-	[ "$ORACLE_RC" -eq 0 ] || fail "oracle swupdate failed: $(grep ERROR "$CASE/swupdate.log" | head -n3)"
-	expect_rc 0
-	expect_same_state "$CASE/result-swupdate" "$CASE/result-swinstall"
+	both_alike "$CASE/image.swu"
 	grep -qx "\[\]" "$CASE/result-swinstall/rootfs/post" || fail "data was not ''"
 }
 

@@ -156,7 +156,6 @@ static void dir_file(struct fx *f, const char *name, const char *text, char *pat
 static void the_module_reports_status_and_progress(void **state)
 {
 	struct fx *f = *state;
-	swi_set_option(f->ctx, "dry-run", "0");
 	run(f, "swupdate.notify(swupdate.RECOVERY_STATUS.RUN, 0, 'half way')\n"
 	       "swupdate.notify(swupdate.RECOVERY_STATUS.FAILURE, 1, 'went wrong')\n"
 	       "swupdate.notify(swupdate.RECOVERY_STATUS.RUN, 0, '')\n"
