@@ -269,7 +269,7 @@ static int l_get_hw(lua_State *L)
 }
 
 /* swupdate.getversion(): swinstall's version numbers, as { 0, 1, 0,
- * version = 0, patchlevel = 1, sublevel = 0 }. */
+ * version = 0, patchlevel = 1, sublevel = 0 }, floats as SWUpdate's. */
 static int l_getversion(lua_State *L)
 {
 	static const char *const names[] = { "version", "patchlevel", "sublevel" };
@@ -277,9 +277,9 @@ static int l_getversion(lua_State *L)
 	sscanf(SWI_VERSION_STRING, "%u.%u.%u", &numbers[0], &numbers[1], &numbers[2]);
 	lua_createtable(L, 3, 3);
 	for (int i = 0; i < 3; i++) {
-		lua_pushinteger(L, numbers[i]);
+		lua_pushnumber(L, numbers[i]);
 		lua_rawseti(L, -2, i + 1);
-		lua_pushinteger(L, numbers[i]);
+		lua_pushnumber(L, numbers[i]);
 		lua_setfield(L, -2, names[i]);
 	}
 	return 1;
@@ -288,7 +288,7 @@ static int l_getversion(lua_State *L)
 /* The kind of root= on the kernel command line: SWUpdate's ROOT_DEVICE. */
 enum root_kind { ROOT_PATH, ROOT_UUID, ROOT_PARTUUID, ROOT_PARTLABEL, ROOT_UNKNOWN };
 
-/* root= of the command line in *root (malloc'd), or NULL. */
+/* root= of the command line (malloc'd), or NULL. */
 static char *cmdline_root(swi_ctx_t *ctx)
 {
 	FILE *f = fopen(swi_opt_cmdline_file(ctx), "r");
@@ -306,7 +306,28 @@ static char *cmdline_root(swi_ctx_t *ctx)
 	return root;
 }
 
-/* The mount source of "/" in the mount table, or NULL. */
+/* The node in /dev of block device MAJOR:MINOR (numbers), from sysfs, or
+ * NULL. */
+static char *block_node(const char *numbers)
+{
+	char path[320], line[256], *node = NULL;
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/uevent", numbers);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while (!node && fgets(line, sizeof(line), f))
+		if (strncmp(line, "DEVNAME=", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, sizeof(path), "/dev/%s", line + 8);
+			node = realpath(path, NULL);
+		}
+	fclose(f);
+	return node;
+}
+
+/* The device mounted at "/" in the mount table, or NULL: the block device
+ * of its MAJOR:MINOR when the system has its node, else its mount source
+ * when that is a path. */
 static char *mounted_root(swi_ctx_t *ctx)
 {
 	FILE *f = fopen(swi_opt_mountinfo_file(ctx), "r");
@@ -314,11 +335,13 @@ static char *mounted_root(swi_ctx_t *ctx)
 	if (!f)
 		return NULL;
 	while (!root && fgets(line, sizeof(line), f)) {
-		char point[1024], source[1024];
+		char numbers[64], point[1024], source[1024];
 		const char *sep = strstr(line, " - ");
-		if (sep && sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1 &&
-		    strcmp(point, "/") == 0 && sscanf(sep + 3, "%*s %1023s", source) == 1 &&
-		    source[0] == '/')
+		if (!sep || sscanf(line, "%*s %*s %63s %*s %1023s", numbers, point) != 2 ||
+		    strcmp(point, "/") != 0)
+			continue;
+		root = block_node(numbers);
+		if (!root && sscanf(sep + 3, "%*s %1023s", source) == 1 && source[0] == '/')
 			root = strdup(source);
 	}
 	fclose(f);
@@ -326,9 +349,10 @@ static char *mounted_root(swi_ctx_t *ctx)
 }
 
 /* swupdate.getroot(): the running root device, { type = ROOT_DEVICE.*,
- * value = root= as written (after "UUID=" and the like), path = the device
- * node when it exists }: from root= on the kernel command line (option
- * cmdline-file), else the device mounted at / (option mountinfo-file). */
+ * value = the device (after "UUID=" and the like), path = the device node
+ * when it exists }, as SWUpdate finds it: the device mounted at / (option
+ * mountinfo-file), else root= on the kernel command line (option
+ * cmdline-file). */
 static int l_getroot(lua_State *L)
 {
 	static const struct { const char *prefix, *dir; } forms[] = {
@@ -337,9 +361,9 @@ static int l_getroot(lua_State *L)
 		[ROOT_PARTLABEL] = { "PARTLABEL=", "/dev/disk/by-partlabel/" },
 	};
 	swi_ctx_t *ctx = swi_lua_env_of(L)->ctx;
-	char *root = cmdline_root(ctx);
+	char *root = mounted_root(ctx);
 	if (!root)
-		root = mounted_root(ctx);
+		root = cmdline_root(ctx);
 	enum root_kind kind = root ? ROOT_PATH : ROOT_UNKNOWN;
 	const char *value = root ? root : "";
 	char node[1200];
@@ -462,7 +486,7 @@ static void set_constants(lua_State *L, const char *table, const char *const nam
 {
 	lua_createtable(L, 0, (int)n);
 	for (size_t i = 0; i < n; i++) {
-		lua_pushinteger(L, values[i]);
+		lua_pushnumber(L, (lua_Number)values[i]); /* floats (3.0), as SWUpdate's */
 		lua_setfield(L, -2, names[i]);
 	}
 	lua_setfield(L, -2, table);

@@ -313,6 +313,26 @@ function postinst(data) put("post", "[" .. data .. "]") return true end' ' '
 	grep -qx "\[\]" "$CASE/result-swinstall/rootfs/post" || fail "data was not ''"
 }
 
+# The module's queries both have in a script: the root device (the one at
+# /), the hardware, stat(); RECOVERY_STATUS's numbers are floats in both.
+case_oracle_module_queries() {
+	oracle_case '
+function postinst()
+	local r, hw = swupdate.getroot(), swupdate.get_hw()
+	put("root", tostring(r.type), r.value)
+	put("hw", hw.boardname, hw.revision)
+	local s = swupdate.stat("/usr/bin/env")
+	put("stat", s.mode, s.permissions, tostring(s.size), tostring(s.uid), s.modification,
+	    tostring(s.dev.major), tostring(s.ino))
+	put("stat", tostring(swupdate.stat("/nonexistent")))
+	put("status", tostring(swupdate.RECOVERY_STATUS.FAILURE))
+	put("mount", tostring(swupdate.mount("/nonexistent", "ext4")))
+	return true
+end'
+	both_alike "$CASE/image.swu"
+	grep -qx "myboard 1.0" "$CASE/result-swinstall/rootfs/hw" || fail "get_hw"
+}
+
 # false in postinst: both refuse, neither switches the boot selection
 # (their failure markers differ by design, lib.sh and README).
 case_oracle_false() {
@@ -355,6 +375,7 @@ elif ! oracle_begin "${ORACLE_LOCK_WAIT:-120}"; then
 else
 	run_case "lua vs swupdate: data, results and os.execute leave the same device" case_oracle_data_and_os_execute
 	run_case "lua vs swupdate: no type, missing functions, data '' alike" case_oracle_missing_functions
+	run_case "lua vs swupdate: getroot, get_hw, stat, constants, a failing mount alike" case_oracle_module_queries
 	run_case "lua vs swupdate: postinst false refused by both, no switch" case_oracle_false
 	run_case "lua vs swupdate: installed-directly image first: swupdate writes before preinst, swinstall spools" case_oracle_installed_directly_order
 	oracle_end

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "lua_host.h"
 #include "testutil.h"
@@ -255,14 +256,27 @@ static void get_hw_and_getversion(void **state)
 	run(f, code, SWI_OK);
 }
 
-/* getroot(): root= of the command line by its kind, else the device at /. */
+/* getroot(): the device mounted at /, else root= of the command line by
+ * its kind. */
 static void getroot_names_the_running_root(void **state)
 {
 	struct fx *f = *state;
 	char cmdline[128], mountinfo[128];
+	struct stat st;
+	assert_int_equal(stat("/dev/null", &st), 0);
+	char line[256];
+	/* MAJOR:MINOR of no device: the mount source */
+	dir_file(f, "mountinfo", "22 1 4095:4095 / / rw,relatime shared:1 - ext4 /dev/zero rw\n",
+		 mountinfo, sizeof(mountinfo));
+	swi_set_option(f->ctx, "mountinfo-file", mountinfo);
 	dir_file(f, "cmdline", "console=ttyS0 root=PARTUUID=1234-02 rootwait\n", cmdline,
 		 sizeof(cmdline));
 	swi_set_option(f->ctx, "cmdline-file", cmdline);
+	run(f, "local r = swupdate.getroot()\n"
+	       "assert(r.type == swupdate.ROOT_DEVICE.PATH and r.value == '/dev/zero')\n"
+	       "assert(r.path == '/dev/zero')", SWI_OK);
+	/* nothing mounted at / in the table: the command line */
+	dir_file(f, "mountinfo", "", mountinfo, sizeof(mountinfo));
 	run(f, "local r = swupdate.getroot()\n"
 	       "assert(r.type == swupdate.ROOT_DEVICE.PARTUUID and r.value == '1234-02')\n"
 	       "assert(r.path == nil)", SWI_OK);
@@ -271,14 +285,17 @@ static void getroot_names_the_running_root(void **state)
 	       "assert(r.type == swupdate.ROOT_DEVICE.PATH and r.value == '/dev/null')\n"
 	       "assert(r.path == '/dev/null')", SWI_OK);
 	dir_file(f, "cmdline", "quiet\n", cmdline, sizeof(cmdline));
-	dir_file(f, "mountinfo", "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/zero rw\n",
-		 mountinfo, sizeof(mountinfo));
-	swi_set_option(f->ctx, "mountinfo-file", mountinfo);
-	run(f, "local r = swupdate.getroot()\n"
-	       "assert(r.type == swupdate.ROOT_DEVICE.PATH and r.value == '/dev/zero')", SWI_OK);
-	dir_file(f, "mountinfo", "", mountinfo, sizeof(mountinfo));
 	run(f, "local r = swupdate.getroot()\n"
 	       "assert(r.type == swupdate.ROOT_DEVICE.PARTUNKNOWN and r.value == '')", SWI_OK);
+	/* the block device of MAJOR:MINOR wins over the mount source */
+	if (stat("/dev/loop0", &st) == 0 && S_ISBLK(st.st_mode)) {
+		snprintf(line, sizeof(line), "22 1 %u:%u / / rw - ext4 /dev/root rw\n",
+			 major(st.st_rdev), minor(st.st_rdev));
+		dir_file(f, "mountinfo", line, mountinfo, sizeof(mountinfo));
+		run(f, "local r = swupdate.getroot()\n"
+		       "assert(r.type == swupdate.ROOT_DEVICE.PATH and r.value == '/dev/loop0')",
+		    SWI_OK);
+	}
 }
 
 static void stat_gives_a_table_or_nil(void **state)
@@ -307,7 +324,10 @@ static void handler_and_constants(void **state)
 	       "assert(swupdate.handler.shellscript == 1 and swupdate.handler.nosuch == nil)\n"
 	       "assert(swupdate.ROOT_DEVICE.PATH == 0 and swupdate.ROOT_DEVICE.UUID == 1)\n"
 	       "assert(swupdate.ROOT_DEVICE.PARTLABEL == 3)\n"
-	       "assert(swupdate.RECOVERY_STATUS.PROGRESS == 8)", SWI_OK);
+	       "assert(swupdate.RECOVERY_STATUS.PROGRESS == 8)\n"
+	       "-- floats, as SWUpdate's: scripts that print them see the same text\n"
+	       "assert(tostring(swupdate.RECOVERY_STATUS.SUCCESS) == '3.0')\n"
+	       "assert(math.type(swupdate.getversion().version) == 'float')", SWI_OK);
 }
 
 /* mount() of what cannot be mounted is nil, with the reason logged;
