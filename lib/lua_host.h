@@ -2,7 +2,8 @@
 /*
  * SWUpdate's Lua: the one module that owns lua_States. Every state runs
  * with a memory cap (its allocator refuses past SWI_LUA_MEMORY_MAX) and a
- * count hook that stops it once the install is cancelled, and carries the
+ * count hook that stops it once the install is cancelled (or a call ran
+ * past its time, swi_lua_limit_time()), and carries the
  * `swupdate` module (lib/lua_module.c). The rest of the library sees only
  * these functions; lib/lua_*.c and handlers/lua*.c are the only files
  * that include <lua.h>. Private.
