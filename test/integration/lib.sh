@@ -344,6 +344,18 @@ expect_record() {
 	[ "$got" = "$1" ] || fail "the scripts recorded '$got', expected '$1'"
 }
 
+# expect_script_stopped DEVICE-DIR SECONDS IMAGE ERROR: installing IMAGE
+# with --script-timeout SECONDS fails with ERROR, in time, nothing written.
+expect_script_stopped() {
+	start=$(date +%s)
+	swi "$1" --script-timeout "$2" "$3"
+	took=$(($(date +%s) - start))
+	expect_rc 1
+	expect_err "$4"
+	[ "$took" -lt $(($2 + 13)) ] || fail "the install took $took s"
+	expect_device_untouched "$1"
+}
+
 # ------------------------------------------------------------ cpio surgery
 
 # cpio_member FILE NAME: prints "HEADER-OFFSET DATA-OFFSET SIZE" of member
