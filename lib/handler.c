@@ -21,6 +21,7 @@ static const struct swi_handler *const builtin_handlers[] = {
 	&swi_handler_shellscript,
 	&swi_handler_preinstall,
 	&swi_handler_postinstall,
+	&swi_handler_lua,
 	&swi_handler_archive,
 	&swi_handler_tar,
 };

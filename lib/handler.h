@@ -100,6 +100,7 @@ extern const struct swi_handler swi_handler_bootloader;
 extern const struct swi_handler swi_handler_shellscript;
 extern const struct swi_handler swi_handler_preinstall;
 extern const struct swi_handler swi_handler_postinstall;
+extern const struct swi_handler swi_handler_lua;
 extern const struct swi_handler swi_handler_archive;
 extern const struct swi_handler swi_handler_tar;
 

@@ -729,14 +729,4 @@ void swi_lua_handlers_add_functions(lua_State *L, int module)
 	lua_pushvalue(L, module);
 	luaL_setfuncs(L, functions, 0);
 	lua_pop(L, 1);
-	/* The handlers as keys, as SWUpdate's swupdate.handler, for a Lua
-	 * handler to see what it can chain to. */
-	swi_ctx_t *ctx = swi_lua_env_of(L)->ctx;
-	const struct swi_handler *h;
-	lua_newtable(L);
-	for (size_t i = 0; (h = swi_handler_at(ctx, i)); i++) {
-		lua_pushboolean(L, 1);
-		lua_setfield(L, -2, h->name);
-	}
-	lua_setfield(L, module, "handler");
 }

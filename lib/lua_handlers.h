@@ -22,9 +22,8 @@ int swi_lua_handlers_load(swi_ctx_t *ctx);
 /* The context's Lua state and the handlers registered in it; with the context. */
 void swi_lua_handlers_free(struct swi_lua_handlers *h);
 
-/* Adds register_handler, call_handler and the table `handler` (the names
- * of the handlers, as keys) to the swupdate module table at index module
- * (lib/lua_module.c). */
+/* Adds register_handler and call_handler to the swupdate module table at
+ * index module (lib/lua_module.c). */
 void swi_lua_handlers_add_functions(struct lua_State *L, int module);
 
 #endif

@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "lua_host.h"
 
-/* Instructions between two looks at the cancel flag: often enough that a
- * loop stops at once, rare enough to cost nothing measurable. */
+/* Instructions between two looks at the cancel flag and the clock: often
+ * enough that a loop stops at once, rare enough to cost nothing measurable. */
 #define CANCEL_LOOK_EVERY 10000
 
 struct swi_lua {
@@ -19,6 +20,9 @@ struct swi_lua {
 	size_t used;          /* bytes the state holds */
 	bool over_memory;     /* the cap refused an allocation */
 	bool cancelled;       /* the count hook stopped it */
+	long limit;           /* seconds a call may take (swi_lua_limit_time()); 0: none */
+	struct timespec deadline; /* when the running call must have ended */
+	bool timed_out;       /* the count hook stopped it at the deadline */
 };
 
 /* The registry key under which a state finds its wrapper. */
@@ -45,6 +49,14 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+static bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 static void cancel_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
@@ -53,6 +65,15 @@ static void cancel_hook(lua_State *L, lua_Debug *ar)
 		l->cancelled = true;
 		luaL_error(L, "cancelled");
 	}
+	if (l->limit > 0 && past(&l->deadline)) {
+		l->timed_out = true;
+		luaL_error(L, "timed out");
+	}
+}
+
+void swi_lua_limit_time(struct swi_lua *l, long seconds)
+{
+	l->limit = seconds;
 }
 
 struct swi_lua *swi_lua_of(lua_State *L)
@@ -134,7 +155,9 @@ int swi_lua_pcall(struct swi_lua *l, const char *fn, int nargs, int nresults)
 	int base = lua_gettop(L) - nargs;
 	lua_pushcfunction(L, message_handler);
 	lua_insert(L, base);
-	l->over_memory = l->cancelled = false;
+	l->over_memory = l->cancelled = l->timed_out = false;
+	clock_gettime(CLOCK_MONOTONIC, &l->deadline);
+	l->deadline.tv_sec += l->limit;
 	int status = lua_pcall(L, nargs, nresults, base);
 	lua_remove(L, base);
 	if (status == LUA_OK)
@@ -144,6 +167,9 @@ int swi_lua_pcall(struct swi_lua *l, const char *fn, int nargs, int nresults)
 	int rc;
 	if (l->cancelled)
 		rc = swi_fail_cancelled(ctx);
+	else if (l->timed_out)
+		rc = swi_fail(ctx, SWI_EHANDLER, "%s: %s: stopped after %ld s (option script-timeout)",
+			      l->what, fn, l->limit);
 	else if (status == LUA_ERRMEM || l->over_memory)
 		rc = swi_fail(ctx, SWI_EHANDLER, "%s: %s: out of memory (a Lua state may use %u MiB)",
 			      l->what, fn, SWI_LUA_MEMORY_MAX >> 20);

@@ -2,7 +2,8 @@
 /*
  * SWUpdate's Lua: the one module that owns lua_States. Every state runs
  * with a memory cap (its allocator refuses past SWI_LUA_MEMORY_MAX) and a
- * count hook that stops it once the install is cancelled, and carries the
+ * count hook that stops it once the install is cancelled (or a call ran
+ * past its time, swi_lua_limit_time()), and carries the
  * `swupdate` module (lib/lua_module.c). The rest of the library sees only
  * these functions; lib/lua_*.c and handlers/lua*.c are the only files
  * that include <lua.h>. Private.
@@ -54,6 +55,12 @@ int swi_lua_run_file(struct swi_lua *l, const char *path, const char *chunkname)
 int swi_lua_call(struct swi_lua *l, const char *fn, int nargs, int nresults, bool *missing);
 /* The same for the function value below the nargs arguments. */
 int swi_lua_pcall(struct swi_lua *l, const char *fn, int nargs, int nresults);
+
+/* From now on, each call (swi_lua_run_*(), swi_lua_call(), swi_lua_pcall())
+ * is stopped once it ran seconds (0: no limit), failing with
+ * "what: fn: stopped after N s (option script-timeout)". Only Lua code is
+ * stopped: a call into C that blocks (os.execute) is waited for. */
+void swi_lua_limit_time(struct swi_lua *l, long seconds);
 
 /* The swupdate module (lib/lua_module.c): pushes the table. */
 int swi_lua_open_module(lua_State *L);

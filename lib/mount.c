@@ -52,12 +52,12 @@ int swi_target_check_mount(struct swi_target *t)
 
 /* Whether where (a mount point) is one of this install's: in its private
  * directory, whose path the mount table shows resolved. */
-static bool is_ours(struct swi_target *t, const char *where)
+static bool is_ours(struct swi_scratch *scratch, const char *where)
 {
-	const char *scratch;
-	if (swi_target_tmpdir(t, &scratch))
+	const char *dir;
+	if (swi_scratch_dir(scratch, &dir))
 		return false;
-	char *real = realpath(scratch, NULL);
+	char *real = realpath(dir, NULL);
 	size_t n = real ? strlen(real) : 0;
 	bool ours = real && strncmp(where, real, n) == 0 && strncmp(where + n, "/mount-", 7) == 0;
 	free(real);
@@ -70,26 +70,26 @@ static bool is_ours(struct swi_target *t, const char *where)
  * kernel would share that mount's filesystem with ours. A device this
  * install mounted already, for another entry, is shared.
  */
-static int refuse_claimed(struct swi_target *t, const char *device)
+static int refuse_claimed(swi_ctx_t *ctx, struct swi_scratch *scratch, const char *device)
 {
 	struct stat st;
 	if (stat(device, &st) < 0 || !S_ISBLK(st.st_mode))
 		return SWI_OK; /* mount(2) says what is wrong with it */
 	char *where = NULL;
-	int rc = swi_device_mounted(t->ctx, device, PROC_MOUNTINFO, &where);
+	int rc = swi_device_mounted(ctx, device, PROC_MOUNTINFO, &where);
 	if (rc < 0)
-		return swi_target_error(t, rc, "%s", swi_errmsg(t->ctx));
+		return rc;
 	if (rc > 0) {
-		bool ours = is_ours(t, where);
-		rc = ours ? SWI_OK : swi_target_error(t, SWI_EIO, "%s is mounted on %s: refused",
-						      device, where);
+		bool ours = is_ours(scratch, where);
+		rc = ours ? SWI_OK : swi_fail(ctx, SWI_EIO, "%s is mounted on %s: refused", device,
+					      where);
 		free(where);
 		return rc;
 	}
 	int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
-		return swi_target_error(t, SWI_EIO, "%s is in use (mounted, or claimed by the "
-					"system): refused", device);
+		return swi_fail(ctx, SWI_EIO, "%s is in use (mounted, or claimed by the system): "
+				"refused", device);
 	if (fd >= 0)
 		close(fd);
 	return SWI_OK;
@@ -113,27 +113,48 @@ static const char *mount_hint(int err)
 
 /* A new directory, mode 0700, in the install's private directory, its
  * path free of symbolic links (the handler walks it without following any). */
-static int make_mount_point(struct swi_target *t, char **dir)
+static int make_mount_point(swi_ctx_t *ctx, struct swi_scratch *scratch, char **dir)
 {
-	const char *scratch;
-	int rc = swi_target_tmpdir(t, &scratch);
+	const char *parent;
+	int rc = swi_scratch_dir(scratch, &parent);
 	if (rc)
 		return rc;
 	char *name = NULL;
-	if (asprintf(&name, "%s/mount-XXXXXX", scratch) < 0)
-		return swi_target_error(t, SWI_ENOMEM, "out of memory");
+	if (asprintf(&name, "%s/mount-XXXXXX", parent) < 0)
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	if (!mkdtemp(name)) {
-		rc = swi_target_error(t, SWI_EIO, "cannot make a mount point in %s: %s", scratch,
-				      strerror(errno));
+		rc = swi_fail(ctx, SWI_EIO, "cannot make a mount point in %s: %s", parent,
+			      strerror(errno));
 		free(name);
 		return rc;
 	}
 	*dir = realpath(name, NULL);
 	if (!*dir) {
-		rc = swi_target_error(t, SWI_EIO, "%s: %s", name, strerror(errno));
+		rc = swi_fail(ctx, SWI_EIO, "%s: %s", name, strerror(errno));
 		rmdir(name);
 	}
 	free(name);
+	return rc;
+}
+
+int swi_mount_device(swi_ctx_t *ctx, struct swi_scratch *scratch, const char *device,
+		     const char *fstype, char **dir)
+{
+	if (!scratch)
+		return swi_fail(ctx, SWI_EINVAL, "no private directory in this install");
+	int rc = refuse_claimed(ctx, scratch, device);
+	if (rc == SWI_OK)
+		rc = make_mount_point(ctx, scratch, dir);
+	if (rc)
+		return rc;
+	if (mount(device, *dir, fstype, MOUNT_FLAGS, NULL) < 0) {
+		int err = errno;
+		rc = swi_fail(ctx, SWI_EIO, "cannot mount %s (%s) on %s: %s%s", device, fstype, *dir,
+			      strerror(err), mount_hint(err));
+		rmdir(*dir);
+		free(*dir);
+		*dir = NULL;
+	}
 	return rc;
 }
 
@@ -142,23 +163,14 @@ int swi_target_mount(struct swi_target *t)
 	if (!swi_target_mounts(t) || t->mount_dir)
 		return SWI_OK;
 	int rc = swi_target_check_mount(t);
-	const char *device = swi_target_attr(t, "device");
-	const char *fs = swi_target_attr(t, "filesystem");
-	if (rc == SWI_OK)
-		rc = refuse_claimed(t, device);
-	char *dir = NULL;
-	if (rc == SWI_OK)
-		rc = make_mount_point(t, &dir);
 	if (rc)
 		return rc;
-	if (mount(device, dir, fs, MOUNT_FLAGS, NULL) < 0) {
-		int err = errno;
-		rc = swi_target_error(t, SWI_EIO, "cannot mount %s (%s) on %s: %s%s", device, fs,
-				      dir, strerror(err), mount_hint(err));
-		rmdir(dir);
-		free(dir);
-		return rc;
-	}
+	const char *device = swi_target_attr(t, "device");
+	const char *fs = swi_target_attr(t, "filesystem");
+	char *dir = NULL;
+	rc = swi_mount_device(t->ctx, t->scratch, device, fs, &dir);
+	if (rc)
+		return swi_target_error(t, rc, "%s", swi_errmsg(t->ctx));
 	t->mount_dir = dir;
 	swi_target_log(t, SWI_LOG_INFO, "mounted %s (%s) on %s", device, fs, dir);
 	return SWI_OK;
@@ -166,19 +178,19 @@ int swi_target_mount(struct swi_target *t)
 
 /* What is written is on the device before the unmount, which reports no
  * write-back error of its own. */
-static void sync_filesystem(struct swi_target *t)
+static void sync_filesystem(swi_ctx_t *ctx, const char *label, const char *dir)
 {
-	int fd = open(t->mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) < 0)
-		swi_target_log(t, SWI_LOG_WARN, "cannot sync the filesystem on %s: %s",
-			       t->mount_dir, strerror(errno));
+		swi_log(ctx, SWI_LOG_WARN, "%s: cannot sync the filesystem on %s: %s", label, dir,
+			strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
 
 /* Unmounts dir; a filesystem still busy after the tries is detached, so
  * that the install can end: the kernel unmounts it once it is let go. */
-static void unmount_dir(struct swi_target *t, const char *dir)
+static void unmount_dir(swi_ctx_t *ctx, const char *label, const char *dir)
 {
 	const struct timespec pause = { 0, UNMOUNT_PAUSE_NS };
 	int err = EBUSY;
@@ -190,24 +202,29 @@ static void unmount_dir(struct swi_target *t, const char *dir)
 	if (err == EBUSY) {
 		err = umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : errno;
 		if (err == 0)
-			swi_target_log(t, SWI_LOG_WARN, "%s is still busy: detached lazily (the "
-				       "kernel unmounts it when its last user lets go)", dir);
+			swi_log(ctx, SWI_LOG_WARN, "%s: %s is still busy: detached lazily (the "
+				"kernel unmounts it when its last user lets go)", label, dir);
 	}
 	if (err)
-		swi_target_log(t, SWI_LOG_WARN, "cannot unmount %s: %s", dir, strerror(err));
+		swi_log(ctx, SWI_LOG_WARN, "%s: cannot unmount %s: %s", label, dir, strerror(err));
+}
+
+void swi_unmount_dir(swi_ctx_t *ctx, const char *label, const char *dir)
+{
+	sync_filesystem(ctx, label, dir);
+	unmount_dir(ctx, label, dir);
+	if (rmdir(dir) < 0)
+		swi_log(ctx, SWI_LOG_WARN, "%s: cannot remove the mount point %s: %s", label, dir,
+			strerror(errno));
+	else
+		swi_log(ctx, SWI_LOG_DEBUG, "%s: unmounted %s", label, dir);
 }
 
 void swi_target_unmount(struct swi_target *t)
 {
 	if (!t->mount_dir)
 		return;
-	sync_filesystem(t);
-	unmount_dir(t, t->mount_dir);
-	if (rmdir(t->mount_dir) < 0)
-		swi_target_log(t, SWI_LOG_WARN, "cannot remove the mount point %s: %s",
-			       t->mount_dir, strerror(errno));
-	else
-		swi_target_log(t, SWI_LOG_DEBUG, "unmounted %s", t->mount_dir);
+	swi_unmount_dir(t->ctx, t->entry->filename, t->mount_dir);
 	free(t->mount_dir);
 	t->mount_dir = NULL;
 	free(t->path); /* it named a place inside the mount */

@@ -32,6 +32,16 @@ int swi_target_mount(struct swi_target *t);
  * t->mount_dir and t->path (a path inside the mount). */
 void swi_target_unmount(struct swi_target *t);
 /*
+ * The same without an entry (the swupdate module's mount()): device
+ * mounted as fstype on a new directory of scratch, *dir (malloc'd), after
+ * the same refusal of a device someone else holds; the message names no
+ * member. swi_unmount_dir() syncs, unmounts and removes dir, logging what
+ * fails as "label: ...".
+ */
+int swi_mount_device(swi_ctx_t *ctx, struct swi_scratch *scratch, const char *device,
+		     const char *fstype, char **dir);
+void swi_unmount_dir(swi_ctx_t *ctx, const char *label, const char *dir);
+/*
  * path (as the entry's "path" attribute writes it, relative to the mount
  * point, a leading "/" meaning its root) inside t's mounted filesystem, in
  * *out (malloc'd). Every component that exists must be no symbolic link:

@@ -39,7 +39,6 @@ static const struct { const char *name, *what; } not_offered[] = {
 	{ "delta", "zchunk delta handler" },
 	{ "remote", "remote handler" },
 	{ "swuforward", "SWU forwarder" },
-	{ "lua", "Lua script handler" },
 };
 
 static int refuse_unknown_type(swi_ctx_t *ctx, const char *place, const char *type)

@@ -104,7 +104,7 @@ void swi_script_abort(struct swi_target *t)
 	s->path[0] = '\0';
 }
 
-static const char *phase_name(enum swi_phase phase)
+const char *swi_script_phase_name(enum swi_phase phase)
 {
 	switch (phase) {
 	case SWI_PHASE_BEFORE: return "preinst";
@@ -139,19 +139,28 @@ static int run_argv(struct swi_target *t, const char *const argv[], const char *
 	return rc;
 }
 
-int swi_script_run(struct swi_target *t, enum swi_phase phase, bool with_phase)
+int swi_script_ready(struct swi_target *t, enum swi_phase phase, const char **phase_text)
 {
 	struct swi_script *s = swi_target_state(t);
-	const char *phase_text = phase_name(phase);
-	if (!phase_text)
+	*phase_text = swi_script_phase_name(phase);
+	if (!*phase_text)
 		return swi_target_error(t, SWI_EINVAL, "no phase %d", (int)phase);
 	if (!(SWI_HANDLER_GET(t->handler, phases, 0u) & phase))
 		return swi_target_error(t, SWI_EINVAL, "handler '%s' does not run in %s",
-					t->handler->name, phase_text);
+					t->handler->name, *phase_text);
 	if (!s->path[0] || s->fd >= 0)
 		return swi_target_error(t, SWI_EINVAL, "the script was not written before it runs");
+	return SWI_OK;
+}
+
+int swi_script_run(struct swi_target *t, enum swi_phase phase, bool with_phase)
+{
+	const char *phase_text;
+	int rc = swi_script_ready(t, phase, &phase_text);
+	if (rc)
+		return rc;
 	char **data;
-	int rc = data_words(t, &data);
+	rc = data_words(t, &data);
 	if (rc)
 		return rc;
 	size_t ndata = 0;
@@ -163,7 +172,7 @@ int swi_script_run(struct swi_target *t, enum swi_phase phase, bool with_phase)
 		return swi_target_error(t, SWI_ENOMEM, "out of memory");
 	}
 	size_t n = 0;
-	argv[n++] = s->path;
+	argv[n++] = ((struct swi_script *)swi_target_state(t))->path;
 	if (with_phase)
 		argv[n++] = phase_text;
 	for (size_t i = 0; i < ndata; i++)

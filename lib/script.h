@@ -34,6 +34,12 @@ void swi_script_abort(struct swi_target *t);
  */
 int swi_script_run(struct swi_target *t, enum swi_phase phase, bool with_phase);
 
+/* "preinst", "postinst", "postfailure": SWUpdate's name of a phase. */
+const char *swi_script_phase_name(enum swi_phase phase);
+/* Whether t may run in phase: the handler names it and the script was
+ * written (closed); *phase_text is the phase's name. SWI_EINVAL otherwise. */
+int swi_script_ready(struct swi_target *t, enum swi_phase phase, const char **phase_text);
+
 /* The attributes of every script handler: "data". */
 extern const struct swi_handler_attr swi_script_attributes[];
 

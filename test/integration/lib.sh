@@ -326,6 +326,36 @@ ab_image() {
 	mk_swu "$1" "$2" "$3" "$w" rootfs.img
 }
 
+# ------------------------------------------------------ scripts of the image
+
+# new_case: the device in $CASE/dev, the payload $CASE/w/rootfs.img.
+new_case() {
+	DEV="$CASE/dev"
+	make_device "$DEV" || fail "make_device"
+	mkdir -p "$CASE/w"
+	mk_data "$CASE/w/rootfs.img" 300K "rootfs-$T_NUM"
+}
+
+# expect_record LINES: the scripts of the case recorded exactly LINES in
+# $CASE/record.
+expect_record() {
+	echo "# record: $(tr "\n" "|" <"$CASE/record" 2>/dev/null)"
+	got=$(cat "$CASE/record" 2>/dev/null)
+	[ "$got" = "$1" ] || fail "the scripts recorded '$got', expected '$1'"
+}
+
+# expect_script_stopped DEVICE-DIR SECONDS IMAGE ERROR: installing IMAGE
+# with --script-timeout SECONDS fails with ERROR, in time, nothing written.
+expect_script_stopped() {
+	start=$(date +%s)
+	swi "$1" --script-timeout "$2" "$3"
+	took=$(($(date +%s) - start))
+	expect_rc 1
+	expect_err "$4"
+	[ "$took" -lt $(($2 + 13)) ] || fail "the install took $took s"
+	expect_device_untouched "$1"
+}
+
 # ------------------------------------------------------------ cpio surgery
 
 # cpio_member FILE NAME: prints "HEADER-OFFSET DATA-OFFSET SIZE" of member

@@ -141,7 +141,7 @@ case_attribute_not_honoured() {
 }
 
 case_script_without_handler() {
-	unsupported 'type = "lua";' 'scripts[0] (u-boot.sb): no handler "lua" in this build' scripts
+	unsupported 'type = "python";' 'scripts[0] (u-boot.sb): no handler "python" in this build' scripts
 }
 
 # A wrong type is malformed (exit 3), the same way in every mode too.

@@ -76,6 +76,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "handler.h"
+#include "lua_host.h"
 #include "manifest.h"
 #include "scratch.h"
 #include "stream.h"
@@ -96,6 +97,7 @@ struct fixture {
 	struct swi_attrs staged;     /* the bootloader variables the handler staged */
 	struct swi_target target;    /* the entry's target: f->target, always */
 	struct swi_scratch scratch;  /* the install's private directory, under dir */
+	struct swi_lua_env lua_env;  /* what Lua run for the entry reaches, as in an install */
 	struct swi_stream *stream;   /* a pull handler's, between drive_open and drive_close */
 	unsigned char *payload;      /* set_payload()'s bytes, for tests that need one */
 	size_t payload_len;
@@ -132,6 +134,9 @@ static inline int setup(void **state)
 	f->target.entry = &f->entry;
 	f->target.staged_bootenv = &f->staged;
 	f->target.scratch = &f->scratch;
+	f->lua_env = (struct swi_lua_env){ .ctx = f->ctx, .scratch = &f->scratch,
+					   .staged_bootenv = &f->staged };
+	f->target.lua_env = &f->lua_env;
 	f->fds = open_fds();
 	*state = f;
 	return 0;

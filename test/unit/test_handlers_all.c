@@ -121,6 +121,25 @@ static void shellscript_installed(struct fixture *f)
 	assert_script_ran(f, "preinst one two\npostinst one two\n");
 }
 
+/* lua: a script whose preinst and postinst append their phase and data to
+ * f->dir/ran, as the shell script above does. */
+static void lua_prepare(struct fixture *f)
+{
+	char ran[128], script[512];
+	in_dir(f, "ran", ran, sizeof(ran));
+	snprintf(script, sizeof(script),
+		 "local function record(phase, data)\n"
+		 "  local f = assert(io.open('%s', 'a'))\n"
+		 "  f:write(phase .. ' ' .. data .. '\\n')\n"
+		 "  f:close()\n"
+		 "  return true\n"
+		 "end\n"
+		 "function preinst(data) return record('preinst', data) end\n"
+		 "function postinst(data) return record('postinst', data) end\n", ran);
+	set_payload_text(f, script);
+	entry_attr(f, "data", "one two");
+}
+
 /* preinstall and postinstall: once, without a phase argument. */
 static void script_ran_once(struct fixture *f)
 {
@@ -199,6 +218,7 @@ static const struct handler_case handler_cases[] = {
 	{ "shellscript", script_prepare, shellscript_installed, NULL, NULL },
 	{ "preinstall", script_prepare, script_ran_once, NULL, NULL },
 	{ "postinstall", script_prepare, script_ran_once, NULL, NULL },
+	{ "lua", lua_prepare, shellscript_installed, NULL, NULL },
 	{ "archive", archive_prepare, archive_installed, "dest", NULL },
 	{ "tar", archive_prepare, archive_installed, "dest", NULL },
 };
