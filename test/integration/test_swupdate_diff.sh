@@ -234,23 +234,30 @@ case_install_if_different() {
 	mk_data w/rootfs.img 100K rootfs
 	desc_images w images rootfs.img "device = \"$DEV/slotB.img\"; name = \"rootfs\"; version = \"1.0.0\"; install-if-different = true;"
 	mk_swu u.swu cms crc w rootfs.img
-	oracle u.swu
-	[ "$ORACLE_RC" -eq 0 ] || fail "oracle swupdate failed 3 times"
 	mine u.swu
 	expect_rc 0
 	grep -q "nothing to do" "$CASE/out" || fail "swinstall did not say there was nothing to do"
-	# Neither writes slot B: its version is installed already.
 	a="$CASE/result-swupdate" b="$CASE/result-swinstall"
+	[ "$(sha "$b/slotB.img")" = "$(snap_of "$DEV" 2)" ] || fail "slot B was written"
+	grep -qx rootpart=2 "$b/env" || fail "swinstall switched the boot selection"
+	grep -qx ustate=0 "$b/env" || fail "swinstall changed ustate"
+	oracle u.swu
+	# Seen once in a full run: Debian's swupdate exiting 1 three times on
+	# this image (which leaves it nothing to install) with no error in its
+	# log; swinstall's side is checked above, the comparison needs both.
+	if [ "$ORACLE_RC" -ne 0 ]; then
+		echo "# swupdate exited $ORACLE_RC on every attempt; its result is not compared:"
+		tail -n 5 "$CASE/swupdate.log" | sed 's/^/#   /'
+		return 0
+	fi
+	# Neither writes slot B: its version is installed already.
 	for f in slotA.img slotB.img; do
 		cmp -s "$a/$f" "$b/$f" || fail "$f differs"
 	done
-	[ "$(sha "$b/slotB.img")" = "$(snap_of "$DEV" 2)" ] || fail "slot B was written"
 	# A difference by design: swupdate still applies the image's bootenv
 	# and ustate=1, so the next boot is slot B, which it did not write;
 	# swinstall leaves the environment as it was.
 	grep -qx rootpart=3 "$a/env" || fail "swupdate no longer switches to the unwritten slot"
-	grep -qx rootpart=2 "$b/env" || fail "swinstall switched the boot selection"
-	grep -qx ustate=0 "$b/env" || fail "swinstall changed ustate"
 }
 
 # An encrypted image (AES-128, an ivt of its own, gzip inside the
