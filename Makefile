@@ -14,7 +14,8 @@ VERSION := 0.1.0
 
 PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# -lm: floor() in lib/lua_hooks.c, which gcc inlines and clang calls.
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # The program links libarchive's static archive when there is one: only what
 # it uses comes along (the cpio reader of .swu images; the tar and cpio
 # readers, their decompressors and the disk writer of the archive handler),
