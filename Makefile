@@ -9,6 +9,9 @@ MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 BUILD ?= build
+# VERSION matches SWI_VERSION_* in include/swinstall.h (test_abi.sh checks).
+# SONAME_MAJOR changes only when the ABI breaks: an exported function removed
+# or changed incompatibly (lib/libswinstall.map, test/abi/exported-symbols.txt).
 SONAME_MAJOR := 0
 VERSION := 0.1.0
 
@@ -58,8 +61,10 @@ $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libswinstall.so.$(SONAME_MAJOR) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# Only the public functions are exported, those lib/libswinstall.map lists.
+$(SHARED_LIB): $(LIB_OBJ) lib/libswinstall.map
+	$(CC) -shared -Wl,-soname,libswinstall.so.$(SONAME_MAJOR) \
+		-Wl,--version-script=lib/libswinstall.map $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(PKG_LIBS)
 	ln -sf libswinstall.so.$(VERSION) $(BUILD)/libswinstall.so.$(SONAME_MAJOR)
 	ln -sf libswinstall.so.$(SONAME_MAJOR) $(BUILD)/libswinstall.so
 
@@ -103,7 +108,7 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCLUDEDIR)/swinstall $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(INCLUDEDIR)/swinstall $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/swinstall
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -113,6 +118,7 @@ install: all
 	install -m 644 include/swinstall/handler.h $(DESTDIR)$(INCLUDEDIR)/swinstall/
 	$(PC_SUBST) lib/libswinstall.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libswinstall.pc
 	install -m 644 cli/swinstall.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 lib/libswinstall.3 $(DESTDIR)$(MANDIR)/man3/
 
 clean:
 	rm -rf $(BUILD)
