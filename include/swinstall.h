@@ -20,6 +20,11 @@
 extern "C" {
 #endif
 
+/* The version of the headers, which is the library's version at build
+ * time; swi_version() gives the one of the library loaded at run time. */
+#define SWI_VERSION_MAJOR 0
+#define SWI_VERSION_MINOR 1
+#define SWI_VERSION_PATCH 0
 #define SWI_VERSION_STRING "0.1.0"
 
 enum swi_status {
@@ -67,13 +72,18 @@ typedef void (*swi_progress_fn)(void *user, const struct swi_progress *p);
  */
 typedef ssize_t (*swi_read_fn)(void *user, void *buf, size_t len);
 
+/* Makes a context with every option at its default, no callbacks and no
+ * handlers but the built-in ones: SWI_OK or SWI_ENOMEM. */
 int swi_ctx_new(swi_ctx_t **ctx);
+/* Frees ctx and all it owns (NULL is accepted). Not while an install,
+ * an info or a life-cycle call runs on it. */
 void swi_ctx_free(swi_ctx_t *ctx);
 
 /* The last error, one sentence naming the member or file and the reason. */
 const char *swi_errmsg(const swi_ctx_t *ctx);
 /* A short fixed description of a status code. */
 const char *swi_strerror(int status);
+/* The version of the library loaded, "MAJOR.MINOR.PATCH". */
 const char *swi_version(void);
 /* The handlers an install on ctx can use, with the sw-description
  * collections each takes, for people: "raw (images, files), rawfile
@@ -134,7 +144,9 @@ const char *swi_get_option(const swi_ctx_t *ctx, const char *name);
 /* Reads a configuration file (libconfig syntax) and sets every key it has. */
 int swi_load_config(swi_ctx_t *ctx, const char *path);
 
+/* Where messages go (level: enum swi_log_level); NULL fn: nowhere. */
 void swi_set_log(swi_ctx_t *ctx, swi_log_fn fn, void *user);
+/* Called as each artifact is consumed; NULL fn: not at all. */
 void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user);
 
 /*
@@ -144,6 +156,10 @@ void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user);
  * read on the caller's thread only, and not after a failure was found.
  * Progress is reported on the caller's thread; the log callback may also be
  * called from the library's threads, never two calls at once.
+ * swi_install_file() reads path, swi_install_fd() reads fd from where it
+ * stands (and leaves it open), swi_install_read() calls fn until it
+ * returns 0. SWI_OK once every entry is installed and, for an install, the
+ * bootloader switched; otherwise the device is left as it was.
  */
 int swi_install_file(swi_ctx_t *ctx, const char *path);
 int swi_install_fd(swi_ctx_t *ctx, int fd);

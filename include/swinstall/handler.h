@@ -197,6 +197,8 @@ int swi_target_error(struct swi_target *t, int code, const char *fmt, ...)
  * build host, then only warns about it; an install fails. */
 int swi_target_missing(struct swi_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Logs "<member>: <message>" at level (enum swi_log_level) through the
+ * context's log callback. */
 void swi_target_log(struct swi_target *t, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
