@@ -91,6 +91,8 @@ case_versions_agree() {
 		fail "SWI_VERSION_STRING is '$string', the numbers say $major.$minor.$patch"
 	[ "$(make_var VERSION)" = "$string" ] ||
 		fail "the Makefile's VERSION is '$(make_var VERSION)', include/swinstall.h says $string"
+	grep -q "^\.TH LIBSWINSTALL 3 .* \"libswinstall $string\"" "$ROOT/lib/libswinstall.3" ||
+		fail "the title line of lib/libswinstall.3 does not give libswinstall $string"
 	soname=$(readelf -d "$SHARED" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 	[ "$soname" = "libswinstall.so.$(make_var SONAME_MAJOR)" ] ||
 		fail "the SONAME is '$soname', not libswinstall.so.$(make_var SONAME_MAJOR) (Makefile SONAME_MAJOR)"
@@ -197,7 +199,7 @@ case_installed_pkg_config() {
 
 run_case "libswinstall.so exports what test/abi/exported-symbols.txt lists" case_exports_match_list
 run_case "libswinstall.so exports exactly the functions of the public headers" case_exports_match_headers
-run_case "SWI_VERSION_* agree with each other, the Makefile and the soname" case_versions_agree
+run_case "SWI_VERSION_* agree with each other, the Makefile, the man page and the soname" case_versions_agree
 run_case "libswinstall.3 documents every function of swinstall.h" case_man_page_lists_functions
 run_case "libswinstall.3's example compiles, links and runs on a tiny image" case_man_page_example_runs
 run_case "after make install, pkg-config builds a program that runs (shared and static)" case_installed_pkg_config
