@@ -365,12 +365,12 @@ static const char *failure_class(int exit_code)
 }
 
 /* The last line of --json: the outcome, also of a failed configuration. */
-static void json_result(swi_ctx_t *ctx, int status)
+static void json_result(FILE *out, swi_ctx_t *ctx, int status)
 {
 	struct swi_result result = { 0 };
 	swi_get_result(ctx, &result);
 	int code = exit_code_for(status);
-	cli_json_result(stdout, code, code ? failure_class(code) : success_class(ctx, &result),
+	cli_json_result(out, code, code ? failure_class(code) : success_class(ctx, &result),
 			status == SWI_OK ? NULL : swi_errmsg(ctx), &result);
 }
 
@@ -468,7 +468,7 @@ int main(int argc, char **argv)
 		status = run_command(ctx, &args);
 	cli_output_finish(&out);
 	if (json_stream)
-		json_result(ctx, status);
+		json_result(out.out, ctx, status);
 	else if (status == SWI_OK)
 		say_result(&args, ctx);
 	else if (caught_signal)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "jsonstream.h"
 #include "progress.h"
 
@@ -22,9 +23,23 @@ void cli_output_init(struct cli_output *o, FILE *out, int max_level, bool bar)
 	o->bar = bar;
 }
 
+/* The JSON lines get standard output to themselves: they go to a copy of
+ * it, and descriptor 1 becomes standard error, where anything else that
+ * writes to it (Lua's print in an image's script) ends up. Without a
+ * descriptor to spare, they share standard output. */
 void cli_output_json(struct cli_output *o)
 {
-	o->out = stdout;
+	int fd = dup(STDOUT_FILENO);
+	FILE *out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (out && fflush(stdout) == 0 && dup2(STDERR_FILENO, STDOUT_FILENO) >= 0) {
+		o->out = out;
+	} else {
+		if (out)
+			fclose(out);
+		else if (fd >= 0)
+			close(fd);
+		o->out = stdout;
+	}
 	o->json = true;
 	o->bar = false;
 }

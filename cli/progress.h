@@ -18,7 +18,8 @@ struct cli_output {
 };
 
 void cli_output_init(struct cli_output *o, FILE *out, int max_level, bool bar);
-/* Switches o to the JSON stream of --json (cli/jsonstream.h) on stdout. */
+/* Switches o to the JSON stream of --json (cli/jsonstream.h), on a copy of
+ * stdout; descriptor 1 then goes to stderr. */
 void cli_output_json(struct cli_output *o);
 void cli_log(void *user, int level, const char *message);
 void cli_progress(void *user, const struct swi_progress *p);

@@ -263,6 +263,35 @@ case_odd_member_name() {
 	expect_bytes "$DEV/app.bin" 0 "w/$ODD_NAME"
 }
 
+# A Lua script of the image that writes to standard output itself (print,
+# io.write): its text goes to stderr, stdout stays JSON only.
+case_lua_print() {
+	DEV=$CASE/dev
+	new_case
+	w="$CASE/w"
+	cat >"$w/setup.lua" <<'EOF2'
+function preinst() print("hello from lua") io.write("raw \"write\"\n") return true end
+EOF2
+	cat >"$w/sw-description" <<EOF2
+software =
+{
+	version = "2.0.0";
+	hardware-compatibility = [ "1.0" ];
+	images = ( { filename = "rootfs.img"; type = "raw"; device = "$DEV/slotB.img";
+		     sha256 = "$(sha "$w/rootfs.img")"; } );
+	scripts = ( { filename = "setup.lua"; type = "lua"; sha256 = "$(sha "$w/setup.lua")"; } );
+	bootenv = ( { name = "rootpart"; value = "3"; } );
+}
+EOF2
+	mk_swu u.swu cms newc "$w" setup.lua rootfs.img || fail "mk_swu"
+	swi "$DEV" --json -i u.swu
+	grep -qx "hello from lua" "$CASE/err" || fail "Lua's print is not on stderr"
+	grep -qx 'raw "write"' "$CASE/err" || fail "Lua's io.write is not on stderr"
+	: >"$CASE/err"
+	expect_stream 0 installed committed=true member=rootfs.img
+	expect_rc 0
+}
+
 run_case "--json install: progress of each member to its total, logs, result installed" case_good_install
 run_case "--json install without -v: no log events, no text on stdout" case_quiet_levels
 run_case "--json -c: one result, verified, nothing written" case_check
@@ -271,5 +300,6 @@ run_case "--json, tampered member: exit 3 untrusted, the error names it" case_ta
 run_case "--json, image for another revision: exit 4 incompatible" case_incompatible
 run_case "--json, lock held: exit 5 busy" case_busy
 run_case "--json, usage and configuration errors: exit 2 usage, result on stdout only" case_usage
+run_case "--json: Lua's print and io.write go to stderr, stdout stays JSON" case_lua_print
 run_case "--json: a member name with newline, quote and control character is escaped" case_odd_member_name
 t_done
