@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <swinstall.h>
 #include "info.h"
+#include "jsonstream.h"
 #include "progress.h"
 #include "status.h"
 
@@ -71,7 +72,8 @@ static const char usage_text[] =
 	"                             open no target\n"
 	"  -v, --verbose              more messages (-vv: debugging messages too)\n"
 	"  -q, --quiet                errors only, no progress bar\n"
-	"      --json                 status or info as JSON\n"
+	"      --json                 status or info as JSON; an install (also -c, -n) as\n"
+	"                             JSON lines on stdout: progress, log, result\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
@@ -139,11 +141,13 @@ struct cli_args {
 	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
 };
 
+/* Kept until the arguments are read: with --json (which may come after
+ * the mistake) it goes into the result line instead of onto stderr. */
+static char usage_message[512];
+
 static int usage_error(const char *fmt, const char *arg)
 {
-	fputs("swinstall: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'swinstall --help'.\n", stderr);
+	snprintf(usage_message, sizeof(usage_message), fmt, arg);
 	return EXIT_USAGE;
 }
 
@@ -248,8 +252,9 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
-	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0)
-		return usage_error("%s", "--json goes with status or info");
+	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0 &&
+	    strcmp(a->command, "install") != 0)
+		return usage_error("%s", "--json goes with install, status or info");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
 	return -1;
@@ -335,6 +340,58 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 	return install(ctx, a->image);
 }
 
+/* What exit code 0 of an install means, in a word. */
+static const char *success_class(swi_ctx_t *ctx, const struct swi_result *result)
+{
+	if (result->nothing_to_do)
+		return "nothing-to-do";
+	if (swi_get_option(ctx, "check"))
+		return "verified";
+	if (swi_get_option(ctx, "dry-run"))
+		return "dry-run";
+	return "installed";
+}
+
+static const char *failure_class(int exit_code)
+{
+	switch (exit_code) {
+	case EXIT_USAGE: return "usage";
+	case EXIT_UNTRUSTED: return "untrusted";
+	case EXIT_INCOMPATIBLE: return "incompatible";
+	case EXIT_BUSY: return "busy";
+	case EXIT_STATE: return "state";
+	default: return "failed";
+	}
+}
+
+/* The last line of --json: the outcome, also of a failed configuration. */
+static void json_result(FILE *out, swi_ctx_t *ctx, int status)
+{
+	struct swi_result result = { 0 };
+	swi_get_result(ctx, &result);
+	int code = exit_code_for(status);
+	cli_json_result(out, code, code ? failure_class(code) : success_class(ctx, &result),
+			status == SWI_OK ? NULL : swi_errmsg(ctx), &result);
+}
+
+/* --json spelled out anywhere before "--": getopt may have stopped at a
+ * mistake before it. */
+static bool asks_for_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+static void report_usage_error(bool json)
+{
+	if (json)
+		cli_json_result(stdout, EXIT_USAGE, "usage", usage_message, NULL);
+	else
+		fprintf(stderr, "swinstall: %s\nTry 'swinstall --help'.\n", usage_message);
+}
+
 /* The outcome of an install, on standard output. */
 static void say_result(const struct cli_args *a, swi_ctx_t *ctx)
 {
@@ -379,6 +436,8 @@ int main(int argc, char **argv)
 {
 	struct cli_args args = { 0 };
 	int rc = parse_args(&args, argc, argv);
+	if (rc == EXIT_USAGE)
+		report_usage_error(args.json || asks_for_json(argc, argv));
 	if (rc >= 0)
 		return rc;
 
@@ -395,6 +454,10 @@ int main(int argc, char **argv)
 	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
+	/* Only the JSON lines on stdout, and nothing on stderr. */
+	bool json_stream = args.json && strcmp(args.command, "install") == 0;
+	if (json_stream)
+		cli_output_json(&out);
 	swi_set_log(ctx, cli_log, &out);
 	swi_set_progress(ctx, cli_progress, &out);
 
@@ -404,7 +467,9 @@ int main(int argc, char **argv)
 	if (status == SWI_OK)
 		status = run_command(ctx, &args);
 	cli_output_finish(&out);
-	if (status == SWI_OK)
+	if (json_stream)
+		json_result(out.out, ctx, status);
+	else if (status == SWI_OK)
 		say_result(&args, ctx);
 	else if (caught_signal)
 		fprintf(stderr, "swinstall: interrupted by %s: %s\n",

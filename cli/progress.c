@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include "jsonstream.h"
 #include "progress.h"
 
 #define BAR_WIDTH 24
@@ -21,6 +23,27 @@ void cli_output_init(struct cli_output *o, FILE *out, int max_level, bool bar)
 	o->bar = bar;
 }
 
+/* The JSON lines get standard output to themselves: they go to a copy of
+ * it, and descriptor 1 becomes standard error, where anything else that
+ * writes to it (Lua's print in an image's script) ends up. Without a
+ * descriptor to spare, they share standard output. */
+void cli_output_json(struct cli_output *o)
+{
+	int fd = dup(STDOUT_FILENO);
+	FILE *out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (out && fflush(stdout) == 0 && dup2(STDERR_FILENO, STDOUT_FILENO) >= 0) {
+		o->out = out;
+	} else {
+		if (out)
+			fclose(out);
+		else if (fd >= 0)
+			close(fd);
+		o->out = stdout;
+	}
+	o->json = true;
+	o->bar = false;
+}
+
 void cli_output_finish(struct cli_output *o)
 {
 	if (o->bar_open)
@@ -33,6 +56,10 @@ void cli_log(void *user, int level, const char *message)
 	struct cli_output *o = user;
 	if (level > o->max_level)
 		return;
+	if (o->json) {
+		cli_json_log(o->out, level, message);
+		return;
+	}
 	cli_output_finish(o);
 	const char *tag = level == SWI_LOG_ERROR ? "error: " :
 			  level == SWI_LOG_WARN ? "warning: " : "";
@@ -54,13 +81,12 @@ static void draw(struct cli_output *o, const struct swi_progress *p, double t)
 		(double)p->done / 1048576.0, (double)p->total / 1048576.0, rate);
 	fflush(o->out);
 	o->bar_open = true;
-	o->last_draw = t;
 }
 
 void cli_progress(void *user, const struct swi_progress *p)
 {
 	struct cli_output *o = user;
-	if (!o->bar)
+	if (!o->bar && !o->json)
 		return;
 	double t = now();
 	if (p->done == 0) {
@@ -69,5 +95,11 @@ void cli_progress(void *user, const struct swi_progress *p)
 	} else if (p->done < p->total && t - o->last_draw < REDRAW_SECONDS) {
 		return;
 	}
-	draw(o, p, t);
+	/* The first and the last report of each member always show; those
+	 * in between at most every REDRAW_SECONDS, in the bar and in JSON. */
+	if (o->json)
+		cli_json_progress(o->out, p);
+	else
+		draw(o, p, t);
+	o->last_draw = t;
 }

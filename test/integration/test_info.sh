@@ -204,9 +204,10 @@ case_usage() {
 	info info
 	expect_rc 2
 	expect_err "info needs exactly one image"
+	# with --json, the usage error is the result line on stdout
 	info --json mark-good
 	expect_rc 2
-	expect_err "--json goes with status or info"
+	expect_line '"class":"usage","error":"--json goes with install, status or info"'
 	info info "$CASE/nonexistent.swu"
 	expect_rc 2
 	expect_err "nonexistent.swu"
