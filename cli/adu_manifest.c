@@ -56,10 +56,10 @@ struct payload {
 
 struct manifest_args {
 	const char *provider, *name, *version, *arguments;
-	const char *compat[COMPAT_SETS_MAX + 1];
+	const char *compat[COMPAT_SETS_MAX];
 	size_t ncompat;
 	const char *script;      /* scriptFileName's file, also a payload */
-	struct payload files[FILES_MAX + 1];
+	struct payload files[FILES_MAX];
 	size_t nfiles;           /* files[0] is the .swu */
 };
 
