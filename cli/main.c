@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <swinstall.h>
 #include "info.h"
+#include "adu_manifest.h"
 #include "jsonstream.h"
 #include "progress.h"
 #include "status.h"
@@ -36,12 +37,14 @@ static const char usage_text[] =
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
+	"       swinstall manifest FILE --provider P --name N [--version V] --compat K=V,...\n"
 	"       swinstall --version | -v\n"
 	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
 	"standby slot; show what is in an image without installing it (info needs\n"
 	"no configuration; -k verifies its signature); show the slots and the update\n"
 	"state; confirm the slot that booted after an update; or make the bootloader\n"
-	"boot the other slot again.\n"
+	"boot the other slot again; or print an Azure Device Update import manifest\n"
+	"for an image (swinstall manifest --help says more).\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -434,6 +437,9 @@ static void catch_signals(swi_ctx_t *ctx)
 
 int main(int argc, char **argv)
 {
+	/* manifest has options of its own and needs no device configuration. */
+	if (argc > 1 && strcmp(argv[1], "manifest") == 0)
+		return cli_adu_manifest(argc - 1, argv + 1);
 	struct cli_args args = { 0 };
 	int rc = parse_args(&args, argc, argv);
 	if (rc == EXIT_USAGE)
