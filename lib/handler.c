@@ -50,10 +50,15 @@ static const struct swi_handler_attr generic_attributes[] = {
 
 /* Attributes SWUpdate gives an effect on the target: an entry that sets
  * one its handler does not declare is refused, as the handler would
- * silently do something else than the image asks. In the order a refusal
- * names them: a feature (a mount, UBI) tells more than the target it needs. */
-static const struct swi_handler_attr effect_attributes[] = {
+ * silently do something else than the image asks. The mount first, then
+ * the rest in the order a refusal names them: a feature (a mount, UBI)
+ * tells more than the target it needs. */
+static const struct swi_handler_attr mount_attributes[] = {
 	{ "filesystem", SWI_TYPE_STRING, 0 },
+	{ NULL, 0, 0 },
+};
+
+const struct swi_handler_attr swi_target_attributes[] = {
 	{ "volume", SWI_TYPE_STRING, 0 },
 	{ "mtdname", SWI_TYPE_STRING, 0 },
 	{ "atomic-install", SWI_TYPE_BOOL, 0 },
@@ -78,10 +83,18 @@ static const struct swi_handler_attr *declaration(const struct swi_handler_attr 
 	return NULL;
 }
 
+static const struct swi_handler_attr *const effect_attributes[] = {
+	mount_attributes, swi_target_attributes,
+};
+
 static const struct swi_handler_attr *core_declaration(const char *name)
 {
-	const struct swi_handler_attr *d = declaration(effect_attributes, name);
-	return d ? d : declaration(generic_attributes, name);
+	for (size_t i = 0; i < sizeof(effect_attributes) / sizeof(effect_attributes[0]); i++) {
+		const struct swi_handler_attr *d = declaration(effect_attributes[i], name);
+		if (d)
+			return d;
+	}
+	return declaration(generic_attributes, name);
 }
 
 static const char *type_name(enum swi_attr_type type)
@@ -336,12 +349,13 @@ static int bind_one(struct swi_target *t, const char *place, const struct swi_at
 /* An attribute with an effect that the handler does not declare. */
 static int refuse_unhonoured(struct swi_target *t, const char *place)
 {
-	for (const struct swi_handler_attr *d = effect_attributes; d->name; d++)
-		if (swi_attrs_find(&t->entry->attrs, d->name) &&
-		    !declaration(t->handler->attributes, d->name))
-			return swi_fail(t->ctx, SWI_EUNSUPPORTED,
-					"%s: handler '%s' cannot honour attribute '%s'", place,
-					t->handler->name, d->name);
+	for (size_t i = 0; i < sizeof(effect_attributes) / sizeof(effect_attributes[0]); i++)
+		for (const struct swi_handler_attr *d = effect_attributes[i]; d->name; d++)
+			if (swi_attrs_find(&t->entry->attrs, d->name) &&
+			    !declaration(t->handler->attributes, d->name))
+				return swi_fail(t->ctx, SWI_EUNSUPPORTED,
+						"%s: handler '%s' cannot honour attribute '%s'", place,
+						t->handler->name, d->name);
 	return SWI_OK;
 }
 

@@ -66,6 +66,10 @@ struct swi_target {
 int swi_target_alloc_state(struct swi_target *t);
 void swi_target_free_state(struct swi_target *t);
 
+/* The attributes SWUpdate gives an effect on the target, the mount
+ * ("filesystem") aside: device, offset, path, volume, ... */
+extern const struct swi_handler_attr swi_target_attributes[];
+
 /* The handler named name: run-time registered ones first, then built-ins. */
 const struct swi_handler *swi_handler_find(const swi_ctx_t *ctx, const char *name);
 

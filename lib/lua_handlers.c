@@ -609,19 +609,9 @@ static bool is_lua_handler(const struct swi_handler *h)
 }
 
 /* What a Lua handler honours: every attribute with an effect, since fn
- * sees them all; "filesystem" aside, which would make the core mount the
- * device for an entry the Lua code may chain elsewhere. */
-static const struct swi_handler_attr lua_attributes[] = {
-	{ "volume", SWI_TYPE_STRING, 0 },
-	{ "mtdname", SWI_TYPE_STRING, 0 },
-	{ "atomic-install", SWI_TYPE_BOOL, 0 },
-	{ "preserve-attributes", SWI_TYPE_BOOL, 0 },
-	{ "create-destination", SWI_TYPE_BOOL, 0 },
-	{ "device", SWI_TYPE_STRING, 0 },
-	{ "offset", SWI_TYPE_SIZE, 0 },
-	{ "path", SWI_TYPE_STRING, 0 },
-	{ NULL, 0, 0 },
-};
+ * sees them all (swi_target_attributes), "filesystem" aside, which would
+ * make the core mount the device for an entry the Lua code may chain
+ * elsewhere. */
 
 /* ---- register_handler and loading ------------------------------------- */
 
@@ -651,7 +641,7 @@ static int l_register_handler(lua_State *L)
 	lh->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lh->handler = (struct swi_handler){
 		.size = SWI_HANDLER_SIZE, .name = lh->name,
-		.kinds = (unsigned)(mask & MASK_COLLECTIONS), .attributes = lua_attributes,
+		.kinds = (unsigned)(mask & MASK_COLLECTIONS), .attributes = swi_target_attributes,
 		.open = entry_open, .extract = entry_extract, .close = entry_close,
 		.abort = entry_abort, .commit = entry_commit, .state_size = sizeof(struct lua_entry),
 	};
