@@ -54,13 +54,28 @@ enum swi_log_level {
 
 typedef struct swi_ctx swi_ctx_t;
 
-/* Progress of one artifact, in bytes as stored in the archive. */
+/* The part of an install a progress report is about, in this order. */
+enum swi_progress_phase {
+	SWI_PROGRESS_VERIFYING = 0,  /* sw-description, its signature, the plan */
+	SWI_PROGRESS_INSTALLING = 1, /* artifacts streamed into their targets */
+	SWI_PROGRESS_COMMITTING = 2, /* "after" scripts, staged files, the switch */
+};
+
+/*
+ * Progress of an install. Reported when a phase starts and as each
+ * artifact is consumed (in bytes as stored in the archive); the last
+ * report of a successful install is COMMITTING at 100 percent.
+ */
 struct swi_progress {
-	const char *member;  /* archive member being installed */
+	const char *member;  /* artifact being installed; NULL outside INSTALLING */
 	uint64_t done;       /* bytes of it consumed so far */
 	uint64_t total;      /* its size in the archive */
-	unsigned index;      /* 1-based number of this artifact */
-	unsigned count;      /* artifacts to install in all */
+	unsigned index;      /* 1-based number of this artifact (0 before the first) */
+	unsigned count;      /* artifacts to install in all (0 while VERIFYING) */
+	int phase;           /* enum swi_progress_phase */
+	unsigned percent;    /* 0..100 of the whole install: by bytes of the image
+			      * when its size is known (a file), else by artifacts;
+			      * never goes down */
 };
 
 typedef void (*swi_log_fn)(void *user, int level, const char *message);
@@ -144,6 +159,28 @@ const char *swi_get_option(const swi_ctx_t *ctx, const char *name);
 /* Reads a configuration file (libconfig syntax) and sets every key it has. */
 int swi_load_config(swi_ctx_t *ctx, const char *path);
 
+/*
+ * The lists and groups of the configuration file, through the API, so that
+ * an agent needs no file. Each call adds to what swi_load_config() read or
+ * earlier calls added (a configuration file read later replaces the list).
+ *
+ * swi_add_slot(): a slot of the A/B layout, as one element of "slots":
+ * name, device, select ("SET,MODE") and bootenv, the variables that make
+ * the bootloader boot it, as NULL-terminated NAME, VALUE pairs (NULL: none).
+ * SWI_EINVAL for a missing field, a name or device another slot has, or an
+ * odd bootenv list.
+ * swi_add_extra_target(): a device besides the slots an install may write.
+ * swi_set_env_var(): sets NAME=VALUE in the group "mark-good-env" or
+ * "rollback-env" (a NULL value removes NAME from the group).
+ * swi_clear_list(): empties "slots", "extra-targets", "mark-good-env" or
+ * "rollback-env".
+ */
+int swi_add_slot(swi_ctx_t *ctx, const char *name, const char *device, const char *select,
+		 const char *const *bootenv);
+int swi_add_extra_target(swi_ctx_t *ctx, const char *device);
+int swi_set_env_var(swi_ctx_t *ctx, const char *group, const char *name, const char *value);
+int swi_clear_list(swi_ctx_t *ctx, const char *list);
+
 /* Where messages go (level: enum swi_log_level); NULL fn: nowhere. */
 void swi_set_log(swi_ctx_t *ctx, swi_log_fn fn, void *user);
 /* Called as each artifact is consumed; NULL fn: not at all. */
@@ -166,6 +203,63 @@ int swi_install_fd(swi_ctx_t *ctx, int fd);
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
 
 /*
+ * The steps of an update agent, each one call.
+ *
+ * swi_verify_*(): reads the whole image as an install would (signature,
+ * hardware, versions, selection, every artifact decrypted, decompressed and
+ * hashed) and writes nothing: no lock, no target, no environment. SWI_OK
+ * when an install of it on this device would pass every check.
+ *
+ * swi_stage_*(): installs into the standby slot like swi_install_*(), but
+ * stops short of the switch: the environment is left booting the running
+ * slot, with the written slot's new version recorded, and the commit is
+ * kept (in state-dir) for swi_apply(). The post-update command waits for
+ * swi_apply() too. A later install, or a rollback, discards what was staged.
+ */
+int swi_verify_file(swi_ctx_t *ctx, const char *path);
+int swi_verify_fd(swi_ctx_t *ctx, int fd);
+int swi_verify_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
+int swi_stage_file(swi_ctx_t *ctx, const char *path);
+int swi_stage_fd(swi_ctx_t *ctx, int fd);
+int swi_stage_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
+
+/*
+ * Writes the commit the last swi_stage_*() kept, in one environment write,
+ * under the lock: from the next boot on, the staged slot runs. Then the
+ * post-update command. SWI_ESTATE when nothing is staged, or when the
+ * device no longer runs the slot it ran when the commit was staged.
+ */
+int swi_apply(swi_ctx_t *ctx);
+
+/* Whether a version of the software is on the device (see swi_is_installed). */
+enum swi_installed_state {
+	SWI_NOT_INSTALLED = 0,     /* no slot is known to hold that version */
+	SWI_INSTALLED_RUNNING = 1, /* the running slot holds it */
+	SWI_INSTALLED_PENDING = 2, /* the slot that boots next holds it: a reboot runs it */
+	SWI_INSTALLED_STAGED = 3,  /* a slot holds it, staged: swi_apply() then a reboot */
+	SWI_INSTALLED_IDLE = 4,    /* another slot holds it, and nothing will boot it
+				    * (rolled back from, or its switch was discarded) */
+};
+
+struct swi_installed {
+	int state;             /* enum swi_installed_state */
+	const char *version;   /* the version asked about (the image's) */
+	const char *slot;      /* the slot that holds it, the running one first; NULL */
+};
+
+/*
+ * Compares a version with what each slot holds: the version the install
+ * that completed into a slot recorded in the bootloader environment (see
+ * swi_get_state()). Without slots, the device is one slot, and its record
+ * is the last install's. swi_is_installed_file() takes the version of an
+ * image (its software version, as an install here would read it; the
+ * signature is verified when a key is set), reading only sw-description.
+ * The strings of *out stay valid until the next call with ctx.
+ */
+int swi_is_installed(swi_ctx_t *ctx, const char *version, struct swi_installed *out);
+int swi_is_installed_file(swi_ctx_t *ctx, const char *path, struct swi_installed *out);
+
+/*
  * Asks the install running on ctx (or waiting for the lock) to stop: it
  * aborts what it started, removes what it staged, records the failure and
  * returns SWI_ECANCELED. Safe to call from a signal handler or any thread;
@@ -181,6 +275,8 @@ struct swi_result {
 	int committed;        /* the environment now boots the new software */
 	int nothing_to_do;    /* every entry is installed already; nothing was written */
 	const char *slot;     /* the slot written, NULL when none */
+	int staged;           /* swi_stage_*(): the commit waits for swi_apply() */
+	const char *version;  /* the image's software version, NULL when it has none */
 };
 /* Fills result for the last swi_install_*() call on ctx; its strings stay
  * valid until the next install. */
@@ -285,6 +381,23 @@ void swi_info_free(struct swi_info *info);
  * hold the lock named by "lock-file" while they run; another one meanwhile
  * fails with SWI_EBUSY (or waits, with "lock-wait").
  */
+/*
+ * One slot of the A/B layout, as swi_get_state() sees it. The version of
+ * each slot lives in the bootloader environment, in swinstall_version_NAME
+ * (swinstall_version without slots): an install into a slot removes it in
+ * its first write and records the image's software version at the commit
+ * (or when it is staged).
+ */
+struct swi_slot_state {
+	const char *name;
+	const char *device;
+	const char *version;    /* recorded by the last install into it; NULL: unknown */
+	int complete;           /* holds a complete install (a rollback may boot it) */
+	int running;            /* the slot that runs now */
+	int booting_next;       /* the bootloader boots it next */
+	int staged;             /* it holds an install staged for swi_apply() */
+};
+
 struct swi_state {
 	const char *running;          /* running slot's name, NULL when unknown */
 	const char *running_found_by; /* what told it: "kernel command line", ... */
@@ -297,6 +410,9 @@ struct swi_state {
 	const char *const *versions;  /* "NAME VERSION" of sw-versions, NULL-terminated */
 	const char *rollback;         /* slot a rollback would boot, NULL when it is refused */
 	const char *rollback_meaning; /* why it is possible or not */
+	const struct swi_slot_state *slots; /* every configured slot, in order */
+	size_t nslots;
+	const char *staged;           /* slot of an install staged for swi_apply(), or NULL */
 };
 
 /* Fills state; its strings stay valid until the next call with ctx. */
