@@ -15,7 +15,7 @@ BUILD ?= build
 SONAME_MAJOR := 0
 VERSION := 0.1.0
 
-PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3
+PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # -lm: floor() in lib/lua_hooks.c, which gcc inlines and clang calls.
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

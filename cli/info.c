@@ -362,11 +362,24 @@ static void print_json(const struct swi_info *info)
 	json_object_put(o);
 }
 
+bool cli_is_url(const char *image)
+{
+	return !strncasecmp(image, "http://", 7) || !strncasecmp(image, "https://", 8);
+}
+
+static int read_info(swi_ctx_t *ctx, const char *image, struct swi_info *info)
+{
+	if (strcmp(image, "-") == 0)
+		return swi_info_fd(ctx, STDIN_FILENO, info);
+	if (cli_is_url(image))
+		return swi_info_url(ctx, image, info);
+	return swi_info_file(ctx, image, info);
+}
+
 int cli_info(swi_ctx_t *ctx, const char *image, bool json)
 {
 	struct swi_info info;
-	int rc = strcmp(image, "-") == 0 ? swi_info_fd(ctx, STDIN_FILENO, &info)
-					 : swi_info_file(ctx, image, &info);
+	int rc = read_info(ctx, image, &info);
 	/* A signature that did not verify is shown with the rest; the
 	 * status still says it failed. */
 	if (rc == SWI_OK || rc == SWI_ESIG) {

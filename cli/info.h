@@ -5,8 +5,12 @@
 #include <stdbool.h>
 #include <swinstall.h>
 
-/* Prints what is in the image (a path, or "-" for standard input), as text
- * or JSON, on stdout: also when its signature did not verify (SWI_ESIG). */
+/* Prints what is in the image (a path, an http:// or https:// URL, or "-"
+ * for standard input), as text or JSON, on stdout: also when its signature
+ * did not verify (SWI_ESIG). */
 int cli_info(swi_ctx_t *ctx, const char *image, bool json);
+
+/* Whether an image argument is a URL (http:// or https://). */
+bool cli_is_url(const char *image);
 
 #endif

@@ -30,17 +30,18 @@ enum exit_code {
 };
 
 static const char usage_text[] =
-	"Usage: swinstall [OPTIONS] FILE\n"
-	"       swinstall [OPTIONS] -i FILE\n"
-	"       swinstall [OPTIONS] install FILE\n"
-	"       swinstall [OPTIONS] info [--json] FILE\n"
+	"Usage: swinstall [OPTIONS] FILE|URL\n"
+	"       swinstall [OPTIONS] -i FILE|URL\n"
+	"       swinstall [OPTIONS] install FILE|URL\n"
+	"       swinstall [OPTIONS] info [--json] FILE|URL\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
 	"       swinstall manifest FILE --provider P --name N [--version V] --compat K=V,...\n"
 	"       swinstall --version | -v\n"
-	"Install a SWUpdate .swu image (FILE '-' reads standard input) into the\n"
-	"standby slot; show what is in an image without installing it (info needs\n"
+	"Install a SWUpdate .swu image (FILE '-' reads standard input; an http:// or\n"
+	"https:// URL is streamed from the server, resumed when the connection\n"
+	"drops) into the standby slot; show what is in an image without installing it (info needs\n"
 	"no configuration; -k verifies its signature); show the slots and the update\n"
 	"state; confirm the slot that booted after an update; or make the bootloader\n"
 	"boot the other slot again; or print an Azure Device Update import manifest\n"
@@ -70,6 +71,16 @@ static const char usage_text[] =
 	"                             and fails the install (default 900)\n"
 	"  -n, --dry-run              read, verify, decode and hash everything; write nothing\n"
 	"                             (a target missing on this machine is only a warning)\n"
+	"  -o, --save-to FILE         keep a copy of the image as it is read: FILE.part,\n"
+	"                             renamed FILE when the install succeeded\n"
+	"      --url-ca-file FILE     certificate authorities (PEM) an https:// server must\n"
+	"                             chain to (default: the system's)\n"
+	"      --url-client-cert FILE client certificate (PEM) for the server\n"
+	"      --url-client-key FILE  its private key (PEM; default: in the certificate file)\n"
+	"      --url-retries N        attempts in a row that bring no byte before a download\n"
+	"                             gives up (default 5)\n"
+	"      --url-timeout SECONDS  a server that takes longer to connect, or sends less\n"
+	"                             than a byte a second that long, is dropped (default 60)\n"
 	"  -c, --check                verify sw-description (signature, compatibility,\n"
 	"                             version guards, selection, handlers) and exit;\n"
 	"                             open no target\n"
@@ -95,7 +106,8 @@ static const char usage_text[] =
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
 	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION, OPT_TMPDIR,
-	OPT_SCRIPT_TIMEOUT,
+	OPT_SCRIPT_TIMEOUT, OPT_URL_CA_FILE, OPT_URL_CLIENT_CERT, OPT_URL_CLIENT_KEY,
+	OPT_URL_RETRIES, OPT_URL_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -117,6 +129,12 @@ static const struct option long_options[] = {
 	{ "postupdate", required_argument, NULL, 'p' },
 	{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 	{ "script-timeout", required_argument, NULL, OPT_SCRIPT_TIMEOUT },
+	{ "save-to", required_argument, NULL, 'o' },
+	{ "url-ca-file", required_argument, NULL, OPT_URL_CA_FILE },
+	{ "url-client-cert", required_argument, NULL, OPT_URL_CLIENT_CERT },
+	{ "url-client-key", required_argument, NULL, OPT_URL_CLIENT_KEY },
+	{ "url-retries", required_argument, NULL, OPT_URL_RETRIES },
+	{ "url-timeout", required_argument, NULL, OPT_URL_TIMEOUT },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -137,9 +155,10 @@ struct cli_args {
 	const char *command;     /* install, info, status, mark-good, rollback, version */
 	bool json;
 	bool force;
+	bool saves;              /* -o */
 	const char *image;
 	const char *config;
-	const char *set[24][2];  /* option name, value */
+	const char *set[32][2];  /* option name, value */
 	size_t nset;
 	int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
 };
@@ -204,6 +223,12 @@ static int parse_option(struct cli_args *a, int c)
 	case 'p': add_setting(a, "postupdatecmd", optarg); break;
 	case OPT_TMPDIR: add_setting(a, "tmpdir", optarg); break;
 	case OPT_SCRIPT_TIMEOUT: add_setting(a, "script-timeout", optarg); break;
+	case 'o': add_setting(a, "save-to", optarg); a->saves = true; break;
+	case OPT_URL_CA_FILE: add_setting(a, "url-ca-file", optarg); break;
+	case OPT_URL_CLIENT_CERT: add_setting(a, "url-client-cert", optarg); break;
+	case OPT_URL_CLIENT_KEY: add_setting(a, "url-client-key", optarg); break;
+	case OPT_URL_RETRIES: add_setting(a, "url-retries", optarg); break;
+	case OPT_URL_TIMEOUT: add_setting(a, "url-timeout", optarg); break;
 	case 'n': add_setting(a, "dry-run", "1"); break;
 	case 'c': add_setting(a, "check", "1"); break;
 	case 'v': a->verbosity++; break;
@@ -226,10 +251,11 @@ static bool is_command(const char *word)
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
- * word that is no command but an existing file, or "-" (standard input). */
+ * word that is no command but an existing file, a URL, or "-" (standard
+ * input). */
 static bool is_image_argument(const char *word)
 {
-	return !strcmp(word, "-") || access(word, F_OK) == 0;
+	return !strcmp(word, "-") || cli_is_url(word) || access(word, F_OK) == 0;
 }
 
 static int parse_command(struct cli_args *a, int rest, char **words)
@@ -260,6 +286,8 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 		return usage_error("%s", "--json goes with install, status or info");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
+	if (a->saves && strcmp(a->command, "install") != 0)
+		return usage_error("%s", "--save-to goes with install");
 	return -1;
 }
 
@@ -269,7 +297,7 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 	a->argv = argv;
 	/* Our own messages: getopt's would name the program by its full path. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:P:p:ncvqh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:f:k:e:H:K:N:R:P:p:o:ncvqh", long_options, NULL)) != -1) {
 		int rc = parse_option(a, c);
 		if (rc >= 0)
 			return rc;
@@ -315,6 +343,8 @@ static int install(swi_ctx_t *ctx, const char *image)
 {
 	if (strcmp(image, "-") == 0)
 		return swi_install_fd(ctx, STDIN_FILENO);
+	if (cli_is_url(image))
+		return swi_install_url(ctx, image);
 	return swi_install_file(ctx, image);
 }
 

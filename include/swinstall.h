@@ -150,6 +150,18 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   force               "1": roll back even when the other slot holds no complete install
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
+ *   save-to             FILE: an install (also a check or dry run) copies the image it
+ *                       reads into FILE.part, reads it to its end and renames it FILE
+ *                       when it succeeded; a failed one removes FILE.part
+ *   url-ca-file         swi_install_url(): the certificate authorities (PEM) a server's
+ *                       certificate must chain to (default: the system's)
+ *   url-client-cert     client certificate (PEM) shown to the server, with
+ *   url-client-key      its private key (PEM; default: in url-client-cert)
+ *   url-retries         attempts in a row that may bring no byte before a download
+ *                       gives up (default "5"); a dropped connection is resumed from
+ *                       the byte it reached, after a pause of 0.25 s, doubled each time
+ *   url-timeout         seconds a server may take to connect or stall (less than a
+ *                       byte a second) before the attempt is dropped (default "60")
  * A NULL value resets an option to its default. Lists (slots, extra-targets)
  * and groups (mark-good-env, rollback-env) come from swi_load_config().
  */
@@ -201,6 +213,17 @@ void swi_set_progress(swi_ctx_t *ctx, swi_progress_fn fn, void *user);
 int swi_install_file(swi_ctx_t *ctx, const char *path);
 int swi_install_fd(swi_ctx_t *ctx, int fd);
 int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
+/*
+ * Installs from an http:// or https:// URL, streamed as it arrives (the
+ * image is never stored whole), on the caller's thread. TLS is verified
+ * (url-ca-file, url-client-cert, url-client-key); a broken connection is
+ * resumed with a Range request (url-retries, url-timeout), unseen by the
+ * install. SWI_EIO naming the URL and the reason when the download
+ * fails: the server refuses (404, ...), the certificate is not trusted,
+ * the retries ran out, or the answer to a resume is not the rest of the
+ * same file (another ETag or Last-Modified, a 200 instead of a 206).
+ */
+int swi_install_url(swi_ctx_t *ctx, const char *url);
 
 /*
  * The steps of an update agent, each one call.
@@ -372,6 +395,8 @@ struct swi_info {
 int swi_info_file(swi_ctx_t *ctx, const char *path, struct swi_info *info);
 int swi_info_fd(swi_ctx_t *ctx, int fd, struct swi_info *info);
 int swi_info_read(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_info *info);
+/* From an http:// or https:// URL, downloaded as swi_install_url() does. */
+int swi_info_url(swi_ctx_t *ctx, const char *url, struct swi_info *info);
 void swi_info_free(struct swi_info *info);
 
 /*

@@ -45,6 +45,12 @@ static void free_options(struct swi_options *o)
 	free(o->key_aes);
 	free(o->tmpdir);
 	free(o->script_timeout);
+	free(o->url_ca_file);
+	free(o->url_client_cert);
+	free(o->url_client_key);
+	free(o->url_retries);
+	free(o->url_timeout);
+	free(o->save_to);
 	free(o->preupdate_cmd);
 	free(o->postupdate_cmd);
 	free(o->lua_handlers);
@@ -214,6 +220,12 @@ static const struct opt_def options[] = {
 	STR_OPT("preupdatecmd", preupdate_cmd),
 	STR_OPT("postupdatecmd", postupdate_cmd),
 	STR_OPT("lua-handlers", lua_handlers),
+	STR_OPT("url-ca-file", url_ca_file),
+	STR_OPT("url-client-cert", url_client_cert),
+	STR_OPT("url-client-key", url_client_key),
+	STR_OPT("url-retries", url_retries),
+	STR_OPT("url-timeout", url_timeout),
+	STR_OPT("save-to", save_to),
 	BOOL_OPT("encrypted-sw-description", encrypted_sw_description),
 	BOOL_OPT("insecure", insecure),
 	BOOL_OPT("dry-run", dry_run),
@@ -279,6 +291,12 @@ static int check_value(swi_ctx_t *ctx, const char *name, const char *value)
 	if (!strcmp(name, "script-timeout") && (swi_parse_wait(value, &seconds) || seconds <= 0))
 		return swi_fail(ctx, SWI_EINVAL,
 				"script-timeout: '%s' is not a positive number of seconds", value);
+	if (!strcmp(name, "url-timeout") && (swi_parse_wait(value, &seconds) || seconds <= 0))
+		return swi_fail(ctx, SWI_EINVAL,
+				"url-timeout: '%s' is not a positive number of seconds", value);
+	if (!strcmp(name, "url-retries") && (swi_parse_wait(value, &seconds) || seconds < 0))
+		return swi_fail(ctx, SWI_EINVAL,
+				"url-retries: '%s' is not a number of attempts", value);
 	if ((!strcmp(name, "lock-file") || !strcmp(name, "state-dir") ||
 	     !strcmp(name, "tmpdir")) && value[0] != '/')
 		return swi_fail(ctx, SWI_EINVAL, "%s: '%s' is not an absolute path", name, value);

@@ -43,6 +43,13 @@ struct swi_options {
 	char *preupdate_cmd;      /* run before anything is written, or NULL */
 	char *postupdate_cmd;     /* run after the commit, or NULL */
 	char *lua_handlers;       /* a file of Lua handlers besides swupdate_handlers, or NULL */
+	/* Downloads (lib/source_url.c); NULL: the default. */
+	char *url_ca_file;        /* NULL: the system's certificate authorities */
+	char *url_client_cert;
+	char *url_client_key;
+	char *url_retries;        /* NULL: "5" */
+	char *url_timeout;        /* NULL: "60" seconds */
+	char *save_to;            /* a copy of the image read, or NULL (lib/source.c) */
 	bool encrypted_sw_description; /* sw-description itself is encrypted */
 	bool insecure;
 	bool dry_run;

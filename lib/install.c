@@ -1261,9 +1261,14 @@ static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode
 	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 },
 			 .scratch = { .ctx = ctx }, .plan = { .ctx = ctx },
 			 .spool = { .ctx = ctx }, .replay_fd = -1 };
-	int rc = run(&t, fn, user, mode);
+	/* The copy is completed once the transaction let go of the source. */
+	struct swi_tee tee;
+	int rc = swi_tee_open(ctx, &tee, &fn, &user);
+	if (rc == SWI_OK)
+		rc = run(&t, fn, user, mode);
 	keep_result(ctx, &t);
 	txn_free(&t);
+	rc = swi_tee_close(&tee, rc);
 	atomic_store(&ctx->cancel, 0);
 	return rc;
 }

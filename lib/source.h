@@ -27,4 +27,24 @@ enum swi_swu_mode swi_fd_mode(int fd);
  * when it cannot be opened. */
 int swi_open_image(swi_ctx_t *ctx, const char *path, int *fd);
 
+/* The save-to copy: the image an install reads, written to FILE.part as
+ * it is read, renamed FILE when the install succeeded. */
+struct swi_tee {
+	swi_ctx_t *ctx;
+	swi_read_fn fn;   /* the source read through */
+	void *user;
+	char *part;       /* FILE.part; NULL: no copy is made */
+	int fd;
+	int write_errno;  /* of the write that failed, 0 */
+};
+
+/* With save-to set, creates FILE.part and makes *fn and *user read through
+ * tee, copying what they read; without, leaves them as they are. */
+int swi_tee_open(swi_ctx_t *ctx, struct swi_tee *tee, swi_read_fn *fn, void **user);
+/* Ends the copy. After an install that returned SWI_OK (rc), reads the
+ * rest of the source (what follows the archive's trailer), syncs the copy
+ * and renames it FILE; otherwise removes FILE.part. Returns rc, or
+ * SWI_EIO naming the file when the copy failed. */
+int swi_tee_close(struct swi_tee *tee, int rc);
+
 #endif

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Image sources: an http:// or https:// URL, read with libcurl.
+ *
+ * The transfer runs inside the install's reads, on the caller's thread
+ * (curl's multi interface), into a buffer of BUFFER_SIZE bytes: the image
+ * is never stored whole, and a full buffer pauses the transfer until the
+ * install takes what it holds. So a read never waits longer than POLL_MS
+ * without looking for a cancel.
+ *
+ * A transfer that breaks on the way (a reset, a stall, an early end) is
+ * started again with "Range: bytes=N-" from the byte it reached, after a
+ * growing pause, and the install sees one unbroken stream. The answer to a
+ * resume must be those bytes of the same file: a 206 starting at N, with
+ * the ETag and Last-Modified of the first answer. Anything else fails the
+ * download, since the bytes the install already took came from a file the
+ * server no longer serves.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "source_url.h"
+
+#define BUFFER_SIZE (512 * 1024)
+#define CHUNK_SIZE (128 * 1024)   /* CURLOPT_BUFFERSIZE: the most one write brings */
+#define POLL_MS 100
+#define FIRST_BACKOFF_MS 250
+#define MAX_BACKOFF_MS 30000
+#define DEFAULT_RETRIES 5
+#define DEFAULT_TIMEOUT 60
+#define HEADER_MAX 256
+
+/* What one answer said about the file it sends. */
+struct answer {
+	char status_line[HEADER_MAX];
+	char etag[HEADER_MAX];
+	char last_modified[HEADER_MAX];
+	char content_range[HEADER_MAX];
+};
+
+struct swi_url_source {
+	swi_ctx_t *ctx;
+	char *url;
+	CURLM *multi;
+	CURL *easy;               /* the attempt running; NULL between attempts */
+	unsigned char *buf;
+	size_t capacity;          /* BUFFER_SIZE, more if curl ever writes more at once */
+	size_t start, end;        /* bytes not yet read: buf[start, end) */
+	bool paused;              /* the last write did not fit; curl holds it */
+	uint64_t offset;          /* bytes received in all: where a resume starts */
+	uint64_t attempt_offset;  /* offset when the current attempt started */
+	bool accepted;            /* the current attempt's answer was checked */
+	struct answer first;      /* the answer that began the file */
+	struct answer now;        /* the current attempt's */
+	int64_t size;             /* of the file, from the first answer; -1 unknown */
+	long retries;             /* attempts in a row that may bring nothing */
+	long timeout;             /* seconds of a stall or of connecting */
+	unsigned failures;        /* attempts in a row that brought no byte */
+	struct timespec retry_at; /* when the next attempt may start */
+	bool done;                /* every byte arrived */
+	int status;               /* SWI_OK, or why the download failed (msg) */
+	char msg[512];
+	char curl_error[CURL_ERROR_SIZE];
+};
+
+bool swi_is_url(const char *text)
+{
+	return text && (!strncasecmp(text, "http://", 7) || !strncasecmp(text, "https://", 8));
+}
+
+/* Records the download's failure (the first one counts). */
+__attribute__((format(printf, 2, 3)))
+static int refuse(struct swi_url_source *s, const char *fmt, ...)
+{
+	if (s->status)
+		return s->status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+	s->status = SWI_EIO;
+	return s->status;
+}
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* "bytes=N-" with N the first byte of the range, or -1 when absent. */
+static int64_t range_start(const char *content_range)
+{
+	unsigned long long first;
+	if (sscanf(content_range, "bytes %llu-", &first) != 1)
+		return -1;
+	return (int64_t)first;
+}
+
+/* "bytes A-B/TOTAL": TOTAL, or -1 when unknown ("*") or absent. */
+static int64_t range_total(const char *content_range)
+{
+	const char *slash = strchr(content_range, '/');
+	unsigned long long total;
+	if (!slash || sscanf(slash + 1, "%llu", &total) != 1)
+		return -1;
+	return (int64_t)total;
+}
+
+/* Why an answer to a resume is not the rest of the file, or NULL. */
+static const char *other_bytes(const struct swi_url_source *s, long code, char *why, size_t size)
+{
+	const struct answer *a = &s->now;
+	int64_t total = range_total(a->content_range);
+	if (code == 200)
+		snprintf(why, size, "it sent the whole file again (200), not the rest (206): "
+			 "it does not resume");
+	else if (code != 206)
+		snprintf(why, size, "it answered \"%s\"", a->status_line);
+	else if (range_start(a->content_range) != (int64_t)s->offset)
+		snprintf(why, size, "it sent the range \"%s\"", a->content_range);
+	else if (strcmp(a->etag, s->first.etag))
+		snprintf(why, size, "the ETag changed from %s to %s: the file changed",
+			 s->first.etag[0] ? s->first.etag : "none", a->etag[0] ? a->etag : "none");
+	else if (strcmp(a->last_modified, s->first.last_modified))
+		snprintf(why, size, "Last-Modified changed from \"%s\" to \"%s\": the file changed",
+			 s->first.last_modified, a->last_modified);
+	else if (s->size >= 0 && total >= 0 && total != s->size)
+		snprintf(why, size, "the file's size changed from %" PRId64 " to %" PRId64 " bytes",
+			 s->size, total);
+	else
+		return NULL;
+	return why;
+}
+
+/* Checks the current attempt's answer before any of its bytes are taken:
+ * the file (200) on the first attempt, the rest of the same file after. */
+static int accept_answer(struct swi_url_source *s)
+{
+	long code = 0;
+	char why[2 * HEADER_MAX + 96];
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	s->accepted = true;
+	if (s->offset == 0) {
+		if (code != 200)
+			return refuse(s, "%s: the server answered \"%s\"", s->url,
+				      s->now.status_line[0] ? s->now.status_line : "nothing");
+		curl_off_t length = -1;
+		curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+		s->first = s->now;
+		s->size = length;
+		return SWI_OK;
+	}
+	if (other_bytes(s, code, why, sizeof(why)))
+		return refuse(s, "%s: resuming at byte %" PRIu64 " failed: %s", s->url, s->offset,
+			      why);
+	return SWI_OK;
+}
+
+/* Makes room for len more bytes at the end of the buffer, false when it
+ * must be read first. An empty buffer grows when it is too small, as it
+ * might for a write larger than curl promises (CHUNK_SIZE). */
+static bool room_for(struct swi_url_source *s, size_t len)
+{
+	if (s->capacity - s->end >= len)
+		return true;
+	memmove(s->buf, s->buf + s->start, s->end - s->start);
+	s->end -= s->start;
+	s->start = 0;
+	if (s->end == 0 && len > s->capacity) {
+		unsigned char *bigger = realloc(s->buf, len);
+		if (!bigger)
+			return false;
+		s->buf = bigger;
+		s->capacity = len;
+	}
+	return s->capacity - s->end >= len;
+}
+
+static size_t on_body(char *data, size_t size, size_t count, void *user)
+{
+	struct swi_url_source *s = user;
+	size_t len = size * count;
+	if (!s->accepted && accept_answer(s))
+		return CURL_WRITEFUNC_ERROR;
+	if (!room_for(s, len)) {
+		if (s->end == 0) {
+			refuse(s, "%s: out of memory", s->url);
+			return CURL_WRITEFUNC_ERROR;
+		}
+		s->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	memcpy(s->buf + s->end, data, len);
+	s->end += len;
+	s->offset += len;
+	return len;
+}
+
+/* Copies text (len bytes, blanks and line end around it dropped) into a
+ * field of struct answer, cut to fit. */
+static void copy_trimmed(const char *text, size_t len, char *field)
+{
+	while (len && (*text == ' ' || *text == '\t'))
+		text++, len--;
+	while (len && (text[len - 1] == '\r' || text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	if (len >= HEADER_MAX)
+		len = HEADER_MAX - 1;
+	memcpy(field, text, len);
+	field[len] = '\0';
+}
+
+/* Keeps the value of a "Name: value" header line when it is name's. */
+static void keep_header(const char *line, size_t len, const char *name, char *field)
+{
+	size_t n = strlen(name);
+	if (len > n && !strncasecmp(line, name, n) && line[n] == ':')
+		copy_trimmed(line + n + 1, len - n - 1, field);
+}
+
+/* Headers of every answer of the attempt come here, a redirect's too: a
+ * status line ("HTTP/1.1 404 Not Found") starts a new answer; its code and
+ * reason are kept for messages. */
+static size_t on_header(char *line, size_t size, size_t count, void *user)
+{
+	struct swi_url_source *s = user;
+	size_t len = size * count;
+	const char *space = memchr(line, ' ', len);
+	if (len > 5 && !strncmp(line, "HTTP/", 5) && space) {
+		s->now = (struct answer){ 0 };
+		copy_trimmed(space, len - (size_t)(space - line), s->now.status_line);
+		return len;
+	}
+	keep_header(line, len, "ETag", s->now.etag);
+	keep_header(line, len, "Last-Modified", s->now.last_modified);
+	keep_header(line, len, "Content-Range", s->now.content_range);
+	return len;
+}
+
+static long option_number(const swi_ctx_t *ctx, const char *name, long fallback)
+{
+	const char *text = swi_get_option(ctx, name);
+	return text ? strtol(text, NULL, 10) : fallback;
+}
+
+static void set_security(struct swi_url_source *s, CURL *e)
+{
+	const char *ca = swi_get_option(s->ctx, "url-ca-file");
+	const char *cert = swi_get_option(s->ctx, "url-client-cert");
+	const char *key = swi_get_option(s->ctx, "url-client-key");
+	/* Unset, curl verifies against the system's certificate authorities. */
+	if (ca)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+	if (cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, cert);
+	if (key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+}
+
+/* A transfer from s->offset on: the whole file, or the rest of it. */
+static int start_attempt(struct swi_url_source *s)
+{
+	char range[32];
+	CURL *e = curl_easy_init();
+	if (!e)
+		return refuse(s, "%s: out of memory", s->url);
+	curl_easy_setopt(e, CURLOPT_URL, s->url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "swinstall/" SWI_VERSION_STRING);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)CHUNK_SIZE);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* A stall: less than a byte a second for the whole timeout. */
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s->timeout);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->timeout);
+	set_security(s, e);
+	if (s->offset > 0) {
+		snprintf(range, sizeof(range), "%" PRIu64 "-", s->offset);
+		curl_easy_setopt(e, CURLOPT_RANGE, range);
+	}
+	s->curl_error[0] = '\0';
+	s->now = (struct answer){ 0 };
+	s->accepted = false;
+	s->paused = false;
+	s->attempt_offset = s->offset;
+	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		return refuse(s, "%s: cannot start the transfer", s->url);
+	}
+	s->easy = e;
+	return SWI_OK;
+}
+
+/* Failures of the way, which another attempt may get past. Refusals of
+ * the server or of its certificate are final. */
+static bool worth_retrying(CURLcode res)
+{
+	switch (res) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct timespec after_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Milliseconds until t, 0 when it has passed. */
+static long ms_until(struct timespec t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (t.tv_sec - now.tv_sec) * 1000L + (t.tv_nsec - now.tv_nsec) / 1000000L;
+	return ms > 0 ? ms : 0;
+}
+
+/* An attempt broke: another one after a pause that doubles with each
+ * attempt in a row that brought nothing, or the end of the download. */
+static int plan_retry(struct swi_url_source *s, const char *reason)
+{
+	if (s->offset > s->attempt_offset)
+		s->failures = 0;
+	if (++s->failures > (unsigned long)s->retries)
+		return refuse(s, "%s: %s at byte %" PRIu64 "; gave up after %u attempt%s in a row "
+			      "that brought nothing (url-retries %ld)", s->url, reason, s->offset,
+			      s->failures, s->failures == 1 ? "" : "s", s->retries);
+	long pause = FIRST_BACKOFF_MS;
+	for (unsigned i = 1; i < s->failures && pause < MAX_BACKOFF_MS; i++)
+		pause *= 2;
+	if (pause > MAX_BACKOFF_MS)
+		pause = MAX_BACKOFF_MS;
+	swi_log(s->ctx, SWI_LOG_WARN, "%s: %s at byte %" PRIu64 "; resuming in %ld ms", s->url,
+		reason, s->offset, pause);
+	s->retry_at = after_ms(pause);
+	return SWI_OK;
+}
+
+/* The attempt ended: the file is complete, or it broke on the way. */
+static int finish_attempt(struct swi_url_source *s, CURLcode res)
+{
+	if (res == CURLE_OK && !s->accepted)
+		accept_answer(s);  /* an answer without a body: a 404, ... */
+	curl_multi_remove_handle(s->multi, s->easy);
+	curl_easy_cleanup(s->easy);
+	s->easy = NULL;
+	if (s->status)
+		return s->status;
+	if (res == CURLE_OK && (s->size < 0 || s->offset >= (uint64_t)s->size)) {
+		s->done = true;
+		return SWI_OK;
+	}
+	const char *reason = res == CURLE_OK ? "the connection ended early"
+			   : s->curl_error[0] ? s->curl_error : curl_easy_strerror(res);
+	if (res != CURLE_OK && !worth_retrying(res))
+		return refuse(s, "%s: %s", s->url, reason);
+	char copy[CURL_ERROR_SIZE];
+	snprintf(copy, sizeof(copy), "%s", reason);
+	return plan_retry(s, copy);
+}
+
+/* Runs the transfer for up to POLL_MS, or starts the next attempt when
+ * its time has come. */
+static int pump(struct swi_url_source *s)
+{
+	if (!s->easy) {
+		long wait = ms_until(s->retry_at);
+		if (wait > 0) {
+			struct timespec nap = { 0, (wait < POLL_MS ? wait : POLL_MS) * 1000000L };
+			nanosleep(&nap, NULL);
+			return SWI_OK;
+		}
+		return start_attempt(s);
+	}
+	if (s->paused) {
+		s->paused = false;
+		curl_easy_pause(s->easy, CURLPAUSE_CONT);
+	}
+	int running;
+	CURLMcode mc = curl_multi_perform(s->multi, &running);
+	CURLMsg *msg;
+	int left;
+	while (mc == CURLM_OK && (msg = curl_multi_info_read(s->multi, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			return finish_attempt(s, msg->data.result);
+	if (mc == CURLM_OK && s->end == s->start && !s->paused)
+		mc = curl_multi_poll(s->multi, NULL, 0, POLL_MS, NULL);
+	return mc == CURLM_OK ? s->status : refuse(s, "%s: %s", s->url, curl_multi_strerror(mc));
+}
+
+ssize_t swi_url_read(void *user, void *buf, size_t len)
+{
+	struct swi_url_source *s = user;
+	while (s->end == s->start && !s->done) {
+		if (swi_cancelled(s->ctx)) {
+			errno = ECANCELED;
+			return -1;
+		}
+		if (s->status || pump(s)) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	size_t n = s->end - s->start < len ? s->end - s->start : len;
+	memcpy(buf, s->buf + s->start, n);
+	s->start += n;
+	return (ssize_t)n;
+}
+
+int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	*out = NULL;
+	if (!swi_is_url(url))
+		return swi_fail(ctx, SWI_EINVAL, "%s: not an http:// or https:// URL", url);
+	pthread_once(&once, curl_init_once);
+	struct swi_url_source *s = calloc(1, sizeof(*s));
+	if (s) {
+		s->buf = malloc(BUFFER_SIZE);
+		s->url = strdup(url);
+		s->multi = curl_multi_init();
+	}
+	if (!s || !s->buf || !s->url || !s->multi) {
+		swi_url_close(s, SWI_OK);
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	s->ctx = ctx;
+	s->capacity = BUFFER_SIZE;
+	s->size = -1;
+	s->retries = option_number(ctx, "url-retries", DEFAULT_RETRIES);
+	s->timeout = option_number(ctx, "url-timeout", DEFAULT_TIMEOUT);
+	s->retry_at = after_ms(0);
+	*out = s;
+	return SWI_OK;
+}
+
+int swi_url_close(struct swi_url_source *s, int rc)
+{
+	if (!s)
+		return rc;
+	/* The install only knows that its read failed; say why. */
+	if (rc && rc != SWI_ECANCELED && s->status)
+		rc = swi_fail(s->ctx, s->status, "%s", s->msg);
+	if (s->easy) {
+		curl_multi_remove_handle(s->multi, s->easy);
+		curl_easy_cleanup(s->easy);
+	}
+	curl_multi_cleanup(s->multi);
+	free(s->url);
+	free(s->buf);
+	free(s);
+	return rc;
+}
+
+int swi_install_url(swi_ctx_t *ctx, const char *url)
+{
+	struct swi_url_source *src;
+	if (!ctx || !url)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image URL given") : SWI_EINVAL;
+	int rc = swi_url_open(ctx, url, &src);
+	if (rc == SWI_OK)
+		rc = swi_url_close(src, swi_install_read(ctx, swi_url_read, src));
+	return rc;
+}
+
+int swi_info_url(swi_ctx_t *ctx, const char *url, struct swi_info *info)
+{
+	struct swi_url_source *src;
+	if (!ctx || !info)
+		return SWI_EINVAL;
+	*info = (struct swi_info){ 0 };
+	if (!url)
+		return swi_fail(ctx, SWI_EINVAL, "no image URL given");
+	int rc = swi_url_open(ctx, url, &src);
+	if (rc == SWI_OK)
+		rc = swi_url_close(src, swi_info_read(ctx, swi_url_read, src, info));
+	return rc;
+}

@@ -1,0 +1,109 @@
+# shellcheck shell=sh
+# A web server for the tests of installs from a URL (test_url.sh) and the
+# bench (test/bench/bench.sh): Debian's lighttpd on 127.0.0.1, plain HTTP
+# and HTTPS with a certificate of a CA made here, serving one directory;
+# and a proxy of our own in front of the HTTP port that breaks connections
+# in the ways a flaky link or a changing server does.
+#
+#   web_start DIR        serves DIR; sets WEB_HTTP and WEB_HTTPS (base URLs),
+#                        WEB_CA (the CA's certificate, PEM) and WEB_ROGUE_CA
+#                        (another CA's); fails with the reason on stdout
+#   web_stop             stops the server and every proxy (also on exit)
+#   proxy_start MODE...  a proxy to the HTTP port; sets PROXY (its base URL).
+#                        MODE: pass | drop BYTES TIMES | stall BYTES |
+#                        replace BYTES NEW-FILE SERVED-FILE | norange BYTES
+#                        (see url_proxy.py)
+# Needs lighttpd, lighttpd-mod-openssl, openssl and python3; URL_TOOLS is
+# the directory of this file and url_proxy.py (the sourcing script sets it).
+
+WEB_PIDS=
+
+# free_port: a TCP port of 127.0.0.1 nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# web_cert DIR: DIR/ca.pem signs DIR/server.pem (for 127.0.0.1), and
+# DIR/rogue-ca.pem signs nothing of ours.
+web_cert() {
+	(
+		cd "$1" || exit 1
+		for ca in ca rogue-ca; do
+			openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.pem \
+				-days 30 -subj "/CN=swinstall test web $ca" \
+				-addext 'basicConstraints=critical,CA:TRUE' \
+				-addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null || exit 1
+		done
+		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+			-subj "/CN=127.0.0.1" 2>/dev/null || exit 1
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 30 \
+			-set_serial "0x$(openssl rand -hex 8)" -extfile server.ext \
+			-out server.pem 2>/dev/null || exit 1
+	)
+}
+
+# wait_port PORT: until something listens on PORT of 127.0.0.1 (5 s).
+wait_port() {
+	python3 - "$1" <<'EOF'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+web_start() {
+	www=$1
+	web="$TMP/web"
+	mkdir -p "$web"
+	lighttpd=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+	[ -x "$lighttpd" ] || { echo "lighttpd is not installed"; return 1; }
+	web_cert "$web" || { echo "the test certificates could not be made"; return 1; }
+	http_port=$(free_port) https_port=$(free_port)
+	cat >"$web/lighttpd.conf" <<EOF
+server.modules = ( "mod_openssl" )
+server.document-root = "$www"
+server.bind = "127.0.0.1"
+server.port = $http_port
+server.errorlog = "$web/error.log"
+# Files change under it (a test replaces one mid-download): no stale stat.
+server.stat-cache-engine = "disable"
+mimetype.assign = ( "" => "application/octet-stream" )
+\$SERVER["socket"] == "127.0.0.1:$https_port" {
+	ssl.engine = "enable"
+	ssl.pemfile = "$web/server.pem"
+	ssl.privkey = "$web/server.key"
+}
+EOF
+	"$lighttpd" -D -f "$web/lighttpd.conf" >"$web/stdout" 2>&1 &
+	WEB_PIDS="$WEB_PIDS $!"
+	if ! wait_port "$http_port" || ! wait_port "$https_port"; then
+		echo "lighttpd did not start: $(cat "$web/stdout" "$web/error.log" 2>/dev/null | tail -n 3)"
+		return 1
+	fi
+	WEB_HTTP="http://127.0.0.1:$http_port"
+	WEB_HTTPS="https://127.0.0.1:$https_port"
+	WEB_PORT=$http_port
+	WEB_CA="$web/ca.pem"
+	WEB_ROGUE_CA="$web/rogue-ca.pem"
+}
+
+proxy_start() {
+	port=$(free_port)
+	python3 "$URL_TOOLS/url_proxy.py" "$port" "$WEB_PORT" "$@" &
+	WEB_PIDS="$WEB_PIDS $!"
+	wait_port "$port" || return 1
+	PROXY="http://127.0.0.1:$port"
+}
+
+web_stop() {
+	for pid in $WEB_PIDS; do
+		kill "$pid" 2>/dev/null
+	done
+	WEB_PIDS=
+}
