@@ -6,8 +6,10 @@
 # in the ways a flaky link or a changing server does.
 #
 #   web_start DIR        serves DIR; sets WEB_HTTP and WEB_HTTPS (base URLs),
-#                        WEB_CA (the CA's certificate, PEM) and WEB_ROGUE_CA
-#                        (another CA's); fails with the reason on stdout
+#                        WEB_MTLS (HTTPS that wants a client certificate of
+#                        WEB_CA: WEB_CLIENT_CERT, WEB_CLIENT_KEY), WEB_CA (the
+#                        CA's certificate, PEM) and WEB_ROGUE_CA (another
+#                        CA's); fails with the reason on stdout
 #   web_stop             stops the server and every proxy (also on exit)
 #   proxy_start MODE...  a proxy to the HTTP port; sets PROXY (its base URL).
 #                        MODE: pass | drop BYTES TIMES | stall BYTES |
@@ -23,8 +25,8 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# web_cert DIR: DIR/ca.pem signs DIR/server.pem (for 127.0.0.1), and
-# DIR/rogue-ca.pem signs nothing of ours.
+# web_cert DIR: DIR/ca.pem signs DIR/server.pem (for 127.0.0.1) and
+# DIR/client.pem; DIR/rogue-ca.pem signs nothing of ours.
 web_cert() {
 	(
 		cd "$1" || exit 1
@@ -34,12 +36,15 @@ web_cert() {
 				-addext 'basicConstraints=critical,CA:TRUE' \
 				-addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null || exit 1
 		done
-		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
-			-subj "/CN=127.0.0.1" 2>/dev/null || exit 1
 		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -days 30 \
-			-set_serial "0x$(openssl rand -hex 8)" -extfile server.ext \
-			-out server.pem 2>/dev/null || exit 1
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		for name in server client; do
+			openssl req -newkey rsa:2048 -nodes -keyout $name.key -out $name.csr \
+				-subj "/CN=127.0.0.1" 2>/dev/null || exit 1
+			openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -days 30 \
+				-set_serial "0x$(openssl rand -hex 8)" -extfile $name.ext \
+				-out $name.pem 2>/dev/null || exit 1
+		done
 	)
 }
 
@@ -64,7 +69,7 @@ web_start() {
 	lighttpd=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 	[ -x "$lighttpd" ] || { echo "lighttpd is not installed"; return 1; }
 	web_cert "$web" || { echo "the test certificates could not be made"; return 1; }
-	http_port=$(free_port) https_port=$(free_port)
+	http_port=$(free_port) https_port=$(free_port) mtls_port=$(free_port)
 	cat >"$web/lighttpd.conf" <<EOF
 server.modules = ( "mod_openssl" )
 server.document-root = "$www"
@@ -79,15 +84,26 @@ mimetype.assign = ( "" => "application/octet-stream" )
 	ssl.pemfile = "$web/server.pem"
 	ssl.privkey = "$web/server.key"
 }
+\$SERVER["socket"] == "127.0.0.1:$mtls_port" {
+	ssl.engine = "enable"
+	ssl.pemfile = "$web/server.pem"
+	ssl.privkey = "$web/server.key"
+	ssl.ca-file = "$web/ca.pem"
+	ssl.verifyclient.activate = "enable"
+	ssl.verifyclient.enforce = "enable"
+}
 EOF
 	"$lighttpd" -D -f "$web/lighttpd.conf" >"$web/stdout" 2>&1 &
 	WEB_PIDS="$WEB_PIDS $!"
-	if ! wait_port "$http_port" || ! wait_port "$https_port"; then
+	if ! wait_port "$http_port" || ! wait_port "$https_port" || ! wait_port "$mtls_port"; then
 		echo "lighttpd did not start: $(cat "$web/stdout" "$web/error.log" 2>/dev/null | tail -n 3)"
 		return 1
 	fi
 	WEB_HTTP="http://127.0.0.1:$http_port"
 	WEB_HTTPS="https://127.0.0.1:$https_port"
+	WEB_MTLS="https://127.0.0.1:$mtls_port"
+	WEB_CLIENT_CERT="$web/client.pem"
+	WEB_CLIENT_KEY="$web/client.key"
 	WEB_PORT=$http_port
 	WEB_CA="$web/ca.pem"
 	WEB_ROGUE_CA="$web/rogue-ca.pem"
