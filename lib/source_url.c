@@ -64,6 +64,7 @@ struct swi_url_source {
 	unsigned failures;        /* attempts in a row that brought no byte */
 	struct timespec retry_at; /* when the next attempt may start */
 	bool done;                /* every byte arrived */
+	bool cancelled;           /* a read stopped for swi_cancel() */
 	int status;               /* SWI_OK, or why the download failed (msg) */
 	char msg[512];
 	char curl_error[CURL_ERROR_SIZE];
@@ -428,6 +429,7 @@ ssize_t swi_url_read(void *user, void *buf, size_t len)
 	struct swi_url_source *s = user;
 	while (s->end == s->start && !s->done) {
 		if (swi_cancelled(s->ctx)) {
+			s->cancelled = true;
 			errno = ECANCELED;
 			return -1;
 		}
@@ -473,8 +475,11 @@ int swi_url_close(struct swi_url_source *s, int rc)
 {
 	if (!s)
 		return rc;
-	/* The install only knows that its read failed; say why. */
-	if (rc && rc != SWI_ECANCELED && s->status)
+	/* The install only knows that its read failed; say why. A cancel
+	 * may stop the read before the install looks for one. */
+	if (rc && rc != SWI_ECANCELED && s->cancelled)
+		rc = swi_fail_cancelled(s->ctx);
+	else if (rc && rc != SWI_ECANCELED && s->status)
 		rc = swi_fail(s->ctx, s->status, "%s", s->msg);
 	if (s->easy) {
 		curl_multi_remove_handle(s->multi, s->easy);

@@ -24,7 +24,8 @@ int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out);
 ssize_t swi_url_read(void *src, void *buf, size_t len);
 
 /* Frees src and returns the status of the reading it served: rc, but
- * with the download's own reason when a failed download caused it. */
+ * with the download's own reason when a failed download caused it, and
+ * SWI_ECANCELED when a cancel stopped a read. */
 int swi_url_close(struct swi_url_source *src, int rc);
 
 #endif
