@@ -2,11 +2,13 @@
 /*
  * Image sources: an http:// or https:// URL, read with libcurl.
  *
- * The transfer runs inside the install's reads, on the caller's thread
- * (curl's multi interface), into a buffer of BUFFER_SIZE bytes: the image
- * is never stored whole, and a full buffer pauses the transfer until the
- * install takes what it holds. So a read never waits longer than POLL_MS
- * without looking for a cancel.
+ * The transfer runs on a thread of its own (curl's multi interface), from
+ * the install's first read on, into a ring of RING_SIZE bytes that the
+ * install's reads empty on the caller's thread: the download goes on while
+ * the install decodes and writes, the image is never stored whole, and a
+ * full ring pauses the transfer. A read waits at most POLL_MS at a time
+ * before it looks for a cancel; the thread looks for the end of the
+ * install as often.
  *
  * A transfer that breaks on the way (a reset, a stall, an early end) is
  * started again with "Range: bytes=N-" from the byte it reached, after a
@@ -27,7 +29,7 @@
 #include <time.h>
 #include "source_url.h"
 
-#define BUFFER_SIZE (512 * 1024)
+#define RING_SIZE (1024 * 1024)
 #define CHUNK_SIZE (128 * 1024)   /* CURLOPT_BUFFERSIZE: the most one write brings */
 #define POLL_MS 100
 #define FIRST_BACKOFF_MS 250
@@ -44,14 +46,20 @@ struct answer {
 	char content_range[HEADER_MAX];
 };
 
+/* The thread's fields are the transfer's; under lock: the ring, done,
+ * status and msg (the thread's results), stop (the reader's request). */
 struct swi_url_source {
 	swi_ctx_t *ctx;
 	char *url;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;   /* bytes came or went, or the download ended */
+	unsigned char *ring;
+	size_t head, count;       /* unread bytes: count of them from ring[head] on */
+	bool stop;                /* the install is over: the thread ends */
 	CURLM *multi;
 	CURL *easy;               /* the attempt running; NULL between attempts */
-	unsigned char *buf;
-	size_t capacity;          /* BUFFER_SIZE, more if curl ever writes more at once */
-	size_t start, end;        /* bytes not yet read: buf[start, end) */
 	bool paused;              /* the last write did not fit; curl holds it */
 	uint64_t offset;          /* bytes received in all: where a resume starts */
 	uint64_t attempt_offset;  /* offset when the current attempt started */
@@ -75,18 +83,21 @@ bool swi_is_url(const char *text)
 	return text && (!strncasecmp(text, "http://", 7) || !strncasecmp(text, "https://", 8));
 }
 
-/* Records the download's failure (the first one counts). */
+/* Records the download's failure (the first one counts); on the thread. */
 __attribute__((format(printf, 2, 3)))
 static int refuse(struct swi_url_source *s, const char *fmt, ...)
 {
-	if (s->status)
-		return s->status;
 	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
-	va_end(ap);
-	s->status = SWI_EIO;
-	return s->status;
+	pthread_mutex_lock(&s->lock);
+	if (!s->status) {
+		va_start(ap, fmt);
+		vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+		va_end(ap);
+		s->status = SWI_EIO;
+	}
+	pthread_cond_signal(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+	return SWI_EIO;
 }
 
 static void curl_init_once(void)
@@ -163,24 +174,21 @@ static int accept_answer(struct swi_url_source *s)
 	return SWI_OK;
 }
 
-/* Makes room for len more bytes at the end of the buffer, false when it
- * must be read first. An empty buffer grows when it is too small, as it
- * might for a write larger than curl promises (CHUNK_SIZE). */
-static bool room_for(struct swi_url_source *s, size_t len)
+/* Puts len bytes into the ring when they fit. */
+static bool put(struct swi_url_source *s, const char *data, size_t len)
 {
-	if (s->capacity - s->end >= len)
-		return true;
-	memmove(s->buf, s->buf + s->start, s->end - s->start);
-	s->end -= s->start;
-	s->start = 0;
-	if (s->end == 0 && len > s->capacity) {
-		unsigned char *bigger = realloc(s->buf, len);
-		if (!bigger)
-			return false;
-		s->buf = bigger;
-		s->capacity = len;
+	pthread_mutex_lock(&s->lock);
+	bool fits = RING_SIZE - s->count >= len;
+	if (fits) {
+		size_t tail = (s->head + s->count) % RING_SIZE;
+		size_t first = len < RING_SIZE - tail ? len : RING_SIZE - tail;
+		memcpy(s->ring + tail, data, first);
+		memcpy(s->ring, data + first, len - first);
+		s->count += len;
+		pthread_cond_signal(&s->changed);
 	}
-	return s->capacity - s->end >= len;
+	pthread_mutex_unlock(&s->lock);
+	return fits;
 }
 
 static size_t on_body(char *data, size_t size, size_t count, void *user)
@@ -189,16 +197,14 @@ static size_t on_body(char *data, size_t size, size_t count, void *user)
 	size_t len = size * count;
 	if (!s->accepted && accept_answer(s))
 		return CURL_WRITEFUNC_ERROR;
-	if (!room_for(s, len)) {
-		if (s->end == 0) {
-			refuse(s, "%s: out of memory", s->url);
-			return CURL_WRITEFUNC_ERROR;
-		}
+	if (len > RING_SIZE) {
+		refuse(s, "%s: curl wrote %zu bytes at once, more than the buffer holds", s->url, len);
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (!put(s, data, len)) {
 		s->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	memcpy(s->buf + s->end, data, len);
-	s->end += len;
 	s->offset += len;
 	return len;
 }
@@ -383,7 +389,10 @@ static int finish_attempt(struct swi_url_source *s, CURLcode res)
 	if (s->status)
 		return s->status;
 	if (res == CURLE_OK && (s->size < 0 || s->offset >= (uint64_t)s->size)) {
+		pthread_mutex_lock(&s->lock);
 		s->done = true;
+		pthread_cond_signal(&s->changed);
+		pthread_mutex_unlock(&s->lock);
 		return SWI_OK;
 	}
 	const char *reason = res == CURLE_OK ? "the connection ended early"
@@ -393,6 +402,24 @@ static int finish_attempt(struct swi_url_source *s, CURLcode res)
 	char copy[CURL_ERROR_SIZE];
 	snprintf(copy, sizeof(copy), "%s", reason);
 	return plan_retry(s, copy);
+}
+
+static bool stopping(struct swi_url_source *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stop;
+}
+
+/* Waits until the reader made room for the write curl holds back (at most
+ * CHUNK_SIZE), or the install is over. */
+static void wait_for_room(struct swi_url_source *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop && RING_SIZE - s->count < CHUNK_SIZE)
+		pthread_cond_wait(&s->changed, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Runs the transfer for up to POLL_MS, or starts the next attempt when
@@ -409,6 +436,7 @@ static int pump(struct swi_url_source *s)
 		return start_attempt(s);
 	}
 	if (s->paused) {
+		wait_for_room(s);
 		s->paused = false;
 		curl_easy_pause(s->easy, CURLPAUSE_CONT);
 	}
@@ -419,29 +447,62 @@ static int pump(struct swi_url_source *s)
 	while (mc == CURLM_OK && (msg = curl_multi_info_read(s->multi, &left)))
 		if (msg->msg == CURLMSG_DONE)
 			return finish_attempt(s, msg->data.result);
-	if (mc == CURLM_OK && s->end == s->start && !s->paused)
+	if (mc == CURLM_OK && !s->paused)
 		mc = curl_multi_poll(s->multi, NULL, 0, POLL_MS, NULL);
 	return mc == CURLM_OK ? s->status : refuse(s, "%s: %s", s->url, curl_multi_strerror(mc));
+}
+
+static void *run_transfer(void *user)
+{
+	struct swi_url_source *s = user;
+	while (!s->done && !s->status && !stopping(s))
+		pump(s);
+	return NULL;
+}
+
+/* Moves up to len bytes from the ring into buf; under the lock. */
+static size_t take(struct swi_url_source *s, unsigned char *buf, size_t len)
+{
+	size_t n = len < s->count ? len : s->count;
+	size_t first = n < RING_SIZE - s->head ? n : RING_SIZE - s->head;
+	memcpy(buf, s->ring + s->head, first);
+	memcpy(buf + first, s->ring, n - first);
+	s->head = (s->head + n) % RING_SIZE;
+	s->count -= n;
+	pthread_cond_signal(&s->changed);
+	return n;
 }
 
 ssize_t swi_url_read(void *user, void *buf, size_t len)
 {
 	struct swi_url_source *s = user;
-	while (s->end == s->start && !s->done) {
-		if (swi_cancelled(s->ctx)) {
-			s->cancelled = true;
-			errno = ECANCELED;
-			return -1;
-		}
-		if (s->status || pump(s)) {
+	/* The transfer starts with the first read (not after a cancel). */
+	if (!s->started && !swi_cancelled(s->ctx)) {
+		if (swi_thread_start(&s->thread, run_transfer, s)) {
+			refuse(s, "%s: cannot start the thread of the download", s->url);
 			errno = EIO;
 			return -1;
 		}
+		s->started = true;
 	}
-	size_t n = s->end - s->start < len ? s->end - s->start : len;
-	memcpy(buf, s->buf + s->start, n);
-	s->start += n;
-	return (ssize_t)n;
+	ssize_t n = -1;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (swi_cancelled(s->ctx)) {
+			s->cancelled = true;
+			errno = ECANCELED;
+			break;
+		}
+		if (s->count || s->status || s->done) {
+			n = s->count ? (ssize_t)take(s, buf, len) : s->status ? -1 : 0;
+			errno = EIO;
+			break;
+		}
+		struct timespec until = after_ms(POLL_MS);
+		pthread_cond_timedwait(&s->changed, &s->lock, &until);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out)
@@ -452,17 +513,23 @@ int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out)
 		return swi_fail(ctx, SWI_EINVAL, "%s: not an http:// or https:// URL", url);
 	pthread_once(&once, curl_init_once);
 	struct swi_url_source *s = calloc(1, sizeof(*s));
-	if (s) {
-		s->buf = malloc(BUFFER_SIZE);
-		s->url = strdup(url);
-		s->multi = curl_multi_init();
-	}
-	if (!s || !s->buf || !s->url || !s->multi) {
+	if (!s)
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	/* The reader's waits are timed on the monotonic clock (after_ms()). */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->changed, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&s->lock, NULL);
+	s->ctx = ctx;
+	s->ring = malloc(RING_SIZE);
+	s->url = strdup(url);
+	s->multi = curl_multi_init();
+	if (!s->ring || !s->url || !s->multi) {
 		swi_url_close(s, SWI_OK);
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	}
-	s->ctx = ctx;
-	s->capacity = BUFFER_SIZE;
 	s->size = -1;
 	s->retries = option_number(ctx, "url-retries", DEFAULT_RETRIES);
 	s->timeout = option_number(ctx, "url-timeout", DEFAULT_TIMEOUT);
@@ -475,6 +542,14 @@ int swi_url_close(struct swi_url_source *s, int rc)
 {
 	if (!s)
 		return rc;
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+		curl_multi_wakeup(s->multi);
+		pthread_join(s->thread, NULL);
+	}
 	/* The install only knows that its read failed; say why. A cancel
 	 * may stop the read before the install looks for one. */
 	if (rc && rc != SWI_ECANCELED && s->cancelled)
@@ -486,8 +561,10 @@ int swi_url_close(struct swi_url_source *s, int rc)
 		curl_easy_cleanup(s->easy);
 	}
 	curl_multi_cleanup(s->multi);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->lock);
 	free(s->url);
-	free(s->buf);
+	free(s->ring);
 	free(s);
 	return rc;
 }
