@@ -15,6 +15,9 @@
 #             fixed UUID, hash seed and time), compressed with zstd -3,
 #             gzip -6 -n, xz -6 -T1: it compresses like a real root file
 #             system, where random bytes would make every decoder look instant
+#   url       the raw row's image installed from Debian's lighttpd on
+#             127.0.0.1 (http; https in the notes), against the same install
+#             from the file: "limit" is the file install, "of-limit" file/URL
 #   startup   a 100 KiB raw image
 #   mem       swinstall's peak RSS on a 256 MiB and a BENCH_BIG_MIB raw image
 # Physical limits: raw = max(dd of the payload into the target, openssl dgst
@@ -64,7 +67,7 @@ case "$BUILD" in /*) ;; *) BUILD="$(pwd)/$BUILD" ;; esac
 SWINSTALL=$BUILD/swinstall
 [ -x "$SWINSTALL" ] || die "$SWINSTALL not found (run make first)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian package 'time')"
-for tool in openssl cpio mkfs.ext4 gzip zstd xz awk; do
+for tool in openssl cpio mkfs.ext4 gzip zstd xz awk python3; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
 done
 for n in "$MIB" "$RUNS" "$BIG_MIB"; do
@@ -125,14 +128,30 @@ if [ "$BIG_MIB" -gt 0 ]; then
 	fi
 fi
 
+# The web server of the url row (test/integration/url_server.sh), its
+# files in $W/web, serving the raw row's directory.
+TMP=$W
+URL_TOOLS=$(cd "$(dirname "$0")/../integration" && pwd)
+# shellcheck source=test/integration/url_server.sh
+. "$URL_TOOLS/url_server.sh"
+trap web_stop EXIT
+HAVE_WEB=0
+if web_start "$W/raw-${MIB}M" >"$W/web.why"; then
+	HAVE_WEB=1
+else
+	echo "bench: no url row: $(cat "$W/web.why")"
+fi
+
 # ------------------------------------------------------------ running
 
 # The row being measured: its image, target (and scrub file), the decoded
-# sha256, payload (raw) and compressed file.
-IMG='' TGT='' SCRUB='' SHA='' PAYLOAD='' COMP=''
+# sha256, payload (raw) and compressed file; SRC is what swinstall installs
+# (the image, or its URL).
+IMG='' SRC='' TGT='' SCRUB='' SHA='' PAYLOAD='' COMP=''
 
 set_row() {
 	IMG=$1/u.swu
+	SRC=$IMG
 	TGT=$2/target
 	SHA=$(cat "$2/payload.sha256")
 	PAYLOAD=$2/payload
@@ -174,7 +193,10 @@ run_cmd() {
 	row=$1 name=$2 run=$3
 	# shellcheck disable=SC2016 # the sh -c scripts take their arguments as $1, $2
 	case $name in
-	swinstall) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$IMG" ;;
+	swinstall) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$SRC" ;;
+	swinstall-file) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$IMG" ;;
+	swinstall-https) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 \
+		--url-ca-file "$WEB_CA" -i "$WEB_HTTPS/u.swu" ;;
 	swupdate) set -- env TMPDIR="$W/swtmp" swupdate -i "$IMG" -k "$CERT" -H bench:1.0 ;;
 	swupdate-sync) set -- sh -c 'env TMPDIR="$1" swupdate -i "$2" -k "$3" -H bench:1.0 && sync -d "$4"' \
 		sh "$W/swtmp" "$IMG" "$CERT" "$TGT" ;;
@@ -184,7 +206,7 @@ run_cmd() {
 	gzip-dc) set -- sh -c 'gzip -dc "$1" >/dev/null' sh "$COMP" ;;
 	xz-dc) set -- sh -c 'xz -dc "$1" >/dev/null' sh "$COMP" ;;
 	esac
-	case $name in swinstall | swupdate* | write | zstd-write) scrub_target ;; esac
+	case $name in swinstall* | swupdate* | write | zstd-write) scrub_target ;; esac
 	log="$LOGS/$row.$name.$run.log"
 	timed "$log" "$@"
 	if [ "$T_RC" -ne 0 ] && [ "${name%-sync}" = swupdate ]; then
@@ -196,7 +218,7 @@ run_cmd() {
 	if [ "$T_RC" -ne 0 ]; then
 		failure "$row: $name exited $T_RC (run $run): $(grep -v '^$' "$log" | tail -n 1)"
 		echo "$row $name" >>"$RES/failed"
-	elif { [ "$name" = swinstall ] || [ "${name%-sync}" = swupdate ]; } && ! target_ok; then
+	elif { [ "${name%-*}" = swinstall ] || [ "${name%-sync}" = swupdate ]; } && ! target_ok; then
 		failure "$row: $name wrote wrong bytes (run $run; target sha256 $(sha_of "$TGT"))"
 		echo "$row $name" >>"$RES/failed"
 	fi
@@ -229,6 +251,10 @@ SWU=
 
 set_row "$W/raw-${MIB}M" "$W/raw-${MIB}M"
 run_row raw "$RUNS" swinstall $SWU ${SWU:+swupdate-sync} write sha256
+if [ "$HAVE_WEB" = 1 ]; then
+	SRC=$WEB_HTTP/u.swu
+	run_row url "$RUNS" swinstall swinstall-file swinstall-https
+fi
 for v in zstd:zst:zstd-write gzip:gz:gzip-dc xz:xz:xz-dc; do
 	IFS=: read -r name ext limit <<EOF
 $v
@@ -340,6 +366,8 @@ report raw "raw $MIB MiB" "$MIB_BYTES" "$raw_limit" "3x/0.8" 3.0 0.8 8192
 report zstd "zstd $MIB MiB" "$MIB_BYTES" "$(median zstd zstd-write)" "3x/0.8" 3.0 0.8 8192
 report gzip "gzip $MIB MiB" "$MIB_BYTES" "$(median gzip gzip-dc)" "1.5x/0.9" 1.5 0.9 8192
 report xz "xz $MIB MiB" "$MIB_BYTES" "$(median xz xz-dc)" "-/0.9" "" 0.9 16384
+[ "$HAVE_WEB" = 1 ] &&
+	report url "url http $MIB MiB" "$MIB_BYTES" "$(median url swinstall-file)" "-"
 report startup "startup 100 KiB" "$SMALL_BYTES" "" "<0.1s" "" "" "" 0.1
 report "mem$MEM_MIB" "mem raw $MEM_MIB MiB" $((MEM_MIB * 1048576)) "" "<8M" "" "" 8192
 [ "$BIG_MIB" -gt 0 ] &&
@@ -364,6 +392,8 @@ echo "limits: write (dd) $(fmt_s "$raw_write"), sha256 (openssl dgst) $(fmt_s "$
 	echo "durable: swinstall's time includes its fdatasync, swupdate's does not; swupdate then sync -d of the target: raw $(fmt_s "$(median raw swupdate-sync)"), swinstall $(fmt_ratio "$(median raw swupdate-sync)" "$(median raw swinstall)") faster"
 [ -s "$RES/swupdate-retries" ] &&
 	echo "swupdate runs that failed once and were retried: $(sed 's/ exited.*//' "$RES/swupdate-retries" | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+[ "$HAVE_WEB" = 1 ] &&
+	echo "url: the raw image from lighttpd on 127.0.0.1: http $(fmt_s "$(median url swinstall)"), https $(fmt_s "$(median url swinstall-https)"), from the file $(fmt_s "$(median url swinstall-file)") (file/http $(fmt_frac "$(median url swinstall-file)" "$(median url swinstall)"), file/https $(fmt_frac "$(median url swinstall-file)" "$(median url swinstall-https)")); peak RSS http $(fmt_rss "$(peak_rss url swinstall)"), https $(fmt_rss "$(peak_rss url swinstall-https)")"
 fs=$W/fs-${MIB}M/rootfs.ext4
 echo "ext4 image: $MIB MiB, $(awk '{ n++ } END { print n }' "$W/fs-${MIB}M/files") files from /usr; gzip $(($(stat -c %s "$fs.gz") / 1048576)) MiB, zstd $(($(stat -c %s "$fs.zst") / 1048576)) MiB, xz $(($(stat -c %s "$fs.xz") / 1048576)) MiB"
 [ -n "$BIG_NOTE" ] && echo "$BIG_NOTE"

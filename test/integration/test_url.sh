@@ -113,10 +113,11 @@ case_no_range() {
 	expect_err "sent the whole file again (200), not the rest (206)"
 }
 
-# A certificate of another CA, and of no CA the system knows.
+# A certificate of another CA (one of lib.sh's test keys), and of no CA
+# the system knows.
 case_wrong_ca() {
 	url_case 300K
-	swi "$DEV" -e stable,copy2 --url-ca-file "$WEB_ROGUE_CA" -i "$WEB_HTTPS/$NAME"
+	swi "$DEV" -e stable,copy2 --url-ca-file "$KEYS/rogue-ca.pem" -i "$WEB_HTTPS/$NAME"
 	expect_rc 1
 	expect_err "$WEB_HTTPS/$NAME: "
 	expect_err "certificate"

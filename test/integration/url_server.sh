@@ -7,9 +7,9 @@
 #
 #   web_start DIR        serves DIR; sets WEB_HTTP and WEB_HTTPS (base URLs),
 #                        WEB_MTLS (HTTPS that wants a client certificate of
-#                        WEB_CA: WEB_CLIENT_CERT, WEB_CLIENT_KEY), WEB_CA (the
-#                        CA's certificate, PEM) and WEB_ROGUE_CA (another
-#                        CA's); fails with the reason on stdout
+#                        WEB_CA: WEB_CLIENT_CERT, WEB_CLIENT_KEY) and WEB_CA
+#                        (the CA's certificate, PEM); fails with the reason
+#                        on stdout
 #   web_stop             stops the server and every proxy (also on exit)
 #   proxy_start MODE...  a proxy to the HTTP port; sets PROXY (its base URL).
 #                        MODE: pass | drop BYTES TIMES | stall BYTES |
@@ -26,16 +26,13 @@ free_port() {
 }
 
 # web_cert DIR: DIR/ca.pem signs DIR/server.pem (for 127.0.0.1) and
-# DIR/client.pem; DIR/rogue-ca.pem signs nothing of ours.
+# DIR/client.pem.
 web_cert() {
 	(
 		cd "$1" || exit 1
-		for ca in ca rogue-ca; do
-			openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.pem \
-				-days 30 -subj "/CN=swinstall test web $ca" \
-				-addext 'basicConstraints=critical,CA:TRUE' \
-				-addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null || exit 1
-		done
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 \
+			-subj "/CN=swinstall test web CA" -addext 'basicConstraints=critical,CA:TRUE' \
+			-addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null || exit 1
 		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
 		printf 'extendedKeyUsage=clientAuth\n' >client.ext
 		for name in server client; do
@@ -106,7 +103,6 @@ EOF
 	WEB_CLIENT_KEY="$web/client.key"
 	WEB_PORT=$http_port
 	WEB_CA="$web/ca.pem"
-	WEB_ROGUE_CA="$web/rogue-ca.pem"
 }
 
 proxy_start() {
