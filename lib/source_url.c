@@ -399,9 +399,7 @@ static int finish_attempt(struct swi_url_source *s, CURLcode res)
 			   : s->curl_error[0] ? s->curl_error : curl_easy_strerror(res);
 	if (res != CURLE_OK && !worth_retrying(res))
 		return refuse(s, "%s: %s", s->url, reason);
-	char copy[CURL_ERROR_SIZE];
-	snprintf(copy, sizeof(copy), "%s", reason);
-	return plan_retry(s, copy);
+	return plan_retry(s, reason);
 }
 
 static bool stopping(struct swi_url_source *s)
