@@ -15,8 +15,10 @@ BUILD ?= build
 SONAME_MAJOR := 0
 VERSION := 0.1.0
 
-PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3 libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3
+# libcurl is loaded at run time, by the first download (lib/source_url.c):
+# its headers are needed, not its library.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 # -lm: floor() in lib/lua_hooks.c, which gcc inlines and clang calls.
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # The program links libarchive's static archive when there is one: only what

@@ -222,6 +222,7 @@ int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
  * fails: the server refuses (404, ...), the certificate is not trusted,
  * the retries ran out, or the answer to a resume is not the rest of the
  * same file (another ETag or Last-Modified, a 200 instead of a 206).
+ * libcurl is loaded by the first download: SWI_EUNSUPPORTED without it.
  */
 int swi_install_url(swi_ctx_t *ctx, const char *url);
 

@@ -19,6 +19,7 @@
  * server no longer serves.
  */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -100,9 +101,80 @@ static int refuse(struct swi_url_source *s, const char *fmt, ...)
 	return SWI_EIO;
 }
 
-static void curl_init_once(void)
+/*
+ * libcurl, loaded when the first download starts: a program that never
+ * downloads does not map it, nor the thirty libraries it needs (TLS, HTTP/2,
+ * LDAP, Kerberos, SSH, ...), which would add about 4 MiB to the memory of
+ * every install. A device without libcurl installs from files as before.
+ */
+static struct {
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_pause) *easy_pause;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_multi_add_handle) *multi_add_handle;
+	__typeof__(curl_multi_cleanup) *multi_cleanup;
+	__typeof__(curl_multi_info_read) *multi_info_read;
+	__typeof__(curl_multi_init) *multi_init;
+	__typeof__(curl_multi_perform) *multi_perform;
+	__typeof__(curl_multi_poll) *multi_poll;
+	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
+	__typeof__(curl_multi_strerror) *multi_strerror;
+	__typeof__(curl_multi_wakeup) *multi_wakeup;
+} api;
+static char api_missing[256]; /* why libcurl could not be loaded, or "" */
+
+/* Debian's libcurl4 (OpenSSL), else libcurl3-gnutls: the same API. */
+static void *open_curl(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (lib)
+		return lib;
+	snprintf(api_missing, sizeof(api_missing), "%s", dlerror());
+	return dlopen("libcurl-gnutls.so.4", RTLD_NOW | RTLD_LOCAL);
+}
+
+static void load_curl(void)
+{
+	static const struct {
+		const char *name;
+		void *slot;
+	} symbols[] = {
+		{ "curl_easy_cleanup", &api.easy_cleanup },
+		{ "curl_easy_getinfo", &api.easy_getinfo },
+		{ "curl_easy_init", &api.easy_init },
+		{ "curl_easy_pause", &api.easy_pause },
+		{ "curl_easy_setopt", &api.easy_setopt },
+		{ "curl_easy_strerror", &api.easy_strerror },
+		{ "curl_global_init", &api.global_init },
+		{ "curl_multi_add_handle", &api.multi_add_handle },
+		{ "curl_multi_cleanup", &api.multi_cleanup },
+		{ "curl_multi_info_read", &api.multi_info_read },
+		{ "curl_multi_init", &api.multi_init },
+		{ "curl_multi_perform", &api.multi_perform },
+		{ "curl_multi_poll", &api.multi_poll },
+		{ "curl_multi_remove_handle", &api.multi_remove_handle },
+		{ "curl_multi_strerror", &api.multi_strerror },
+		{ "curl_multi_wakeup", &api.multi_wakeup },
+	};
+	void *lib = open_curl();
+	if (!lib)
+		return;
+	api_missing[0] = '\0';
+	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+		void *fn = dlsym(lib, symbols[i].name);
+		if (!fn) {
+			snprintf(api_missing, sizeof(api_missing), "libcurl lacks %s",
+				 symbols[i].name);
+			return;
+		}
+		memcpy(symbols[i].slot, &fn, sizeof(fn));
+	}
+	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		snprintf(api_missing, sizeof(api_missing), "curl_global_init failed");
 }
 
 /* "bytes=N-" with N the first byte of the range, or -1 when absent. */
@@ -156,14 +228,14 @@ static int accept_answer(struct swi_url_source *s)
 {
 	long code = 0;
 	char why[2 * HEADER_MAX + 96];
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	api.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
 	s->accepted = true;
 	if (s->offset == 0) {
 		if (code != 200)
 			return refuse(s, "%s: the server answered \"%s\"", s->url,
 				      s->now.status_line[0] ? s->now.status_line : "nothing");
 		curl_off_t length = -1;
-		curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+		api.easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 		s->first = s->now;
 		s->size = length;
 		return SWI_OK;
@@ -263,52 +335,52 @@ static void set_security(struct swi_url_source *s, CURL *e)
 	const char *key = swi_get_option(s->ctx, "url-client-key");
 	/* Unset, curl verifies against the system's certificate authorities. */
 	if (ca)
-		curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+		api.easy_setopt(e, CURLOPT_CAINFO, ca);
 	if (cert)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, cert);
+		api.easy_setopt(e, CURLOPT_SSLCERT, cert);
 	if (key)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, key);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		api.easy_setopt(e, CURLOPT_SSLKEY, key);
+	api.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	api.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	api.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	api.easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 }
 
 /* A transfer from s->offset on: the whole file, or the rest of it. */
 static int start_attempt(struct swi_url_source *s)
 {
 	char range[32];
-	CURL *e = curl_easy_init();
+	CURL *e = api.easy_init();
 	if (!e)
 		return refuse(s, "%s: out of memory", s->url);
-	curl_easy_setopt(e, CURLOPT_URL, s->url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "swinstall/" SWI_VERSION_STRING);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)CHUNK_SIZE);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	api.easy_setopt(e, CURLOPT_URL, s->url);
+	api.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	api.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	api.easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	api.easy_setopt(e, CURLOPT_USERAGENT, "swinstall/" SWI_VERSION_STRING);
+	api.easy_setopt(e, CURLOPT_BUFFERSIZE, (long)CHUNK_SIZE);
+	api.easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_error);
+	api.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	api.easy_setopt(e, CURLOPT_WRITEDATA, s);
+	api.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	api.easy_setopt(e, CURLOPT_HEADERDATA, s);
+	api.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* A stall: less than a byte a second for the whole timeout. */
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s->timeout);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->timeout);
+	api.easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s->timeout);
+	api.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	api.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->timeout);
 	set_security(s, e);
 	if (s->offset > 0) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-", s->offset);
-		curl_easy_setopt(e, CURLOPT_RANGE, range);
+		api.easy_setopt(e, CURLOPT_RANGE, range);
 	}
 	s->curl_error[0] = '\0';
 	s->now = (struct answer){ 0 };
 	s->accepted = false;
 	s->paused = false;
 	s->attempt_offset = s->offset;
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
+	if (api.multi_add_handle(s->multi, e) != CURLM_OK) {
+		api.easy_cleanup(e);
 		return refuse(s, "%s: cannot start the transfer", s->url);
 	}
 	s->easy = e;
@@ -383,8 +455,8 @@ static int finish_attempt(struct swi_url_source *s, CURLcode res)
 {
 	if (res == CURLE_OK && !s->accepted)
 		accept_answer(s);  /* an answer without a body: a 404, ... */
-	curl_multi_remove_handle(s->multi, s->easy);
-	curl_easy_cleanup(s->easy);
+	api.multi_remove_handle(s->multi, s->easy);
+	api.easy_cleanup(s->easy);
 	s->easy = NULL;
 	if (s->status)
 		return s->status;
@@ -396,7 +468,7 @@ static int finish_attempt(struct swi_url_source *s, CURLcode res)
 		return SWI_OK;
 	}
 	const char *reason = res == CURLE_OK ? "the connection ended early"
-			   : s->curl_error[0] ? s->curl_error : curl_easy_strerror(res);
+			   : s->curl_error[0] ? s->curl_error : api.easy_strerror(res);
 	if (res != CURLE_OK && !worth_retrying(res))
 		return refuse(s, "%s: %s", s->url, reason);
 	return plan_retry(s, reason);
@@ -436,18 +508,18 @@ static int pump(struct swi_url_source *s)
 	if (s->paused) {
 		wait_for_room(s);
 		s->paused = false;
-		curl_easy_pause(s->easy, CURLPAUSE_CONT);
+		api.easy_pause(s->easy, CURLPAUSE_CONT);
 	}
 	int running;
-	CURLMcode mc = curl_multi_perform(s->multi, &running);
+	CURLMcode mc = api.multi_perform(s->multi, &running);
 	CURLMsg *msg;
 	int left;
-	while (mc == CURLM_OK && (msg = curl_multi_info_read(s->multi, &left)))
+	while (mc == CURLM_OK && (msg = api.multi_info_read(s->multi, &left)))
 		if (msg->msg == CURLMSG_DONE)
 			return finish_attempt(s, msg->data.result);
 	if (mc == CURLM_OK && !s->paused)
-		mc = curl_multi_poll(s->multi, NULL, 0, POLL_MS, NULL);
-	return mc == CURLM_OK ? s->status : refuse(s, "%s: %s", s->url, curl_multi_strerror(mc));
+		mc = api.multi_poll(s->multi, NULL, 0, POLL_MS, NULL);
+	return mc == CURLM_OK ? s->status : refuse(s, "%s: %s", s->url, api.multi_strerror(mc));
 }
 
 static void *run_transfer(void *user)
@@ -509,7 +581,10 @@ int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out)
 	*out = NULL;
 	if (!swi_is_url(url))
 		return swi_fail(ctx, SWI_EINVAL, "%s: not an http:// or https:// URL", url);
-	pthread_once(&once, curl_init_once);
+	pthread_once(&once, load_curl);
+	if (api_missing[0])
+		return swi_fail(ctx, SWI_EUNSUPPORTED, "%s: installing from a URL needs libcurl: %s",
+				url, api_missing);
 	struct swi_url_source *s = calloc(1, sizeof(*s));
 	if (!s)
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
@@ -523,7 +598,7 @@ int swi_url_open(swi_ctx_t *ctx, const char *url, struct swi_url_source **out)
 	s->ctx = ctx;
 	s->ring = malloc(RING_SIZE);
 	s->url = strdup(url);
-	s->multi = curl_multi_init();
+	s->multi = api.multi_init();
 	if (!s->ring || !s->url || !s->multi) {
 		swi_url_close(s, SWI_OK);
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
@@ -545,7 +620,7 @@ int swi_url_close(struct swi_url_source *s, int rc)
 		s->stop = true;
 		pthread_cond_broadcast(&s->changed);
 		pthread_mutex_unlock(&s->lock);
-		curl_multi_wakeup(s->multi);
+		api.multi_wakeup(s->multi);
 		pthread_join(s->thread, NULL);
 	}
 	/* The install only knows that its read failed; say why. A cancel
@@ -555,10 +630,10 @@ int swi_url_close(struct swi_url_source *s, int rc)
 	else if (rc && rc != SWI_ECANCELED && s->status)
 		rc = swi_fail(s->ctx, s->status, "%s", s->msg);
 	if (s->easy) {
-		curl_multi_remove_handle(s->multi, s->easy);
-		curl_easy_cleanup(s->easy);
+		api.multi_remove_handle(s->multi, s->easy);
+		api.easy_cleanup(s->easy);
 	}
-	curl_multi_cleanup(s->multi);
+	api.multi_cleanup(s->multi);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	free(s->url);
