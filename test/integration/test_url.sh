@@ -182,12 +182,14 @@ case_cancel() {
 	[ "$took" -le 2 ] || fail "the install took $took s to stop"
 }
 
-# info reads an image from a URL too.
-case_info() {
+# info reads an image from a URL too, and a bare URL is an install.
+case_info_and_bare_url() {
 	url_case 300K
 	swi "$DEV" info "$WEB_HTTP/$NAME"
 	expect_rc 0
 	grep -q "rootfs.img" "$CASE/out" || fail "info does not list rootfs.img: $(cat "$CASE/out")"
+	swi "$DEV" -e stable,copy2 "$WEB_HTTP/$NAME"
+	expect_installed_in_b "$DEV"
 }
 
 # expect_saved FILE: FILE is the image, no FILE.part beside it.
@@ -244,7 +246,7 @@ run_case "url: a server that wants a client certificate gets it (url-client-cert
 run_case "url: a stalled server times out (url-timeout, url-retries)" case_stalled
 run_case "url: a missing file (404) is a clear error" case_not_found
 run_case "url: SIGTERM stops an install waiting on a server at once" case_cancel
-run_case "url: info reads an image from a URL" case_info
+run_case "url: info reads an image from a URL; swinstall URL installs it" case_info_and_bare_url
 run_case "save-to: -o keeps an identical copy of a URL install (resumed)" case_save_url
 run_case "save-to: -o keeps an identical copy of a file and a stdin install" case_save_file_and_stdin
 run_case "save-to: a failed install leaves no copy" case_save_failed
