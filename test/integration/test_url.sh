@@ -217,6 +217,13 @@ case_save_file_and_stdin() {
 	expect_saved "$CASE/piped.swu"
 }
 
+# expect_no_copy FILE: neither FILE nor FILE.part.
+expect_no_copy() {
+	if [ -e "$1" ] || [ -e "$1.part" ]; then
+		fail "a copy was left: $(ls "$1"*)"
+	fi
+}
+
 # A failed install keeps no copy: not from a URL that breaks off, not of
 # an image for other hardware.
 case_save_failed() {
@@ -224,10 +231,10 @@ case_save_failed() {
 	proxy_start norange 1000000 || fail "proxy"
 	swi "$DEV" -e stable,copy2 -o "$CASE/kept.swu" -i "$PROXY/$NAME"
 	expect_rc 1
-	[ ! -e "$CASE/kept.swu" ] && [ ! -e "$CASE/kept.swu.part" ] || fail "a copy was left"
+	expect_no_copy "$CASE/kept.swu"
 	swi "$DEV" -e stable,copy2 -H myboard:9.9 -o "$CASE/kept.swu" -i "$WEB_HTTP/$NAME"
 	expect_rc 4
-	[ ! -e "$CASE/kept.swu" ] && [ ! -e "$CASE/kept.swu.part" ] || fail "a copy was left"
+	expect_no_copy "$CASE/kept.swu"
 }
 
 case_save_usage() {

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # WEB_* are for the scripts that source this
 # A web server for the tests of installs from a URL (test_url.sh) and the
 # bench (test/bench/bench.sh): Debian's lighttpd on 127.0.0.1, plain HTTP
 # and HTTPS with a certificate of a CA made here, serving one directory;
