@@ -11,7 +11,9 @@
 #                        WEB_CA: WEB_CLIENT_CERT, WEB_CLIENT_KEY) and WEB_CA
 #                        (the CA's certificate, PEM); fails with the reason
 #                        on stdout
-#   web_stop             stops the server and every proxy (also on exit)
+#   web_stop             stops the server and every proxy, also those started
+#                        in subshells (run_case's): their pids are kept in a
+#                        file
 #   proxy_start MODE...  a proxy to the HTTP port; sets PROXY (its base URL).
 #                        MODE: pass | drop BYTES TIMES | stall BYTES |
 #                        replace BYTES NEW-FILE SERVED-FILE | norange BYTES
@@ -19,7 +21,6 @@
 # Needs lighttpd, lighttpd-mod-openssl, openssl and python3; URL_TOOLS is
 # the directory of this file and url_proxy.py (the sourcing script sets it).
 
-WEB_PIDS=
 
 # free_port: a TCP port of 127.0.0.1 nobody listens on now.
 free_port() {
@@ -91,8 +92,11 @@ mimetype.assign = ( "" => "application/octet-stream" )
 	ssl.verifyclient.enforce = "enable"
 }
 EOF
+	# (a new list: the pids of a run that was killed are others' by now)
+	WEB_PIDFILE="$web/pids"
+	: >"$WEB_PIDFILE"
 	"$lighttpd" -D -f "$web/lighttpd.conf" >"$web/stdout" 2>&1 &
-	WEB_PIDS="$WEB_PIDS $!"
+	echo $! >>"$WEB_PIDFILE"
 	if ! wait_port "$http_port" || ! wait_port "$https_port" || ! wait_port "$mtls_port"; then
 		echo "lighttpd did not start: $(cat "$web/stdout" "$web/error.log" 2>/dev/null | tail -n 3)"
 		return 1
@@ -109,14 +113,15 @@ EOF
 proxy_start() {
 	port=$(free_port)
 	python3 "$URL_TOOLS/url_proxy.py" "$port" "$WEB_PORT" "$@" &
-	WEB_PIDS="$WEB_PIDS $!"
+	echo $! >>"$WEB_PIDFILE"
 	wait_port "$port" || return 1
 	PROXY="http://127.0.0.1:$port"
 }
 
 web_stop() {
-	for pid in $WEB_PIDS; do
+	[ -n "${WEB_PIDFILE:-}" ] && [ -f "$WEB_PIDFILE" ] || return 0
+	while read -r pid; do
 		kill "$pid" 2>/dev/null
-	done
-	WEB_PIDS=
+	done <"$WEB_PIDFILE"
+	rm -f "$WEB_PIDFILE"
 }
