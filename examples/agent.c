@@ -57,7 +57,8 @@ enum agent_exit {
 static const char *const library_options[] = {
 	"public-key", "bootloader", "uboot-env-config", "grubenv", "cmdline-file",
 	"mountinfo-file", "hwrevision-file", "sw-versions-file", "lock-file", "lock-wait",
-	"state-dir", "tmpdir", "key-aes", "script-timeout", "postupdatecmd", "no-downgrading",
+	"state-dir", "tmpdir", "key-aes", "script-timeout", "preupdatecmd", "postupdatecmd",
+	"no-downgrading",
 };
 #define NLIBRARY (sizeof(library_options) / sizeof(library_options[0]))
 #define MAX_SETTINGS 64
@@ -94,7 +95,7 @@ static void usage(FILE *out)
 	      "  --uboot-env-config FILE  --grubenv FILE  --cmdline-file FILE  --mountinfo-file FILE\n"
 	      "  --hwrevision-file FILE  --sw-versions-file FILE  --lock-file FILE  --lock-wait SECONDS\n"
 	      "  --state-dir DIR  --tmpdir DIR  --key-aes FILE  --script-timeout SECONDS\n"
-	      "  --postupdatecmd CMD  --no-downgrading VERSION   (the library's options)\n"
+	      "  --preupdatecmd CMD  --postupdatecmd CMD  --no-downgrading VERSION\n"
 	      "  --extra-target DEVICE   --mark-good-env NAME=VALUE   --rollback-env NAME=VALUE\n"
 	      "  --cancel-at PERCENT   cancel install/verify once progress reaches PERCENT\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"
