@@ -30,27 +30,26 @@ static void sh(const struct fixture *f, const char *fmt, const char *arg)
 	assert_int_equal(system(cmd), 0);
 }
 
-static void write_in(const struct fixture *f, const char *name, const char *text)
+/* grub-editenv on the fixture's environment block with args; what it
+ * printed (malloc'd). */
+static char *grub_editenv(const struct fixture *f, const char *args)
 {
-	char path[160];
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv %s", f->dir, args);
+	return command_output(cmd);
 }
 
-/* The GRUB environment's variables, sorted, on one line (malloc'd). */
+/* The environment's variables, sorted, on one line (malloc'd). */
 static char *env_list(const struct fixture *f)
 {
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv list | sort | tr '\\n' ' '", f->dir);
-	return command_output(cmd);
+	return grub_editenv(f, "list | sort | tr '\\n' ' '");
 }
 
 static void set_env(const struct fixture *f, const char *assignments)
 {
-	sh(f, "grub-editenv %s/grubenv set %s", assignments);
+	char set[256];
+	snprintf(set, sizeof(set), "set %s", assignments);
+	free(grub_editenv(f, set));
 }
 
 /* The scalar options both contexts get; "%s" is the fixture's directory. */
@@ -130,10 +129,10 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	sh(f, "cd %s && touch slotA slotB boot0 other && grub-editenv grubenv create", NULL);
 	set_env(f, "rootpart=2 ustate=0");
-	write_in(f, "sw-versions", "rootfs 1.0\n");
-	write_in(f, "hwrevision", "myboard 1.0\n");
-	write_in(f, "mountinfo", "");
-	write_in(f, "cmdline", "quiet swinstall.slot=A\n");
+	write_text_file(f->dir, "sw-versions", "rootfs 1.0\n");
+	write_text_file(f->dir, "hwrevision", "myboard 1.0\n");
+	write_text_file(f->dir, "mountinfo", "");
+	write_text_file(f->dir, "cmdline", "quiet swinstall.slot=A\n");
 	char conf[128];
 	snprintf(conf, sizeof(conf), "%s/swinstall.conf", f->dir);
 	write_config(f, conf);
@@ -200,7 +199,7 @@ static void the_state_is_the_same(void **state)
 	assert_string_equal(s.standby, "B");
 	assert_string_equal(s.next, "B"); /* rootpart=3 is slot B's bootenv */
 	/* Slot B running, A booting next. */
-	write_in(f, "cmdline", "swinstall.slot=B\n");
+	write_text_file(f->dir, "cmdline", "swinstall.slot=B\n");
 	set_env(f, "rootpart=2 ustate=0");
 	assert_same_state(f);
 	assert_int_equal(swi_get_state(f->from_api, &s), SWI_OK);
@@ -219,48 +218,42 @@ static void the_options_read_back_the_same(void **state)
 	}
 }
 
-/* mark-good with the configured variables, on the environment as it was
- * before; the result of each context, sorted (malloc'd). */
-static char *mark_good_result(struct fixture *f, swi_ctx_t *ctx)
+/* A life-cycle call (mark-good, rollback) on ctx from the environment
+ * `before`, with the variables a configured group may add unset first;
+ * the environment it leaves, sorted (malloc'd). */
+static char *life_cycle_result(struct fixture *f, swi_ctx_t *ctx, const char *before,
+			       int (*change)(swi_ctx_t *))
 {
-	set_env(f, "rootpart=2 ustate=1");
-	sh(f, "grub-editenv %s/grubenv unset boot_try rollback_reason bootcount "
-	      "upgrade_available", NULL);
-	assert_int_equal(swi_mark_good(ctx), SWI_OK);
+	set_env(f, before);
+	free(grub_editenv(f, "unset boot_try rollback_reason bootcount upgrade_available"));
+	assert_int_equal(change(ctx), SWI_OK);
 	return env_list(f);
+}
+
+/* What the change leaves with the API's context, the same as with the
+ * file's (malloc'd). */
+static char *same_life_cycle_result(struct fixture *f, const char *before,
+				    int (*change)(swi_ctx_t *))
+{
+	char *file = life_cycle_result(f, f->from_file, before, change);
+	char *api = life_cycle_result(f, f->from_api, before, change);
+	assert_string_equal(api, file);
+	free(file);
+	return api;
 }
 
 static void mark_good_writes_the_variables_set_by_call(void **state)
 {
-	struct fixture *f = *state;
-	char *file = mark_good_result(f, f->from_file);
-	char *api = mark_good_result(f, f->from_api);
+	char *api = same_life_cycle_result(*state, "rootpart=2 ustate=1", swi_mark_good);
 	assert_string_equal(api, "boot_try=0 rootpart=2 ustate=0 ");
-	assert_string_equal(api, file);
-	free(file);
 	free(api);
-}
-
-static char *rollback_result(struct fixture *f, swi_ctx_t *ctx)
-{
-	set_env(f, "rootpart=3 ustate=1");
-	sh(f, "grub-editenv %s/grubenv unset boot_try rollback_reason bootcount "
-	      "upgrade_available", NULL);
-	assert_int_equal(swi_rollback(ctx), SWI_OK);
-	return env_list(f);
 }
 
 static void rollback_writes_the_variables_set_by_call(void **state)
 {
-	struct fixture *f = *state;
-	char *file = rollback_result(f, f->from_file);
-	char *api = rollback_result(f, f->from_api);
 	/* Back to A (its bootenv) with rollback-env's variables. */
-	assert_non_null(strstr(api, "rollback_reason=health "));
-	assert_non_null(strstr(api, "rootpart=2 "));
-	assert_non_null(strstr(api, "ustate=3 "));
-	assert_string_equal(api, file);
-	free(file);
+	char *api = same_life_cycle_result(*state, "rootpart=3 ustate=1", swi_rollback);
+	assert_string_equal(api, "rollback_reason=health rootpart=2 ustate=3 ");
 	free(api);
 }
 
@@ -268,7 +261,7 @@ static void a_variable_set_to_null_is_removed(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(swi_set_env_var(f->from_api, "mark-good-env", "boot_try", NULL), SWI_OK);
-	char *api = mark_good_result(f, f->from_api);
+	char *api = life_cycle_result(f, f->from_api, "rootpart=2 ustate=1", swi_mark_good);
 	assert_string_equal(api, "rootpart=2 ustate=0 ");
 	free(api);
 }
@@ -284,7 +277,7 @@ static void build_image(const struct fixture *f, const char *name)
 	char sha[65];
 	for (int i = 0; i < 32; i++)
 		sprintf(sha + 2 * i, "%02x", md[i]);
-	write_in(f, "payload.bin", payload);
+	write_text_file(f->dir, "payload.bin", payload);
 	char desc[1024];
 	snprintf(desc, sizeof(desc),
 		 "software = { version = \"2.0\"; stable = { copy2 = {\n"
@@ -292,7 +285,7 @@ static void build_image(const struct fixture *f, const char *name)
 		 "               device = \"%s/%s\"; sha256 = \"%s\"; } );\n"
 		 "}; }; };\n",
 		 f->dir, name, sha);
-	write_in(f, "sw-description", desc);
+	write_text_file(f->dir, "sw-description", desc);
 	sh(f, "cd %s && printf '%%s\\n' sw-description payload.bin | "
 	      "cpio -o -H crc --quiet > image.swu", NULL);
 }
@@ -327,7 +320,7 @@ static void cleared_lists_are_empty(void **state)
 	/* An emptied group leaves mark-good to its defaults. */
 	assert_int_equal(swi_clear_list(f->from_api, "mark-good-env"), SWI_OK);
 	assert_int_equal(swi_clear_list(f->from_api, "rollback-env"), SWI_OK);
-	char *api = mark_good_result(f, f->from_api);
+	char *api = life_cycle_result(f, f->from_api, "rootpart=2 ustate=1", swi_mark_good);
 	assert_string_equal(api, "bootcount=0 rootpart=2 upgrade_available=0 ustate=0 ");
 	free(api);
 	assert_int_equal(swi_clear_list(f->from_api, "slots"), SWI_OK);
@@ -373,9 +366,9 @@ static void bad_slots_are_refused(void **state)
 	assert_refused(ctx, swi_add_slot(ctx, "C", "/dev/c", "stable,copy3", bad_name),
 		       "slot 'C': bootenv variable 'root part' is refused");
 	/* None of the refused slots was kept: C is not a slot, A and B are. */
-	write_in(f, "cmdline", "swinstall.slot=C\n");
+	write_text_file(f->dir, "cmdline", "swinstall.slot=C\n");
 	assert_slots(ctx, NULL, NULL);
-	write_in(f, "cmdline", "swinstall.slot=B\n");
+	write_text_file(f->dir, "cmdline", "swinstall.slot=B\n");
 	assert_slots(ctx, "B", "A");
 }
 
@@ -409,29 +402,28 @@ static void a_later_file_replaces_the_lists(void **state)
 	struct fixture *f = *state;
 	char conf[128];
 	snprintf(conf, sizeof(conf), "%s/slots.conf", f->dir);
-	write_in(f, "slots.conf", "slots = ( { name = \"X\"; device = \"/dev/x\"; "
+	write_text_file(f->dir, "slots.conf", "slots = ( { name = \"X\"; device = \"/dev/x\"; "
 				  "select = \"s,x\"; } );\n");
 	assert_int_equal(swi_load_config(f->from_api, conf), SWI_OK);
-	write_in(f, "cmdline", "swinstall.slot=X\n");
+	write_text_file(f->dir, "cmdline", "swinstall.slot=X\n");
 	assert_slots(f->from_api, "X", NULL);
 }
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(the_state_is_the_same, setup, teardown),
-		cmocka_unit_test_setup_teardown(the_options_read_back_the_same, setup, teardown),
-		cmocka_unit_test_setup_teardown(mark_good_writes_the_variables_set_by_call, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(rollback_writes_the_variables_set_by_call, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_variable_set_to_null_is_removed, setup, teardown),
-		cmocka_unit_test_setup_teardown(only_the_extra_target_is_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(cleared_lists_are_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_slots_are_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_groups_lists_and_targets_are_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_later_file_replaces_the_lists, setup, teardown),
+		T(the_state_is_the_same),
+		T(the_options_read_back_the_same),
+		T(mark_good_writes_the_variables_set_by_call),
+		T(rollback_writes_the_variables_set_by_call),
+		T(a_variable_set_to_null_is_removed),
+		T(only_the_extra_target_is_allowed),
+		T(cleared_lists_are_empty),
+		T(bad_slots_are_refused),
+		T(bad_groups_lists_and_targets_are_refused),
+		T(a_later_file_replaces_the_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
