@@ -144,6 +144,7 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   preupdatecmd        a command run before anything is written (split at blanks,
  *                       no shell); its failure refuses the install
  *   postupdatecmd       a command run after the commit
+ *   lua-handlers        a file of Lua handlers besides swupdate_handlers
  *   no-downgrading      VERSION: refuse an image whose version is lower (SWI_ECOMPAT)
  *   max-version         VERSION: refuse an image whose version is higher
  *   no-reinstalling     VERSION: refuse an image whose version is exactly this string
@@ -151,7 +152,8 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
  * A NULL value resets an option to its default. Lists (slots, extra-targets)
- * and groups (mark-good-env, rollback-env) come from swi_load_config().
+ * and groups (mark-good-env, rollback-env) come from swi_load_config() or
+ * the calls below.
  */
 int swi_set_option(swi_ctx_t *ctx, const char *name, const char *value);
 /* The current value of an option, or NULL when unset. */

@@ -23,6 +23,17 @@ static inline char *command_output(const char *cmd)
 	return out;
 }
 
+/* Writes text into DIR/NAME, replacing what was there. */
+static inline void write_text_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* Removes a test's temporary directory and all in it; system()'s status. */
 static inline int remove_tree(const char *dir)
 {
