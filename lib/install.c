@@ -802,22 +802,27 @@ static void abort_job(struct swi_job *j)
 	swi_target_unmount(&j->target);
 }
 
-/* For -vv: where an artifact went, its size, and what its hash said. */
+/* For -vv: where an artifact went, its size, and what its hash said. A
+ * dry run decodes only what is compressed or encrypted, and writes
+ * nothing. */
 static void log_finished(const struct swi_job *j)
 {
 	const struct swi_target *target = &j->target;
 	const struct swi_entry *e = target->entry;
 	const char *device = swi_target_attr(target, "device");
 	const char *path = target->path ? target->path : swi_target_attr(target, "path");
-	bool written = !writes_nothing(target->ctx);
-	char place[SWI_PLACE_MAX];
-	swi_log(target->ctx, SWI_LOG_DEBUG,
-		"%s: done: handler %s%s%s%s%s; %llu bytes in the archive, %llu %s; %s%s",
-		swi_entry_place(e, place, sizeof(place)), target->handler->name,
+	unsigned long long decoded = swi_stream_decoded_bytes(j->stream);
+	char place[SWI_PLACE_MAX], output[64];
+	if (!writes_nothing(target->ctx))
+		snprintf(output, sizeof(output), ", %llu written", decoded);
+	else if (decoded)
+		snprintf(output, sizeof(output), ", %llu decoded (dry run: not written)", decoded);
+	else
+		snprintf(output, sizeof(output), " (dry run: not written)");
+	swi_log(target->ctx, SWI_LOG_DEBUG, "%s: done: handler %s%s%s%s%s; %llu bytes in the "
+		"archive%s; %s%s", swi_entry_place(e, place, sizeof(place)), target->handler->name,
 		device ? ", device " : "", device ? device : "", path ? ", path " : "",
-		path ? path : "", (unsigned long long)target->stored_size,
-		(unsigned long long)swi_stream_decoded_bytes(j->stream),
-		written ? "written" : "decoded (not written)",
+		path ? path : "", (unsigned long long)target->stored_size, output,
 		e->sha256 ? "sha256 ok " : "no sha256", e->sha256 ? e->sha256 : "");
 }
 
