@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "swinstall.h"
 #include "testutil.h"
 
@@ -47,63 +46,45 @@ static void record(void *user, const struct swi_progress *p)
 	snprintf(e->member, sizeof(e->member), "%s", p->member ? p->member : "");
 }
 
-static void write_file(const char *dir, const char *name, const void *data, size_t len)
+/* The sha256 of DIR/NAME, as sha256sum gives it (malloc'd). */
+static char *sha256_of(const char *dir, const char *name)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	assert_true(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL));
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "sha256sum %s/%s", dir, name);
+	char *out = command_output(cmd);
+	assert_true(strlen(out) > 64);
+	out[64] = '\0';
+	return out;
 }
 
 /*
  * DIR/image.swu: a small artifact first, then a big one, each into a file
  * of DIR. By artifacts the small one is half the install; by bytes almost
- * nothing. big_sha: the big one's sha256 (a wrong one makes it fail).
+ * nothing. bad_hash: sw-description has a wrong sha256 for the big one.
  */
-static unsigned char big[BIG_LEN];
-
-static void make_target(const char *dir, const char *name)
+static void make_image(const char *dir, bool bad_hash)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 2 * BIG_LEN), 0);
-	close(fd);
-}
-
-static void make_image(const char *dir, const char *big_sha)
-{
-	for (size_t i = 0; i < sizeof(big); i++)
-		big[i] = (unsigned char)(i * 7 + i / 251);
-	write_file(dir, "small.bin", "0123456789", SMALL_LEN);
-	write_file(dir, "big.bin", big, sizeof(big));
-	make_target(dir, "small.img");
-	make_target(dir, "big.img");
-	char small_sha[65], sha[65];
-	sha256_hex("0123456789", SMALL_LEN, small_sha);
-	sha256_hex(big, sizeof(big), sha);
-	char desc[1024];
-	snprintf(desc, sizeof(desc),
-		 "software = { version = \"3.1\";\n"
-		 "  images = ( { filename = \"small.bin\"; type = \"raw\"; device = \"%s/small.img\";\n"
-		 "               sha256 = \"%s\"; },\n"
-		 "             { filename = \"big.bin\"; type = \"raw\"; device = \"%s/big.img\";\n"
-		 "               sha256 = \"%s\"; } );\n"
-		 "};\n", dir, small_sha, dir, big_sha ? big_sha : sha);
-	write_file(dir, "sw-description", desc, strlen(desc));
 	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "cd %s && printf 0123456789 >small.bin && "
+		 "head -c %d /dev/urandom >big.bin && truncate -s %d small.img big.img",
+		 dir, BIG_LEN, 2 * BIG_LEN);
+	assert_int_equal(system(cmd), 0);
+	char *small_sha = sha256_of(dir, "small.bin"), *big_sha = sha256_of(dir, "big.bin");
+	if (bad_hash)
+		memset(big_sha, '0', 64);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/sw-description", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "software = { version = \"3.1\";\n"
+		"  images = ( { filename = \"small.bin\"; type = \"raw\"; device = \"%s/small.img\";\n"
+		"               sha256 = \"%s\"; },\n"
+		"             { filename = \"big.bin\"; type = \"raw\"; device = \"%s/big.img\";\n"
+		"               sha256 = \"%s\"; } );\n"
+		"};\n", dir, small_sha, dir, big_sha);
+	assert_int_equal(fclose(f), 0);
+	free(small_sha);
+	free(big_sha);
 	snprintf(cmd, sizeof(cmd), "cd %s && printf '%%s\\n' sw-description small.bin big.bin | "
 		 "cpio -o -H crc --quiet > image.swu", dir);
 	assert_int_equal(system(cmd), 0);
@@ -215,14 +196,9 @@ static uint64_t file_size(const char *path)
 /* Whether big.img of the fixture holds big.bin's bytes. */
 static bool big_written(const struct dir_fixture *fx)
 {
-	static unsigned char got[BIG_LEN];
-	char path[128];
-	snprintf(path, sizeof(path), "%s/big.img", fx->dir);
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fread(got, 1, sizeof(got), f), sizeof(got));
-	fclose(f);
-	return memcmp(got, big, sizeof(got)) == 0;
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "cmp -s -n %d %s/big.bin %s/big.img", BIG_LEN, fx->dir, fx->dir);
+	return system(cmd) == 0;
 }
 
 /* From a file, percent follows the bytes of the image: the small artifact
@@ -230,7 +206,7 @@ static bool big_written(const struct dir_fixture *fx)
 static void file_install_reports_by_bytes(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, NULL);
+	make_image(fx->dir, false);
 	assert_int_equal(swi_install_file(fx->ctx, fx->path), SWI_OK);
 	check_success();
 	assert_true(big_written(fx));
@@ -254,7 +230,7 @@ static void file_install_reports_by_bytes(void **state)
 static void fd_of_a_file_reports_by_bytes(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, NULL);
+	make_image(fx->dir, false);
 	int fd = open(fx->path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(swi_install_fd(fx->ctx, fd), SWI_OK);
@@ -274,7 +250,7 @@ static ssize_t read_fd(void *user, void *buf, size_t len)
 static void read_function_reports_by_artifacts(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, NULL);
+	make_image(fx->dir, false);
 	int fd = open(fx->path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(swi_install_read(fx->ctx, read_fd, &fd), SWI_OK);
@@ -298,7 +274,7 @@ static void read_function_reports_by_artifacts(void **state)
 static void dry_run_reports_every_phase(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, NULL);
+	make_image(fx->dir, false);
 	swi_set_option(fx->ctx, "dry-run", "1");
 	assert_int_equal(swi_install_file(fx->ctx, fx->path), SWI_OK);
 	check_success();
@@ -309,7 +285,7 @@ static void dry_run_reports_every_phase(void **state)
 static void check_reports_verifying_only(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, NULL);
+	make_image(fx->dir, false);
 	swi_set_option(fx->ctx, "check", "1");
 	assert_int_equal(swi_install_file(fx->ctx, fx->path), SWI_OK);
 	assert_int_equal(rec.n, 1);
@@ -322,7 +298,7 @@ static void check_reports_verifying_only(void **state)
 static void failure_never_reaches_committing(void **state)
 {
 	struct dir_fixture *fx = *state;
-	make_image(fx->dir, "0000000000000000000000000000000000000000000000000000000000000000");
+	make_image(fx->dir, true);
 	assert_int_equal(swi_install_file(fx->ctx, fx->path), SWI_EHASH);
 	check_sequence();
 	assert_int_equal(count_phase(SWI_PROGRESS_COMMITTING), 0);
