@@ -76,6 +76,8 @@ struct txn {
 	struct swi_plan plan;
 	unsigned installed;         /* artifacts streamed so far */
 	unsigned skipped;           /* entries installed already (versions) */
+	uint64_t image_size;        /* bytes of the image when known (a file), else 0 */
+	unsigned percent;           /* the last progress reported, 0..100 */
 	struct swi_attrs staged;    /* bootloader variables applied at the commit */
 	struct swi_bootenv *env;
 	bool marked;                /* recovery_status=in_progress was written */
@@ -249,6 +251,15 @@ static int run_hooks(struct txn *t, const char *select)
 	return swi_lua_run_hooks(&t->lua_env, &t->manifest, &t->embedded);
 }
 
+static void log_version(struct txn *t)
+{
+	if (t->manifest.version)
+		swi_log(t->ctx, SWI_LOG_INFO, SW_DESCRIPTION ": software version %s",
+			t->manifest.version);
+	else
+		swi_log(t->ctx, SWI_LOG_INFO, SW_DESCRIPTION ": no software version");
+}
+
 static int parse_manifest(struct txn *t, const char **select)
 {
 	char *board = NULL, *revision = NULL;
@@ -258,6 +269,8 @@ static int parse_manifest(struct txn *t, const char **select)
 	if (rc == SWI_OK)
 		rc = swi_manifest_parse(t->ctx, t->description, t->description_len, board,
 					*select, &t->manifest);
+	if (rc == SWI_OK)
+		log_version(t);
 	if (rc == SWI_OK)
 		rc = check_hardware(t, board, revision);
 	if (rc == SWI_OK)
@@ -789,6 +802,30 @@ static void abort_job(struct swi_job *j)
 	swi_target_unmount(&j->target);
 }
 
+/* For -vv: where an artifact went, its size, and what its hash said. A
+ * dry run decodes only what is compressed or encrypted, and writes
+ * nothing. */
+static void log_finished(const struct swi_job *j)
+{
+	const struct swi_target *target = &j->target;
+	const struct swi_entry *e = target->entry;
+	const char *device = swi_target_attr(target, "device");
+	const char *path = target->path ? target->path : swi_target_attr(target, "path");
+	unsigned long long decoded = swi_stream_decoded_bytes(j->stream);
+	char place[SWI_PLACE_MAX], output[64];
+	if (!writes_nothing(target->ctx))
+		snprintf(output, sizeof(output), ", %llu written", decoded);
+	else if (decoded)
+		snprintf(output, sizeof(output), ", %llu decoded (dry run: not written)", decoded);
+	else
+		snprintf(output, sizeof(output), " (dry run: not written)");
+	swi_log(target->ctx, SWI_LOG_DEBUG, "%s: done: handler %s%s%s%s%s; %llu bytes in the "
+		"archive%s; %s%s", swi_entry_place(e, place, sizeof(place)), target->handler->name,
+		device ? ", device " : "", device ? device : "", path ? ", path " : "",
+		path ? path : "", (unsigned long long)target->stored_size, output,
+		e->sha256 ? "sha256 ok " : "no sha256", e->sha256 ? e->sha256 : "");
+}
+
 static int finish_job(struct swi_job *j)
 {
 	int rc = swi_stream_finish(j->stream);
@@ -800,6 +837,7 @@ static int finish_job(struct swi_job *j)
 	}
 	if (rc)
 		return rc;
+	log_finished(j);
 	swi_stream_free(j->stream);
 	j->stream = NULL;
 	j->target.pull = NULL;
@@ -822,15 +860,66 @@ static size_t jobs_for_member(struct txn *t, enum swi_job_kind kind, struct swi_
 	return n;
 }
 
-static void report_progress(struct txn *t, uint64_t done)
+/*
+ * How far the install is while the image is read, 0..99 (100 is for the
+ * end of the commit): by the bytes of the image consumed when its size is
+ * known, else by the artifacts done, the current one by its bytes. A
+ * spooled member written from its copy has no place in the image: by
+ * bytes, the install stays where it was while it is written.
+ */
+static unsigned percent_read(const struct txn *t, uint64_t done)
 {
+	uint64_t part, whole;
+	if (t->at_end) {
+		part = whole = 1;
+	} else if (t->image_size) {
+		part = t->replay_fd >= 0 ? 0 : t->member.offset + done;
+		whole = t->image_size;
+	} else if (t->member.size) {
+		part = t->installed * t->member.size + done;
+		whole = t->plan.njobs * t->member.size;
+	} else {
+		part = t->installed;
+		whole = t->plan.njobs;
+	}
+	uint64_t percent = whole ? part * 100 / whole : 0;
+	return percent > 99 ? 99 : (unsigned)percent;
+}
+
+/* Reports progress at percent or, should that be less, where the last
+ * report was: progress never goes back. */
+static void report(struct txn *t, struct swi_progress *p, unsigned percent)
+{
+	if (percent > t->percent)
+		t->percent = percent;
 	if (!t->ctx->progress_fn)
 		return;
+	p->percent = t->percent;
+	p->count = (unsigned)t->plan.njobs;
+	t->ctx->progress_fn(t->ctx->progress_user, p);
+}
+
+/* A phase starts: no artifact is being installed. */
+static void report_phase(struct txn *t, enum swi_progress_phase phase)
+{
+	struct swi_progress p = { .phase = phase, .index = t->installed };
+	report(t, &p, percent_read(t, 0));
+}
+
+/* The last report of an install that succeeded. */
+static void report_finished(struct txn *t)
+{
+	struct swi_progress p = { .phase = SWI_PROGRESS_COMMITTING, .index = t->installed };
+	report(t, &p, 100);
+}
+
+static void report_progress(struct txn *t, uint64_t done)
+{
 	struct swi_progress p = {
 		.member = t->member.name, .done = done, .total = t->member.size,
-		.index = t->installed + 1, .count = (unsigned)t->plan.njobs,
+		.index = t->installed + 1, .phase = SWI_PROGRESS_INSTALLING,
 	};
-	t->ctx->progress_fn(t->ctx->progress_user, &p);
+	report(t, &p, percent_read(t, done));
 }
 
 /* Hands a block to a job's stream: lent where it lies in the image's read
@@ -1178,12 +1267,20 @@ static int verify_and_plan(struct txn *t)
 	return rc;
 }
 
+/* Reading the image starts the verifying phase. */
+static int open_image(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
+{
+	t->image_size = swi_source_size(fn, user);
+	report_phase(t, SWI_PROGRESS_VERIFYING);
+	return swi_swu_open(t->ctx, fn, user, mode, &t->swu);
+}
+
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
 	int rc = writes_nothing(ctx) ? SWI_OK : swi_lock_take(ctx, &t->lock_fd);
 	if (rc == SWI_OK)
-		rc = swi_swu_open(ctx, fn, user, mode, &t->swu);
+		rc = open_image(t, fn, user, mode);
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
@@ -1191,13 +1288,18 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	if (nothing_left(t)) {
 		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
 			"nothing was written");
+		report_finished(t);
 		return SWI_OK;
 	}
 	rc = run_preupdate(t);
 	if (rc == SWI_OK)
+		report_phase(t, SWI_PROGRESS_INSTALLING);
+	if (rc == SWI_OK)
 		rc = stream_members(t);
 	if (rc == SWI_OK)
 		rc = check_all_arrived(t);
+	if (rc == SWI_OK)
+		report_phase(t, SWI_PROGRESS_COMMITTING);
 	if (rc == SWI_OK)
 		rc = run_phase(t, SWI_PHASE_AFTER);
 	/* The last moment a cancel can take effect: from here on, the install
@@ -1210,6 +1312,8 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 		rc = publish_staged(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
 		rc = commit(t);
+	if (rc == SWI_OK)
+		report_finished(t);
 	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
 		rc = swi_fail_cancelled(ctx);
 	if (rc && t->marked)

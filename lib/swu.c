@@ -153,6 +153,7 @@ struct swi_swu {
 	uint32_t expected_sum;
 	uint32_t sum;
 	uint64_t size;                 /* of the current member */
+	uint64_t data_offset;          /* where its data starts in the raw stream */
 	int status;                    /* sticky error, or SWI_END */
 };
 
@@ -709,7 +710,8 @@ static int check_raw_header(struct swi_swu *r, struct archive_entry *e)
 	r->has_sum = r->header_crc;
 	r->expected_sum = f[F_CHECK];
 	r->sum = 0;
-	r->next_header += align4(HDR_SIZE + f[F_NAMESIZE]) + align4(f[F_FILESIZE]);
+	r->data_offset = r->next_header + align4(HDR_SIZE + f[F_NAMESIZE]);
+	r->next_header = r->data_offset + align4(f[F_FILESIZE]);
 	r->header_taken = false;
 	return SWI_OK;
 }
@@ -732,6 +734,7 @@ static int start_member(struct swi_swu *r, struct archive_entry *e, struct swi_m
 	r->size = (uint64_t)archive_entry_size(e);
 	m->name = r->name;
 	m->size = r->size;
+	m->offset = r->data_offset;
 	return SWI_OK;
 }
 

@@ -544,6 +544,41 @@ case_quiet_verbose() {
 	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
 }
 
+# -vv: the image's version, and for each artifact when it is done its
+# target, its size in the archive and written, and its sha256 result.
+case_very_verbose() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	ab_image u.swu cms crc
+	swi "$DEV" -vv -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
+	grep -qxF "swinstall: sw-description: software version 2.0.0" "$CASE/err" ||
+		fail "-vv does not name the image's version"
+	grep -qxF "swinstall: images[0] (rootfs.img): done: handler raw, device $DEV/slotB.img; \
+307200 bytes in the archive, 307200 written; sha256 ok $(sha w/rootfs.img)" "$CASE/err" ||
+		fail "-vv does not describe rootfs.img as written"
+	# An unsigned image may leave the hash out; a dry run writes nothing.
+	make_device "$DEV" ""
+	mkdir -p w2
+	printf 'mode=production\n' >w2/app.conf
+	cat >w2/sw-description <<EOF
+software = { version = "2.1"; files = ( { filename = "app.conf"; path = "$DEV/app.conf"; } ); };
+EOF
+	mk_swu u2.swu none crc w2 app.conf
+	swi "$DEV" -vv --insecure -n -i u2.swu
+	expect_rc 0
+	grep -qxF "swinstall: files[0] (app.conf): done: handler rawfile, path $DEV/app.conf; \
+16 bytes in the archive (dry run: not written); no sha256" "$CASE/err" ||
+		fail "-vv -n does not describe app.conf as unhashed and not written"
+	grep -qxF "swinstall: sw-description: software version 2.1" "$CASE/err" ||
+		fail "-vv does not name the second image's version"
+	# Without -vv, none of it.
+	swi "$DEV" -v --insecure -n -i u2.swu
+	grep -q "done: handler" "$CASE/err" && fail "-v shows the debugging lines"
+	return 0
+}
+
 case_help_version() {
 	"$SWINSTALL" --help >out 2>&1 || fail "--help exited $?"
 	grep -q -- '--dry-run' out || fail "--help does not list --dry-run"
@@ -693,6 +728,7 @@ run_case "board group software.myboard.stable.copy2" case_board_group
 run_case "install-if-different skips the same version" case_install_if_different
 run_case "install-if-higher skips a lower version" case_install_if_higher
 run_case "-q is silent, -v works" case_quiet_verbose
+run_case "-vv: version, and each artifact's target, sizes and sha256" case_very_verbose
 run_case "--help and --version" case_help_version
 run_case "ref links (relative and absolute, ref: and ref =)" case_ref_links
 run_case "real-world sw-description syntax, uboot names" case_real_world_syntax

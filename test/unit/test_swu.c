@@ -564,6 +564,36 @@ static void test_crafted_archive_reads(void **state)
 	free(b.p);
 }
 
+/* Each member tells where its data starts in the stream (progress by
+ * bytes counts on it), also when the source gives a few bytes at a time. */
+static void test_member_data_offsets(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "sw-description", "a", "odd-length.bin" };
+	static unsigned char data[70001];
+	struct buf b = { 0 };
+	uint64_t offsets[3];
+	for (int i = 0; i < 3; i++) {
+		offsets[i] = (b.len + 110 + strlen(names[i]) + 1 + 3) & ~(size_t)3;
+		put_file(&b, 1, names[i], data, (size_t)(i * 35000 + 1));
+	}
+	put_trailer(&b, 1);
+	for (int short_reads = 0; short_reads < 2; short_reads++) {
+		struct mem_src src = { .data = b.p, .len = b.len, .short_reads = short_reads };
+		struct swi_swu *r;
+		assert_int_equal(swi_swu_open_sized(f->ctx, mem_read, &src, mode, 4096, &r), SWI_OK);
+		struct swi_member m;
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(swi_swu_next(r, &m), SWI_OK);
+			assert_string_equal(m.name, names[i]);
+			assert_int_equal(m.offset, offsets[i]);
+		}
+		assert_int_equal(swi_swu_next(r, &m), SWI_END);
+		swi_swu_close(r);
+	}
+	free(b.p);
+}
+
 /* Junk where the next header belongs: refused before libarchive would
  * look for a header further on. */
 static void test_crafted_garbage_between_members(void **state)
@@ -1049,6 +1079,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names_from_cpio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_archive_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_garbage_between_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_data_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_name_refused_early, setup, teardown),
