@@ -175,7 +175,7 @@ static int command_arguments(const char *command, bool has_image_option)
 
 static int parse_args(struct agent *a, int argc, char **argv)
 {
-	struct option opts[NLIBRARY + 9] = {
+	static const struct option own[] = {
 		{ "slot", required_argument, NULL, OPT_SLOT },
 		{ "extra-target", required_argument, NULL, OPT_EXTRA_TARGET },
 		{ "mark-good-env", required_argument, NULL, OPT_MARK_GOOD_ENV },
@@ -184,10 +184,15 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
 	};
+	const size_t nown = sizeof(own) / sizeof(own[0]);
+	struct option opts[sizeof(own) / sizeof(own[0]) + NLIBRARY + 1];
+	memcpy(opts, own, sizeof(own));
 	for (size_t i = 0; i < NLIBRARY; i++)
-		opts[8 + i] = (struct option){ library_options[i], required_argument, NULL,
-					       OPT_LIBRARY + (int)i };
+		opts[nown + i] = (struct option){ library_options[i], required_argument, NULL,
+						  OPT_LIBRARY + (int)i };
+	opts[nown + NLIBRARY] = (struct option){ 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		int rc = parse_option(a, c, optarg);
