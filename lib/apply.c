@@ -199,7 +199,7 @@ void swi_staged_free(struct swi_staged *s)
 	*s = (struct swi_staged){ 0 };
 }
 
-int swi_staged_discard(swi_ctx_t *ctx)
+int swi_staged_discard(swi_ctx_t *ctx, const char *why)
 {
 	char *path = staged_path(ctx);
 	if (!path)
@@ -207,7 +207,9 @@ int swi_staged_discard(swi_ctx_t *ctx)
 	int rc = SWI_OK;
 	if (unlink(path) == 0) {
 		swi_sync_dir(swi_opt_state_dir(ctx));
-		swi_log(ctx, SWI_LOG_INFO, "%s: the staged commit is discarded", path);
+		if (why)
+			swi_log(ctx, SWI_LOG_INFO, "%s: the staged commit is discarded (%s)", path,
+				why);
 	} else if (errno != ENOENT) {
 		rc = swi_fail(ctx, SWI_EIO, "%s: cannot discard the staged commit: %s", path,
 			      strerror(errno));
@@ -268,7 +270,7 @@ static int apply_staged(swi_ctx_t *ctx, const struct swi_staged *st)
 		st->vars.count, *st->slot ? "; slot " : "", *st->slot ? st->slot : "");
 	/* The environment boots the update now; a file left behind would only
 	 * write the same variables again. */
-	if (swi_staged_discard(ctx))
+	if (swi_staged_discard(ctx, NULL))
 		swi_log(ctx, SWI_LOG_WARN, "%s", swi_errmsg(ctx));
 	return SWI_OK;
 }

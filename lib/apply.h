@@ -28,8 +28,9 @@ int swi_staged_save(swi_ctx_t *ctx, const char *slot, const char *running,
 /* Reads the file; out->present is false when there is none. */
 int swi_staged_load(swi_ctx_t *ctx, struct swi_staged *out);
 void swi_staged_free(struct swi_staged *s);
-/* Removes the file, durably; none is fine. */
-int swi_staged_discard(swi_ctx_t *ctx);
+/* Removes the file, durably; none is fine. why (or NULL: nothing) goes
+ * into the log when there was one: what discarded it. */
+int swi_staged_discard(swi_ctx_t *ctx, const char *why);
 
 /* The variable holding the version installed in slot (NULL: the device
  * without slots): swinstall_version_NAME, or swinstall_version. */

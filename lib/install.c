@@ -648,7 +648,7 @@ static int check_late_device(struct swi_target *target)
 static int mark_in_progress(struct txn *t)
 {
 	struct swi_attrs vars = { 0 };
-	int rc = swi_staged_discard(t->ctx);
+	int rc = swi_staged_discard(t->ctx, "a new install started");
 	if (rc == SWI_OK)
 		rc = swi_bootenv_open(t->ctx, &t->env);
 	if (rc == SWI_OK && swi_attrs_set(&vars, "recovery_status", "in_progress"))
@@ -754,7 +754,7 @@ static int stage_commit(struct txn *t)
 	if (rc == SWI_OK)
 		rc = add_version(t, &done);
 	if (rc == SWI_OK && (rc = swi_bootenv_apply(t->env, &done)) != SWI_OK)
-		swi_staged_discard(t->ctx);
+		swi_staged_discard(t->ctx, "the environment write of the staging failed");
 	if (rc == SWI_OK) {
 		t->staged_commit = true;
 		swi_log(t->ctx, SWI_LOG_INFO, "staged: the switch%s%s waits for apply",

@@ -441,7 +441,7 @@ static int rollback(swi_ctx_t *ctx, struct view *v)
 				target ? "; --force switches anyway" : "");
 	/* A staged commit would switch away from the slot rolled back to. */
 	if (rc == SWI_OK)
-		rc = swi_staged_discard(ctx);
+		rc = swi_staged_discard(ctx, "rollback");
 	if (rc == SWI_OK)
 		rc = apply_vars(ctx, v, &target->bootenv, &ctx->opt.rollback_env, "3");
 	if (rc == SWI_OK)
