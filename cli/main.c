@@ -417,11 +417,12 @@ static const char *success_class(swi_ctx_t *ctx, const struct swi_result *result
 		return "nothing-to-do";
 	if (result->staged)
 		return "staged";
-	if (swi_get_option(ctx, "check") || !result->committed)
+	if (swi_get_option(ctx, "check"))
 		return "verified";
 	if (swi_get_option(ctx, "dry-run"))
 		return "dry-run";
-	return "installed";
+	/* verify commits nothing */
+	return result->committed ? "installed" : "verified";
 }
 
 static const char *failure_class(int exit_code)
