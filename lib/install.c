@@ -22,7 +22,8 @@
  *   9. after the trailer, every entry arrived: the "after" phase's
  *      scripts, then staged files are put in place, then one environment
  *      write commits (the written slot's variables, then the image's);
- *      then the post-update command (-p)
+ *      then the post-update command (-p). A staging (swi_stage_*()) keeps
+ *      that write in state-dir for swi_apply() (lib/apply.c) instead
  *  10. any failure or cancel: abort what is open or staged, mark the
  *      failure (when marked), keep the boot selection, run the "failure"
  *      phase's scripts
