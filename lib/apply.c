@@ -33,16 +33,6 @@ int swi_version_var(swi_ctx_t *ctx, const char *slot, char *out, size_t size)
 	return SWI_OK;
 }
 
-static char *staged_path(swi_ctx_t *ctx)
-{
-	const char *dir = swi_opt_state_dir(ctx);
-	size_t size = strlen(dir) + sizeof("/" SWI_STAGED_FILE);
-	char *path = malloc(size);
-	if (path)
-		snprintf(path, size, "%s/%s", dir, SWI_STAGED_FILE);
-	return path;
-}
-
 /* ---- saving ---------------------------------------------------------------- */
 
 static int add_field(FILE *f, const char *text)
@@ -175,7 +165,7 @@ static int parse(swi_ctx_t *ctx, const char *path, const char *buf, size_t len,
 int swi_staged_load(swi_ctx_t *ctx, struct swi_staged *out)
 {
 	*out = (struct swi_staged){ 0 };
-	char *path = staged_path(ctx);
+	char *path = swi_state_file(ctx, SWI_STAGED_FILE);
 	if (!path)
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	char *buf;
@@ -201,7 +191,7 @@ void swi_staged_free(struct swi_staged *s)
 
 int swi_staged_discard(swi_ctx_t *ctx, const char *why)
 {
-	char *path = staged_path(ctx);
+	char *path = swi_state_file(ctx, SWI_STAGED_FILE);
 	if (!path)
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	int rc = SWI_OK;

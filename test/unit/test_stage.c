@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "testutil.h"
+#include "grub_slots.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,52 +17,18 @@
 #include <unistd.h>
 #include "swinstall.h"
 
-struct fixture {
-	char dir[64];
-	char path[160];
-	swi_ctx_t *ctx;
-};
-
-static void sh(struct fixture *f, const char *fmt, const char *arg)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), fmt, f->dir, arg ? arg : "");
-	assert_int_equal(system(cmd), 0);
-}
-
-static void write_in(struct fixture *f, const char *name, const char *text)
-{
-	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
-	FILE *fp = fopen(f->path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-/* The environment in one line, sorted; valid until the next call. */
-static char *env_list(struct fixture *f)
-{
-	static char out[1024];
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv list | sort | tr '\\n' ' '", f->dir);
-	char *text = command_output(cmd);
-	snprintf(out, sizeof(out), "%s", text);
-	free(text);
-	return out;
-}
-
-static void running(struct fixture *f, const char *slot)
-{
-	char line[64];
-	snprintf(line, sizeof(line), "quiet swinstall.slot=%s\n", slot);
-	write_in(f, "cmdline", line);
-}
-
 static const char *image(struct fixture *f)
 {
 	static char path[128];
 	snprintf(path, sizeof(path), "%s/image.swu", f->dir);
 	return path;
+}
+
+/* image.swu of sw-description and rootfs. */
+static void pack_image(struct fixture *f)
+{
+	sh("cd %s && printf '%%s\\n' sw-description rootfs | cpio -o -H newc --quiet > image.swu",
+	   f->dir, NULL);
 }
 
 /* image.swu, version 2.0: copy1 writes slotA (rootpart=2), copy2 slotB
@@ -82,46 +49,19 @@ static void make_image(struct fixture *f)
 		 "}; };\n", f->dir, sha);
 	free(sha);
 	write_in(f, "sw-description", desc);
-	sh(f, "cd %s && printf '%%s\\n' sw-description rootfs | cpio -o -H newc --quiet > image.swu",
-	   NULL);
+	pack_image(f);
 }
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	strcpy(f->dir, "/tmp/swi-stage-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	sh(f, "cd %s && echo old-A > slotA && echo old-B > slotB && truncate -s 4096 slotA slotB "
-	   "&& cp slotB slotB.orig && grub-editenv grubenv create "
-	   "&& grub-editenv grubenv set rootpart=2 ustate=0", NULL);
+	struct fixture *f = grub_slots_setup("insecure = true;");
+	sh("cd %s && echo old-A > slotA && echo old-B > slotB && truncate -s 4096 slotA slotB "
+	   "&& cp slotB slotB.orig", f->dir, NULL);
+	set_env(f, "rootpart=2 ustate=0");
 	write_in(f, "hwrevision", "board 1.0\n");
 	write_in(f, "sw-versions", "");
-	write_in(f, "mountinfo", "");
-	running(f, "A");
-	char conf[2048];
-	snprintf(conf, sizeof(conf),
-		 "insecure = true; bootloader = \"grub\"; grubenv = \"%1$s/grubenv\";\n"
-		 "cmdline-file = \"%1$s/cmdline\"; mountinfo-file = \"%1$s/mountinfo\";\n"
-		 "hwrevision-file = \"%1$s/hwrevision\"; sw-versions-file = \"%1$s/sw-versions\";\n"
-		 "lock-file = \"%1$s/lock\"; state-dir = \"%1$s/state\";\n"
-		 "slots = (\n"
-		 " { name = \"A\"; device = \"%1$s/slotA\"; select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
-		 " { name = \"B\"; device = \"%1$s/slotB\"; select = \"stable,copy2\"; bootenv = { rootpart = \"3\"; }; }\n"
-		 ");\n", f->dir);
-	write_in(f, "swinstall.conf", conf);
-	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
-	assert_int_equal(swi_load_config(f->ctx, f->path), SWI_OK);
 	make_image(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	assert_int_equal(remove_tree(f->dir), 0);
-	swi_ctx_free(f->ctx);
-	free(f);
 	return 0;
 }
 
@@ -233,7 +173,7 @@ static void is_installed_follows_the_life_cycle(void **state)
 	expect_installed(f, "2.0", SWI_INSTALLED_RUNNING, "B");
 	/* A rolled back: B holds it, nothing boots it. */
 	running(f, "A");
-	sh(f, "grub-editenv %s/grubenv set rootpart=2 ustate=3", NULL);
+	set_env(f, "rootpart=2 ustate=3");
 	expect_installed(f, "2.0", SWI_INSTALLED_IDLE, "B");
 }
 
@@ -259,8 +199,7 @@ static void an_install_forgets_the_version_first(void **state)
 	assert_non_null(strstr(env_list(f), "swinstall_version_B=2.0"));
 	/* The same image with another payload: its hash no longer matches. */
 	write_in(f, "rootfs", "tampered root filesystem\n");
-	sh(f, "cd %s && printf '%%s\\n' sw-description rootfs | cpio -o -H newc --quiet > "
-	   "image.swu", NULL);
+	pack_image(f);
 	assert_int_equal(swi_install_file(f->ctx, image(f)), SWI_EHASH);
 	assert_null(strstr(env_list(f), "swinstall_version_B"));
 }
@@ -272,12 +211,12 @@ static void verify_writes_nothing(void **state)
 	strcpy(before, env_list(f));
 	assert_int_equal(swi_verify_file(f->ctx, image(f)), SWI_OK);
 	assert_string_equal(env_list(f), before);
-	sh(f, "cmp -s %1$s/slotB %1$s/slotB.orig", NULL);
+	sh("cmp -s %1$s/slotB %1$s/slotB.orig", f->dir, NULL);
 	assert_false(exists(f, "state"));
 	assert_false(exists(f, "lock"));
 	/* A verify is strict where a dry run is lenient: a target that is not
 	 * there fails it. */
-	sh(f, "rm %s/slotB", NULL);
+	sh("rm %s/slotB", f->dir, NULL);
 	assert_int_not_equal(swi_verify_file(f->ctx, image(f)), SWI_OK);
 }
 
@@ -291,9 +230,9 @@ static void without_slots_the_device_is_one_slot(void **state)
 	swi_ctx_free(f->ctx);
 	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
 	assert_int_equal(swi_load_config(f->ctx, f->path), SWI_OK);
-	sh(f, "grub-editenv %s/grubenv set swinstall_version=3.1", NULL);
+	set_env(f, "swinstall_version=3.1");
 	expect_installed(f, "3.1", SWI_INSTALLED_RUNNING, NULL);
-	sh(f, "grub-editenv %s/grubenv set ustate=1", NULL);
+	set_env(f, "ustate=1");
 	expect_installed(f, "3.1", SWI_INSTALLED_PENDING, NULL);
 	expect_installed(f, "3.0", SWI_NOT_INSTALLED, NULL);
 }
@@ -301,17 +240,17 @@ static void without_slots_the_device_is_one_slot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(stage_keeps_the_running_slot_booting, setup, teardown),
-		cmocka_unit_test_setup_teardown(apply_writes_the_staged_commit_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(apply_needs_the_slot_that_ran_at_staging, setup, teardown),
-		cmocka_unit_test_setup_teardown(an_install_discards_what_was_staged, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_rollback_discards_what_was_staged, setup, teardown),
-		cmocka_unit_test_setup_teardown(is_installed_follows_the_life_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(stage_keeps_the_running_slot_booting, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(apply_writes_the_staged_commit_once, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(apply_needs_the_slot_that_ran_at_staging, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(an_install_discards_what_was_staged, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(a_rollback_discards_what_was_staged, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(is_installed_follows_the_life_cycle, setup, grub_slots_teardown),
 		cmocka_unit_test_setup_teardown(is_installed_file_reads_the_image_version, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(an_install_forgets_the_version_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(verify_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(without_slots_the_device_is_one_slot, setup, teardown),
+						grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(an_install_forgets_the_version_first, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(verify_writes_nothing, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(without_slots_the_device_is_one_slot, setup, grub_slots_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
