@@ -279,9 +279,12 @@ int swi_apply(swi_ctx_t *ctx)
 				      SWI_STAGED_FILE, swi_opt_state_dir(ctx));
 		if (rc == SWI_OK)
 			rc = apply_staged(ctx, &st);
+		/* As after an install's commit, still under the lock. */
+		if (rc == SWI_OK)
+			rc = run_postupdate(ctx);
 		swi_staged_free(&st);
 		swi_lock_release(lock);
 	}
 	atomic_store(&ctx->cancel, 0);
-	return rc == SWI_OK ? run_postupdate(ctx) : rc;
+	return rc;
 }
