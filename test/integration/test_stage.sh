@@ -32,22 +32,16 @@ stage_ok() {
 	[ -f "$DEV/$STAGED_FILE" ] || fail "no staged commit in $DEV/state"
 }
 
-# expect_installed ARGS... EXIT STATE: is-installed ARGS prints STATE and
+# expect_installed EXIT STATE ARGS...: is-installed ARGS prints STATE and
 # exits EXIT.
 expect_installed() {
-	n=$#
-	eval "want_rc=\${$((n - 1))} want_state=\${$n}"
-	args=
-	i=1
-	for a in "$@"; do
-		[ $i -le $((n - 2)) ] && args="$args $a"
-		i=$((i + 1))
-	done
-	# shellcheck disable=SC2086 # words on purpose
-	swi "$DEV" is-installed $args
+	want_rc=$1 want_state=$2
+	shift 2
+	swi "$DEV" is-installed "$@"
 	cat "$CASE/out"
 	expect_rc "$want_rc"
-	grep -q ": $want_state" "$CASE/out" || fail "is-installed printed '$(cat "$CASE/out")', expected $want_state"
+	grep -q ": $want_state" "$CASE/out" ||
+		fail "is-installed printed '$(cat "$CASE/out")', expected $want_state"
 }
 
 # ------------------------------------------------------------------ stage
@@ -113,6 +107,36 @@ case_apply_switches() {
 	expect_rc 6
 	expect_err "nothing is staged"
 	cmp -s "$DEV/env.img" "$CASE/env.after" || fail "a refused apply changed the environment"
+}
+
+# The environment as a redundant U-Boot pair: every write goes to the other
+# copy with the flag one higher, so the flags count the writes.
+use_env_pair() {
+	mkenvimage -r -s "$ENV_SIZE" -o "$DEV/env1.img" "$DEV/env.txt" || fail "mkenvimage"
+	cp "$DEV/env1.img" "$DEV/env2.img"
+	printf '\000' | dd of="$DEV/env2.img" bs=1 seek=4 conv=notrunc 2>/dev/null
+	printf '%s\n' "$DEV/env1.img 0x0 $ENV_SIZE" "$DEV/env2.img 0x0 $ENV_SIZE" \
+		>"$DEV/fw_env.config"
+}
+
+# The higher flag of the pair (no test here writes 255 times).
+env_writes() {
+	a=$(od -An -tu1 -j4 -N1 "$DEV/env1.img" | tr -d ' ')
+	b=$(od -An -tu1 -j4 -N1 "$DEV/env2.img" | tr -d ' ')
+	[ "$a" -gt "$b" ] && echo "$a" || echo "$b"
+}
+
+case_apply_is_one_write() {
+	stage_case
+	use_env_pair
+	stage_ok
+	before=$(env_writes)
+	swi "$DEV" apply
+	expect_rc 0
+	expect_committed "$DEV" 3
+	after=$(env_writes)
+	echo "# environment copies written: flag $before before apply, $after after"
+	[ "$after" -eq $((before + 1)) ] || fail "apply wrote the environment $((after - before)) times"
 }
 
 case_apply_nothing_staged() {
@@ -191,16 +215,16 @@ case_install_records_version() {
 
 case_is_installed_states() {
 	stage_case
-	expect_installed "$CASE/ab.swu" 10 not-installed
+	expect_installed 10 not-installed "$CASE/ab.swu"
 	stage_ok
-	expect_installed "$CASE/ab.swu" 13 "staged (slot B)"
-	expect_installed --version 2.0.0 13 "staged (slot B)"
-	expect_installed --version 1.0.0 10 not-installed
+	expect_installed 13 "staged (slot B)" "$CASE/ab.swu"
+	expect_installed 13 "staged (slot B)" --version 2.0.0
+	expect_installed 10 not-installed --version 1.0.0
 	swi "$DEV" apply
 	expect_rc 0
-	expect_installed "$CASE/ab.swu" 12 "pending (slot B)"
+	expect_installed 12 "pending (slot B)" "$CASE/ab.swu"
 	reboot_into_b
-	expect_installed "$CASE/ab.swu" 0 "running (slot B)"
+	expect_installed 0 "running (slot B)" "$CASE/ab.swu"
 	swi "$DEV" is-installed --json --version 2.0.0
 	expect_rc 0
 	grep -q '"state":"running"' "$CASE/out" || fail "JSON: $(cat "$CASE/out")"
@@ -219,7 +243,7 @@ case_is_installed_idle() {
 	swi "$DEV" rollback
 	expect_rc 0
 	expect_env "$DEV" rootpart 2
-	expect_installed "$CASE/ab.swu" 14 "idle (slot B)"
+	expect_installed 14 "idle (slot B)" "$CASE/ab.swu"
 }
 
 case_is_installed_checks_signature() {
@@ -260,6 +284,7 @@ case_verify_writes_nothing() {
 	# The lock is held meanwhile: verify must not need it.
 	flock "$DEV/swinstall.lock" "$SWINSTALL" -f "$DEV/swinstall.conf" verify "$CASE/ab.swu" \
 		>"$CASE/out" 2>"$CASE/err"
+	# shellcheck disable=SC2034 # read by expect_rc
 	SWI_RC=$?
 	cat "$CASE/err"
 	expect_rc 0
@@ -282,6 +307,7 @@ run_case "stage: slot B written, A still boots, B's version recorded, post-updat
 run_case "stage: a bad artifact leaves the boot selection and slot A, nothing staged" case_bad_input_during_stage
 run_case "stage: a bad signature writes nothing" case_bad_signature_stage_writes_nothing
 run_case "apply: the staged commit switches to B, then the post-update command" case_apply_switches
+run_case "apply: one environment write" case_apply_is_one_write
 run_case "apply: nothing staged is refused (exit 6)" case_apply_nothing_staged
 run_case "apply: refused after the running slot changed" case_apply_after_running_slot_changed
 run_case "a later install discards the staged commit" case_later_install_discards
