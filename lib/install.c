@@ -1178,6 +1178,13 @@ static int verify_and_plan(struct txn *t)
 	return rc;
 }
 
+/* A failure a cancel caused (a read it cut short, a script it killed) is
+ * reported as the cancel. */
+static int cancel_wins(swi_ctx_t *ctx, int rc)
+{
+	return rc && rc != SWI_ECANCELED && swi_cancelled(ctx) ? swi_fail_cancelled(ctx) : rc;
+}
+
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
@@ -1187,7 +1194,7 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
-		return rc;
+		return cancel_wins(ctx, rc);
 	if (nothing_left(t)) {
 		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
 			"nothing was written");
@@ -1210,8 +1217,7 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 		rc = publish_staged(t);
 	if (rc == SWI_OK && !ctx->opt.dry_run)
 		rc = commit(t);
-	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
-		rc = swi_fail_cancelled(ctx);
+	rc = cancel_wins(ctx, rc);
 	if (rc && t->marked)
 		mark_failed(t);
 	if (rc)
