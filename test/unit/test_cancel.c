@@ -22,13 +22,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "swinstall.h"
 
 #define SLOT_SIZE (32 * 1024)
 #define ROOTFS_SIZE (24 * 1024)
 #define READ_CAP 1000       /* the most a read callback hands out at once */
-#define OFFSET_STEP 211     /* cancel points through the image, besides its boundaries */
+#define OFFSET_STEP 307     /* cancel points through the image, besides its boundaries */
 #define MAX_POINTS 1024
 
 /* A file's bytes, kept to compare or restore it. */
@@ -37,16 +36,22 @@ struct blob {
 	size_t len;
 };
 
-struct fixture {
-	char dir[64];
-	swi_ctx_t *ctx;
-	struct blob image;       /* the image, in memory, for swi_install_read */
-	struct blob env_before;  /* the GRUB environment block before any install */
-	struct blob env_failed;  /* ... as a failed install leaves it */
-	struct blob slot_a, slot_b, app_conf, sw_versions;
+/* An image in memory, for swi_install_read, and where its parts are. */
+struct swu_image {
+	struct blob bytes;
 	size_t boundaries[32];   /* where each cpio header and member's data begins and ends */
 	size_t nboundaries;
 	size_t artifacts_begin;  /* the first member after sw-description.sig */
+};
+
+struct fixture {
+	char dir[64];
+	swi_ctx_t *ctx;
+	struct swu_image streamed;  /* setup.sh first: each artifact streams to its target */
+	struct swu_image spooled;   /* rootfs.img before setup.sh: spooled until it ran */
+	struct blob env_before;  /* the GRUB environment block before any install */
+	struct blob env_failed;  /* ... as a failed install leaves it */
+	struct blob slot_a, slot_b, app_conf, sw_versions;
 };
 
 /* ---- files ---------------------------------------------------------------- */
@@ -60,16 +65,8 @@ static struct blob read_blob(const struct fixture *f, const char *name)
 {
 	char path[256];
 	path_in(f, name, path);
-	FILE *fp = fopen(path, "rb");
-	assert_non_null(fp);
 	struct blob b = { 0 };
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	b.len = (size_t)ftell(fp);
-	rewind(fp);
-	b.data = malloc(b.len + 1);
-	assert_non_null(b.data);
-	assert_int_equal(fread(b.data, 1, b.len, fp), b.len);
-	fclose(fp);
+	b.data = file_contents(path, &b.len);
 	return b;
 }
 
@@ -102,15 +99,6 @@ static void sh(const struct fixture *f, const char *fmt)
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), fmt, f->dir);
 	assert_int_equal(system(cmd), 0);
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	assert_true(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL));
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
 /* ---- the device and the image ----------------------------------------------- */
@@ -182,8 +170,9 @@ static void write_description(struct fixture *f)
 	free(script.data);
 }
 
-/* The member order of the image, as the cpio tool gets it. */
-#define MEMBERS "sw-description sw-description.sig setup.sh rootfs.img app.conf"
+/* The member orders of the images, as the cpio tool gets them. */
+#define STREAMED "sw-description sw-description.sig setup.sh rootfs.img app.conf"
+#define SPOOLED "sw-description sw-description.sig rootfs.img setup.sh app.conf"
 
 static size_t align4(size_t n)
 {
@@ -192,33 +181,44 @@ static size_t align4(size_t n)
 
 /* Where each member's header and data begin and end, from the cpio
  * headers ("070702", then 13 eight-digit hex fields). */
-static void find_boundaries(struct fixture *f)
+static void find_boundaries(struct swu_image *img)
 {
 	size_t at = 0;
 	for (;;) {
-		assert_true(at + 110 <= f->image.len);
-		assert_memory_equal(f->image.data + at, "070702", 6);
+		assert_true(at + 110 <= img->bytes.len);
+		assert_memory_equal(img->bytes.data + at, "070702", 6);
 		char field[9] = { 0 };
-		memcpy(field, f->image.data + at + 6 + 6 * 8, 8);
+		memcpy(field, img->bytes.data + at + 6 + 6 * 8, 8);
 		size_t size = strtoul(field, NULL, 16);
-		memcpy(field, f->image.data + at + 6 + 11 * 8, 8);
+		memcpy(field, img->bytes.data + at + 6 + 11 * 8, 8);
 		size_t namesize = strtoul(field, NULL, 16);
-		const char *name = f->image.data + at + 110;
+		const char *name = img->bytes.data + at + 110;
 		size_t data = align4(at + 110 + namesize);
-		assert_true(f->nboundaries + 3 <= sizeof(f->boundaries) / sizeof(f->boundaries[0]));
-		f->boundaries[f->nboundaries++] = at;
-		f->boundaries[f->nboundaries++] = data;
-		f->boundaries[f->nboundaries++] = data + size;
-		if (strcmp(name, "setup.sh") == 0)
-			f->artifacts_begin = at;
+		assert_true(img->nboundaries + 3 <= sizeof(img->boundaries) / sizeof(img->boundaries[0]));
+		img->boundaries[img->nboundaries++] = at;
+		img->boundaries[img->nboundaries++] = data;
+		img->boundaries[img->nboundaries++] = data + size;
+		if (strcmp(name, "sw-description.sig") == 0)
+			img->artifacts_begin = align4(data + size);
 		if (strcmp(name, "TRAILER!!!") == 0)
 			break;
 		at = align4(data + size);
 	}
-	assert_int_not_equal(f->artifacts_begin, 0);
+	assert_int_not_equal(img->artifacts_begin, 0);
 }
 
-static void build_image(struct fixture *f)
+/* DIR/name of the members of w/, in that order, read into img. */
+static void pack(struct fixture *f, const char *name, const char *members, struct swu_image *img)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "cd %s/w && printf '%%s\\n' %s | cpio -o -H crc --quiet >../%s",
+		 f->dir, members, name);
+	assert_int_equal(system(cmd), 0);
+	img->bytes = read_blob(f, name);
+	find_boundaries(img);
+}
+
+static void build_images(struct fixture *f)
 {
 	char *rootfs = malloc(ROOTFS_SIZE);
 	assert_non_null(rootfs);
@@ -230,9 +230,8 @@ static void build_image(struct fixture *f)
 	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$1\" >>%s/record\n", f->dir);
 	write_text(f, "w/setup.sh", script);
 	write_description(f);
-	sh(f, "cd %1$s/w && printf '%%s\\n' " MEMBERS " | cpio -o -H crc --quiet >../image.swu");
-	f->image = read_blob(f, "image.swu");
-	find_boundaries(f);
+	pack(f, "image.swu", STREAMED, &f->streamed);
+	pack(f, "spooled.swu", SPOOLED, &f->spooled);
 }
 
 /* Puts back what an install may change. */
@@ -278,7 +277,7 @@ static int group_setup(void **state)
 	make_device(f);
 	sh(f, "cd %1$s && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 "
 	      "-out rsa.key 2>/dev/null && openssl pkey -in rsa.key -pubout -out rsa.pub");
-	build_image(f);
+	build_images(f);
 	f->env_before = read_blob(f, "grubenv");
 	f->slot_a = read_blob(f, "slotA");
 	f->slot_b = read_blob(f, "slotB");
@@ -297,7 +296,7 @@ static int group_teardown(void **state)
 	struct fixture *f = *state;
 	int rc = remove_tree(f->dir);
 	swi_ctx_free(f->ctx);
-	struct blob *blobs[] = { &f->image, &f->env_before, &f->env_failed, &f->slot_a,
+	struct blob *blobs[] = { &f->streamed.bytes, &f->spooled.bytes, &f->env_before, &f->env_failed, &f->slot_a,
 				 &f->slot_b, &f->app_conf, &f->sw_versions };
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
 		free(blobs[i]->data);
@@ -392,6 +391,7 @@ static void expect_installed(struct fixture *f)
 
 struct feed {
 	const struct fixture *f;
+	const struct swu_image *img;
 	size_t pos;
 	size_t cancel_at;        /* SIZE_MAX: never */
 	bool cancelled;
@@ -405,9 +405,10 @@ struct feed {
 	bool waiting;
 };
 
-static void feed_init(struct feed *fd, const struct fixture *f, size_t cancel_at)
+static void feed_init(struct feed *fd, const struct fixture *f, const struct swu_image *img,
+		      size_t cancel_at)
 {
-	*fd = (struct feed){ .f = f, .cancel_at = cancel_at };
+	*fd = (struct feed){ .f = f, .img = img, .cancel_at = cancel_at };
 	pthread_mutex_init(&fd->lock, NULL);
 	pthread_cond_init(&fd->changed, NULL);
 }
@@ -440,20 +441,21 @@ static ssize_t feed_read(void *user, void *buf, size_t len)
 	struct feed *fd = user;
 	if (fd->cancelled) {
 		fd->calls_after++;
+	} else if (fd->pos == fd->cancel_at && !fd->wait_for_other) {
+		cancel_here(fd); /* at 0: before the first byte */
 	} else if (fd->pos == fd->cancel_at) {
-		if (!fd->wait_for_other)
-			cancel_here(fd);
-		else if (wait_for_cancel(fd), fd->fail_when_woken) {
+		wait_for_cancel(fd);
+		if (fd->fail_when_woken) {
 			errno = ECANCELED;
 			return -1;
 		}
 	}
-	size_t n = fd->f->image.len - fd->pos;
+	size_t n = fd->img->bytes.len - fd->pos;
 	n = n < len ? n : len;
 	n = n < READ_CAP ? n : READ_CAP;
 	if (!fd->cancelled && fd->pos < fd->cancel_at && fd->cancel_at - fd->pos < n)
 		n = fd->cancel_at - fd->pos;
-	memcpy(buf, fd->f->image.data + fd->pos, n);
+	memcpy(buf, fd->img->bytes.data + fd->pos, n);
 	fd->pos += n;
 	if (!fd->cancelled && fd->pos == fd->cancel_at && !fd->wait_for_other && n > 0)
 		cancel_here(fd);
@@ -462,53 +464,67 @@ static ssize_t feed_read(void *user, void *buf, size_t len)
 
 /* The points to cancel at: every OFFSET_STEP bytes, each boundary of a
  * cpio header or member and the bytes around it, the end. */
-static size_t cancel_points(const struct fixture *f, size_t *out)
+static size_t cancel_points(const struct swu_image *img, size_t *out)
 {
 	size_t n = 0;
-	for (size_t at = 0; at < f->image.len; at += OFFSET_STEP)
+	for (size_t at = 0; at < img->bytes.len; at += OFFSET_STEP)
 		out[n++] = at;
-	for (size_t i = 0; i < f->nboundaries; i++)
+	for (size_t i = 0; i < img->nboundaries; i++)
 		for (size_t d = 0; d < 3; d++)
-			if (f->boundaries[i] + d >= 1 && f->boundaries[i] + d - 1 <= f->image.len)
-				out[n++] = f->boundaries[i] + d - 1;
-	out[n++] = f->image.len;
+			if (img->boundaries[i] + d >= 1 && img->boundaries[i] + d - 1 <= img->bytes.len)
+				out[n++] = img->boundaries[i] + d - 1;
+	out[n++] = img->bytes.len;
 	assert_true(n <= MAX_POINTS);
 	return n;
 }
 
-/* 1. Cancelled by the read callback after N bytes, for N through the whole
- * image: each install ends cancelled, with nothing switched, and reads no
- * more after the cancel. Up to sw-description.sig, nothing is touched. The
- * reader reaches the end of the image before the last moment a cancel
- * takes effect (run() in lib/install.c: after the "after" scripts), so no
- * point of the stream is too late. */
-static void a_cancel_at_any_byte_ends_the_install(void **state)
+/* Installs img from a read callback that cancels after N bytes, for N
+ * through the whole image: each install ends cancelled, with nothing
+ * switched, and reads no more after the cancel; up to the end of
+ * sw-description.sig, nothing is touched. The reader reaches the end of
+ * the image before the last moment a cancel takes effect (run() in
+ * lib/install.c: after the "after" scripts), so no point of the stream is
+ * too late. Then, the cancel cleared, the same context installs. */
+static void cancel_at_each_point(struct fixture *f, const struct swu_image *img)
 {
-	struct fixture *f = *state;
 	size_t points[MAX_POINTS];
-	size_t n = cancel_points(f, points);
+	size_t n = cancel_points(img, points);
 	for (size_t i = 0; i < n; i++) {
 		struct feed fd;
 		char when[64];
-		snprintf(when, sizeof(when), "cancel after %zu of %zu bytes", points[i], f->image.len);
-		feed_init(&fd, f, points[i]);
+		snprintf(when, sizeof(when), "cancel after %zu of %zu bytes", points[i],
+			 img->bytes.len);
+		feed_init(&fd, f, img, points[i]);
 		int rc = swi_install_read(f->ctx, feed_read, &fd);
 		if (rc != SWI_ECANCELED)
 			fail_msg("%s: %s (%d): %s", when, swi_strerror(rc), rc, swi_errmsg(f->ctx));
 		assert_true(fd.cancelled);
 		if (fd.calls_after)
 			fail_msg("%s: the image was read %u more times", when, fd.calls_after);
-		expect_nothing_switched(f, points[i] < f->artifacts_begin, when);
+		expect_nothing_switched(f, points[i] < img->artifacts_begin, when);
 		feed_done(&fd);
 		restore_device(f);
 	}
-	/* 3. The cancel was cleared: the same context installs. */
 	struct feed fd;
-	feed_init(&fd, f, SIZE_MAX);
+	feed_init(&fd, f, img, SIZE_MAX);
 	assert_int_equal(swi_install_read(f->ctx, feed_read, &fd), SWI_OK);
-	assert_int_equal(fd.pos, f->image.len);
+	assert_int_equal(fd.pos, img->bytes.len);
 	feed_done(&fd);
 	expect_installed(f);
+}
+
+static void a_cancel_at_any_byte_ends_the_install(void **state)
+{
+	struct fixture *f = *state;
+	cancel_at_each_point(f, &f->streamed);
+}
+
+/* rootfs.img comes before the script that must run first: it is read into
+ * the spool, then written from there. */
+static void a_cancel_at_any_byte_with_an_artifact_spooled(void **state)
+{
+	struct fixture *f = *state;
+	cancel_at_each_point(f, &f->spooled);
 }
 
 /* ---- cancels from the progress and log callbacks ------------------------------- */
@@ -555,7 +571,7 @@ static void cancelling_log(void *user, int level, const char *message)
 static int install_from_memory(struct fixture *f)
 {
 	struct feed fd;
-	feed_init(&fd, f, SIZE_MAX);
+	feed_init(&fd, f, &f->streamed, SIZE_MAX);
 	int rc = swi_install_read(f->ctx, feed_read, &fd);
 	feed_done(&fd);
 	return rc;
@@ -655,15 +671,16 @@ static double seconds_since(const struct timespec *t0)
 static void a_cancel_from_another_thread_during_a_slow_read(void **state)
 {
 	struct fixture *f = *state;
+	const struct swu_image *img = &f->streamed;
 	/* The data of each member, half-way through. */
-	for (size_t i = 1; i + 1 < f->nboundaries; i += 3)
+	for (size_t i = 1; i + 1 < img->nboundaries; i += 3)
 		for (int fails = 0; fails < 2; fails++) {
-			size_t at = (f->boundaries[i] + f->boundaries[i + 1]) / 2;
+			size_t at = (img->boundaries[i] + img->boundaries[i + 1]) / 2;
 			char when[96];
 			snprintf(when, sizeof(when), "read blocked at byte %zu of %zu%s", at,
-				 f->image.len, fails ? ", then failing" : "");
+				 img->bytes.len, fails ? ", then failing" : "");
 			struct feed fd;
-			feed_init(&fd, f, at);
+			feed_init(&fd, f, img, at);
 			fd.wait_for_other = true;
 			fd.fail_when_woken = fails;
 			pthread_t other;
@@ -679,7 +696,7 @@ static void a_cancel_from_another_thread_during_a_slow_read(void **state)
 				fail_msg("%s: the image was read %u more times", when, fd.calls_after);
 			if (took > 2.0)
 				fail_msg("%s: the install took %.1f s", when, took);
-			expect_nothing_switched(f, at < f->artifacts_begin, when);
+			expect_nothing_switched(f, at < img->artifacts_begin, when);
 			feed_done(&fd);
 			restore_device(f);
 		}
@@ -710,7 +727,7 @@ static void a_cancel_from_another_thread_while_a_file_installs(void **state)
 	char image[256];
 	path_in(f, "image.swu", image);
 	struct blocking_progress b = { 0 };
-	feed_init(&b.sync, f, SIZE_MAX);
+	feed_init(&b.sync, f, &f->streamed, SIZE_MAX);
 	swi_set_progress(f->ctx, block_mid_member, &b);
 	pthread_t other;
 	assert_int_equal(pthread_create(&other, NULL, cancel_when_blocked, &b.sync), 0);
@@ -732,6 +749,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup(fn, test_setup)
 	const struct CMUnitTest tests[] = {
 		T(a_cancel_at_any_byte_ends_the_install),
+		T(a_cancel_at_any_byte_with_an_artifact_spooled),
 		T(a_cancel_from_the_progress_callback),
 		T(a_cancel_from_the_log_callback),
 		T(a_cancel_from_another_thread_during_a_slow_read),
