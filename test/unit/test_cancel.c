@@ -142,37 +142,42 @@ static void fill_rootfs(char *buf, size_t len)
 	}
 }
 
+/* The sha256 of w/name. */
+static void member_sha(const struct fixture *f, const char *name, char sha[65])
+{
+	char path[64];
+	snprintf(path, sizeof(path), "w/%s", name);
+	struct blob b = read_blob(f, path);
+	sha256_hex(b.data, b.len, sha);
+	free(b.data);
+}
+
 /* w/sw-description for the members in w/, signed with rsa.key. */
 static void write_description(struct fixture *f)
 {
-	char desc[4096], rootfs_sha[65], conf_sha[65], script_sha[65];
-	struct blob rootfs = read_blob(f, "w/rootfs.img");
-	struct blob conf = read_blob(f, "w/app.conf");
-	struct blob script = read_blob(f, "w/setup.sh");
-	sha256_hex(rootfs.data, rootfs.len, rootfs_sha);
-	sha256_hex(conf.data, conf.len, conf_sha);
-	sha256_hex(script.data, script.len, script_sha);
+	char desc[4096], rootfs[65], conf[65], shell[65], lua[65];
+	member_sha(f, "rootfs.img", rootfs);
+	member_sha(f, "app.conf", conf);
+	member_sha(f, "setup.sh", shell);
+	member_sha(f, "setup.lua", lua);
 	snprintf(desc, sizeof(desc),
 		 "software = { version = \"2.0\"; stable = { copy2 = {\n"
 		 " images = ( { filename = \"rootfs.img\"; type = \"raw\";"
 		 " device = \"%1$s/slotB\"; sha256 = \"%2$s\"; } );\n"
 		 " files = ( { filename = \"app.conf\"; type = \"rawfile\";"
 		 " path = \"%1$s/etc/app.conf\"; sha256 = \"%3$s\"; } );\n"
-		 " scripts = ( { filename = \"setup.sh\"; type = \"shellscript\";"
-		 " sha256 = \"%4$s\"; } );\n"
+		 " scripts = ( { filename = \"setup.sh\"; type = \"shellscript\"; sha256 = \"%4$s\"; },\n"
+		 "  { filename = \"setup.lua\"; type = \"lua\"; sha256 = \"%5$s\"; } );\n"
 		 " bootenv = ( { name = \"kernelargs\"; value = \"quiet new\"; } );\n"
-		 "}; }; };\n", f->dir, rootfs_sha, conf_sha, script_sha);
+		 "}; }; };\n", f->dir, rootfs, conf, shell, lua);
 	write_text(f, "w/sw-description", desc);
 	sh(f, "cd %1$s/w && openssl dgst -sha256 -sign ../rsa.key -out sw-description.sig "
 	      "sw-description");
-	free(rootfs.data);
-	free(conf.data);
-	free(script.data);
 }
 
 /* The member orders of the images, as the cpio tool gets them. */
-#define STREAMED "sw-description sw-description.sig setup.sh rootfs.img app.conf"
-#define SPOOLED "sw-description sw-description.sig rootfs.img setup.sh app.conf"
+#define STREAMED "sw-description sw-description.sig setup.sh setup.lua rootfs.img app.conf"
+#define SPOOLED "sw-description sw-description.sig rootfs.img setup.sh setup.lua app.conf"
 
 static size_t align4(size_t n)
 {
@@ -226,9 +231,21 @@ static void build_images(struct fixture *f)
 	write_blob(f, "w/rootfs.img", rootfs, ROOTFS_SIZE);
 	free(rootfs);
 	write_text(f, "w/app.conf", "mode=new\nserver=https://updates.example.com\n");
+	/* Each script records its phases, one a line, in record. */
 	char script[512];
 	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$1\" >>%s/record\n", f->dir);
 	write_text(f, "w/setup.sh", script);
+	snprintf(script, sizeof(script),
+		 "local function record(what)\n"
+		 " local out = assert(io.open(\"%s/record\", \"a\"))\n"
+		 " out:write(what, \"\\n\")\n"
+		 " out:close()\n"
+		 " return true\n"
+		 "end\n"
+		 "function preinst() return record(\"lua preinst\") end\n"
+		 "function postinst() return record(\"lua postinst\") end\n"
+		 "function postfailure() return record(\"lua postfailure\") end\n", f->dir);
+	write_text(f, "w/setup.lua", script);
 	write_description(f);
 	pack(f, "image.swu", STREAMED, &f->streamed);
 	pack(f, "spooled.swu", SPOOLED, &f->spooled);
@@ -315,19 +332,20 @@ static int test_setup(void **state)
 
 /* ---- what a cancelled install leaves ----------------------------------------- */
 
-static bool recorded(const struct fixture *f, const char *what)
+/* How many "after" scripts ran (recorded their postinst). */
+static unsigned after_scripts_run(const struct fixture *f)
 {
 	char path[256];
 	path_in(f, "record", path);
 	FILE *fp = fopen(path, "r");
 	if (!fp)
-		return false;
+		return 0;
 	char line[64];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), fp))
-		found = strncmp(line, what, strlen(what)) == 0 && line[strlen(what)] == '\n';
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), fp))
+		n += strcmp(line, "postinst\n") == 0 || strcmp(line, "lua postinst\n") == 0;
 	fclose(fp);
-	return found;
+	return n;
 }
 
 /* How many files are in a directory of the test's. */
@@ -348,10 +366,12 @@ static unsigned files_in(const struct fixture *f, const char *name)
  * A cancelled install as any failed one: the running slot's bytes and the
  * boot selection as they were (the environment untouched, or marked
  * failed exactly as a failure marks it), the rawfile not replaced and no
- * file of it left, the "after" scripts not run, nothing committed.
- * untouched: the cancel came before anything was written.
+ * file of it left, no "after" script started after the cancel (after_ran
+ * had run before it), nothing committed. untouched: the cancel came before
+ * anything was written.
  */
-static void expect_nothing_switched(struct fixture *f, bool untouched, const char *when)
+static void expect_nothing_switched(struct fixture *f, bool untouched, unsigned after_ran,
+				    const char *when)
 {
 	struct swi_result r;
 	assert_true(same_as(f, "slotA", &f->slot_a));
@@ -363,8 +383,8 @@ static void expect_nothing_switched(struct fixture *f, bool untouched, const cha
 	assert_true(same_as(f, "etc/app.conf", &f->app_conf));
 	if (files_in(f, "etc") != 1)
 		fail_msg("%s: files left next to etc/app.conf", when);
-	if (recorded(f, "postinst"))
-		fail_msg("%s: the postinst script ran", when);
+	if (after_scripts_run(f) > after_ran)
+		fail_msg("%s: an \"after\" script ran", when);
 	assert_int_equal(swi_get_result(f->ctx, &r), SWI_OK);
 	assert_false(r.committed);
 }
@@ -383,7 +403,7 @@ static void expect_installed(struct fixture *f)
 	struct blob conf = read_blob(f, "w/app.conf");
 	assert_true(same_as(f, "etc/app.conf", &conf));
 	free(conf.data);
-	assert_true(recorded(f, "postinst"));
+	assert_int_equal(after_scripts_run(f), 2);
 	restore_device(f);
 }
 
@@ -501,7 +521,7 @@ static void cancel_at_each_point(struct fixture *f, const struct swu_image *img)
 		assert_true(fd.cancelled);
 		if (fd.calls_after)
 			fail_msg("%s: the image was read %u more times", when, fd.calls_after);
-		expect_nothing_switched(f, points[i] < img->artifacts_begin, when);
+		expect_nothing_switched(f, points[i] < img->artifacts_begin, 0, when);
 		feed_done(&fd);
 		restore_device(f);
 	}
@@ -534,6 +554,7 @@ struct counter {
 	unsigned calls;
 	unsigned cancel_at;      /* the call that cancels; UINT32_MAX: none */
 	bool committed_at_cancel; /* the environment boots the new slot already */
+	unsigned after_ran;       /* "after" scripts that had run by then */
 };
 
 /* Whether the environment on disk is committed (ustate=1): from then on,
@@ -552,6 +573,7 @@ static void count_and_cancel(struct counter *c)
 	if (c->calls++ != c->cancel_at)
 		return;
 	c->committed_at_cancel = env_committed(c->f);
+	c->after_ran = after_scripts_run(c->f);
 	swi_cancel(c->f->ctx);
 }
 
@@ -613,7 +635,7 @@ static unsigned cancel_at_each_call(struct fixture *f, struct counter *c, const 
 		}
 		if (rc != SWI_ECANCELED)
 			fail_msg("%s: %s: %s", when, swi_strerror(rc), swi_errmsg(f->ctx));
-		expect_nothing_switched(f, false, when);
+		expect_nothing_switched(f, false, c->after_ran, when);
 		restore_device(f);
 	}
 	*c = (struct counter){ .f = f, .cancel_at = UINT32_MAX };
@@ -696,7 +718,7 @@ static void a_cancel_from_another_thread_during_a_slow_read(void **state)
 				fail_msg("%s: the image was read %u more times", when, fd.calls_after);
 			if (took > 2.0)
 				fail_msg("%s: the install took %.1f s", when, took);
-			expect_nothing_switched(f, at < img->artifacts_begin, when);
+			expect_nothing_switched(f, at < img->artifacts_begin, 0, when);
 			feed_done(&fd);
 			restore_device(f);
 		}
@@ -736,7 +758,7 @@ static void a_cancel_from_another_thread_while_a_file_installs(void **state)
 	if (rc != SWI_ECANCELED)
 		fail_msg("%s: %s", swi_strerror(rc), swi_errmsg(f->ctx));
 	assert_true(b.blocked_once);
-	expect_nothing_switched(f, false, "file install cancelled in rootfs.img");
+	expect_nothing_switched(f, false, 0, "file install cancelled in rootfs.img");
 	feed_done(&b.sync);
 	restore_device(f);
 	swi_set_progress(f->ctx, NULL, NULL);
