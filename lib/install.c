@@ -1377,6 +1377,13 @@ static int open_image(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mo
 	return swi_swu_open(t->ctx, fn, user, mode, &t->swu);
 }
 
+/* A failure a cancel caused (a read it cut short, a script it killed) is
+ * reported as the cancel. */
+static int cancel_wins(swi_ctx_t *ctx, int rc)
+{
+	return rc && rc != SWI_ECANCELED && swi_cancelled(ctx) ? swi_fail_cancelled(ctx) : rc;
+}
+
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
@@ -1386,7 +1393,7 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
-		return rc;
+		return cancel_wins(ctx, rc);
 	if (nothing_left(t)) {
 		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
 			"nothing was written");
@@ -1416,8 +1423,7 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 		rc = ctx->install_mode == SWI_MODE_STAGE ? stage_commit(t) : commit(t);
 	if (rc == SWI_OK)
 		report_finished(t);
-	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
-		rc = swi_fail_cancelled(ctx);
+	rc = cancel_wins(ctx, rc);
 	if (rc && t->marked)
 		mark_failed(t);
 	if (rc)
