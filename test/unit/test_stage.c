@@ -220,6 +220,44 @@ static void verify_writes_nothing(void **state)
 	assert_int_not_equal(swi_verify_file(f->ctx, image(f)), SWI_OK);
 }
 
+/* Cancels the install on ctx (the progress callback's user) when the
+ * phase it waits for starts. */
+struct cancel_at {
+	swi_ctx_t *ctx;
+	int phase;
+};
+
+static void cancel_in_phase(void *user, const struct swi_progress *p)
+{
+	struct cancel_at *at = user;
+	if (p->phase == at->phase && !p->member)
+		swi_cancel(at->ctx);
+}
+
+/* A cancel ends staging and verifying like any failure: nothing is kept
+ * for swi_apply(), no version is recorded, the running slot still boots. */
+static void a_cancel_stages_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const int phases[] = { SWI_PROGRESS_VERIFYING, SWI_PROGRESS_INSTALLING,
+				      SWI_PROGRESS_COMMITTING };
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		struct cancel_at at = { f->ctx, phases[i] };
+		swi_set_progress(f->ctx, cancel_in_phase, &at);
+		assert_int_equal(swi_verify_file(f->ctx, image(f)), SWI_ECANCELED);
+		assert_int_equal(swi_stage_file(f->ctx, image(f)), SWI_ECANCELED);
+		assert_false(exists(f, "state/staged-commit"));
+		assert_null(strstr(env_list(f), "swinstall_version_B"));
+		assert_non_null(strstr(env_list(f), "rootpart=2 "));
+		assert_int_equal(swi_apply(f->ctx), SWI_ESTATE);
+		expect_installed(f, "2.0", SWI_NOT_INSTALLED, NULL);
+	}
+	/* The cancel is spent: staging again works. */
+	swi_set_progress(f->ctx, NULL, NULL);
+	assert_int_equal(swi_stage_file(f->ctx, image(f)), SWI_OK);
+	expect_installed(f, "2.0", SWI_INSTALLED_STAGED, "B");
+}
+
 static void without_slots_the_device_is_one_slot(void **state)
 {
 	struct fixture *f = *state;
@@ -251,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_install_forgets_the_version_first, setup, grub_slots_teardown),
 		cmocka_unit_test_setup_teardown(verify_writes_nothing, setup, grub_slots_teardown),
 		cmocka_unit_test_setup_teardown(without_slots_the_device_is_one_slot, setup, grub_slots_teardown),
+		cmocka_unit_test_setup_teardown(a_cancel_stages_nothing, setup, grub_slots_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
