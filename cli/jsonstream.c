@@ -75,6 +75,8 @@ void cli_json_result(FILE *out, int exit_code, const char *class, const char *er
 	json_object_object_add(o, "error", error ? json_object_new_string(error) : NULL);
 	json_object_object_add(o, "committed", json_object_new_boolean(r->committed != 0));
 	json_object_object_add(o, "slot", r->slot ? json_object_new_string(r->slot) : NULL);
+	json_object_object_add(o, "staged", json_object_new_boolean(r->staged != 0));
+	json_object_object_add(o, "version", r->version ? json_object_new_string(r->version) : NULL);
 	json_object_object_add(o, "planned", json_object_new_int64(r->planned));
 	json_object_object_add(o, "installed", json_object_new_int64(r->installed));
 	json_object_object_add(o, "skipped", json_object_new_int64(r->skipped));

@@ -26,13 +26,25 @@ enum exit_code {
 	EXIT_UNTRUSTED = 3,     /* signature, hash, checksum, malformed, truncated */
 	EXIT_INCOMPATIBLE = 4,  /* not for this device, or nothing in it for this device */
 	EXIT_BUSY = 5,          /* another swinstall holds the lock */
-	EXIT_STATE = 6,         /* the update state refuses (mark-good, rollback) */
+	EXIT_STATE = 6,         /* the update state refuses (mark-good, rollback, apply) */
+};
+
+/* is-installed: 0 when the running slot holds the version, else one of
+ * these (10 + enum swi_installed_state). */
+enum installed_exit {
+	EXIT_NOT_INSTALLED = 10,
+	EXIT_PENDING = 12,
+	EXIT_STAGED = 13,
+	EXIT_IDLE = 14,
 };
 
 static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE\n"
 	"       swinstall [OPTIONS] -i FILE\n"
-	"       swinstall [OPTIONS] install FILE\n"
+	"       swinstall [OPTIONS] install [--stage] FILE\n"
+	"       swinstall [OPTIONS] verify FILE\n"
+	"       swinstall [OPTIONS] apply\n"
+	"       swinstall [OPTIONS] is-installed [--json] FILE | --version VERSION\n"
 	"       swinstall [OPTIONS] info [--json] FILE\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
@@ -45,6 +57,10 @@ static const char usage_text[] =
 	"state; confirm the slot that booted after an update; or make the bootloader\n"
 	"boot the other slot again; or print an Azure Device Update import manifest\n"
 	"for an image (swinstall manifest --help says more).\n"
+	"verify reads and checks the whole image as an install on this device would\n"
+	"and writes nothing. install --stage writes the standby slot but keeps the\n"
+	"running slot booting; apply then switches to it. is-installed tells whether\n"
+	"the version of an image (or VERSION) is in a slot.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -80,6 +96,8 @@ static const char usage_text[] =
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
 	"      --force                rollback even when the other slot holds no complete install\n"
+	"      --stage, --no-switch   install, but leave the switch to the new slot for\n"
+	"                             'swinstall apply' (the post-update command waits too)\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version and the handlers of this build (the\n"
 	"                             collections each takes); so does -v alone\n"
@@ -90,12 +108,16 @@ static const char usage_text[] =
 	"trustworthy or malformed (also: a wrong AES key; info: a signature that -k\n"
 	"does not verify), 4 image not for this device (or nothing in it for this\n"
 	"device), 5 another swinstall is running, 6 refused by the update state\n"
-	"(mark-good before the reboot, rollback with nothing to roll back to).\n";
+	"(mark-good before the reboot, rollback with nothing to roll back to, apply\n"
+	"with nothing staged or after the running slot changed).\n"
+	"is-installed: 0 the running slot holds the version, 12 the slot booting next\n"
+	"does (a reboot runs it), 13 a staged slot does (apply, then reboot), 14 another\n"
+	"slot does that nothing will boot, 10 no slot holds it; else the codes above.\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
 	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION, OPT_TMPDIR,
-	OPT_SCRIPT_TIMEOUT,
+	OPT_SCRIPT_TIMEOUT, OPT_STAGE,
 };
 
 static const struct option long_options[] = {
@@ -126,6 +148,8 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "stage", no_argument, NULL, OPT_STAGE },
+	{ "no-switch", no_argument, NULL, OPT_STAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -134,10 +158,14 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, info, status, mark-good, rollback, version */
+	const char *command;     /* install, verify, info, status, mark-good, rollback, apply,
+				  * is-installed, version */
 	bool json;
 	bool force;
+	bool stage;
+	bool version_option;     /* --version: this build's, or is-installed's VERSION */
 	const char *image;
+	const char *version;     /* is-installed --version VERSION */
 	const char *config;
 	const char *set[24][2];  /* option name, value */
 	size_t nset;
@@ -209,10 +237,11 @@ static int parse_option(struct cli_args *a, int c)
 	case 'v': a->verbosity++; break;
 	case 'q': a->verbosity = -1; break;
 	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
-	case OPT_VERSION: a->command = "version"; break;
+	case OPT_VERSION: a->version_option = true; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_WAIT: add_setting(a, "lock-wait", optarg ? optarg : "forever"); break;
 	case OPT_FORCE: add_setting(a, "force", "1"); a->force = true; break;
+	case OPT_STAGE: a->stage = true; break;
 	case ':': return usage_error("option %s needs a value", option_name(a));
 	default: return usage_error("unknown option %s", option_name(a));
 	}
@@ -222,7 +251,8 @@ static int parse_option(struct cli_args *a, int c)
 static bool is_command(const char *word)
 {
 	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
-	       !strcmp(word, "mark-good") || !strcmp(word, "rollback");
+	       !strcmp(word, "mark-good") || !strcmp(word, "rollback") || !strcmp(word, "apply") ||
+	       !strcmp(word, "verify") || !strcmp(word, "is-installed");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -252,14 +282,32 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "info needs exactly one image (info FILE, or info - "
 					   "for standard input)");
 		a->image = words[1];
+	} else if (strcmp(a->command, "verify") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "verify needs exactly one image (verify FILE, or "
+					   "verify - for standard input)");
+		a->image = words[1];
+	} else if (strcmp(a->command, "is-installed") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "is-installed needs an image file or --version VERSION");
+		if (a->version_option)
+			a->version = words[1];
+		else
+			a->image = words[1];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
 	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0 &&
-	    strcmp(a->command, "install") != 0)
-		return usage_error("%s", "--json goes with install, status or info");
+	    strcmp(a->command, "install") != 0 && strcmp(a->command, "verify") != 0 &&
+	    strcmp(a->command, "is-installed") != 0)
+		return usage_error("%s", "--json goes with install, verify, status, info or "
+				   "is-installed");
 	if (a->force && strcmp(a->command, "rollback") != 0)
 		return usage_error("%s", "--force goes with rollback");
+	if (a->stage && strcmp(a->command, "install") != 0)
+		return usage_error("%s", "--stage goes with install");
+	if (a->version_option && strcmp(a->command, "is-installed") != 0)
+		return usage_error("%s", "--version takes a VERSION only with is-installed");
 	return -1;
 }
 
@@ -274,8 +322,11 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 		if (rc >= 0)
 			return rc;
 	}
+	/* is-installed --version VERSION asks about VERSION. */
+	bool asks_version = optind < argc && strcmp(argv[optind], "is-installed") == 0;
 	/* --version, or -v with nothing to do: what this build is. */
-	if (a->command || (optind == argc && !a->image && a->verbosity > 0)) {
+	if ((a->version_option && !asks_version) ||
+	    (optind == argc && !a->image && a->verbosity > 0)) {
 		a->command = "version";
 		return -1;
 	}
@@ -311,11 +362,18 @@ static int configure(swi_ctx_t *ctx, const struct cli_args *a)
 	return rc;
 }
 
-static int install(swi_ctx_t *ctx, const char *image)
+static int install(swi_ctx_t *ctx, const char *image, bool stage)
 {
 	if (strcmp(image, "-") == 0)
-		return swi_install_fd(ctx, STDIN_FILENO);
-	return swi_install_file(ctx, image);
+		return stage ? swi_stage_fd(ctx, STDIN_FILENO) : swi_install_fd(ctx, STDIN_FILENO);
+	return stage ? swi_stage_file(ctx, image) : swi_install_file(ctx, image);
+}
+
+static int verify(swi_ctx_t *ctx, const char *image)
+{
+	if (strcmp(image, "-") == 0)
+		return swi_verify_fd(ctx, STDIN_FILENO);
+	return swi_verify_file(ctx, image);
 }
 
 /* The version and the handlers, with the collections each takes. */
@@ -327,6 +385,9 @@ static int show_version(swi_ctx_t *ctx)
 	printf("handlers: %s\n", names);
 	return rc;
 }
+
+/* is-installed's state, for its exit code. */
+static int installed_state = SWI_INSTALLED_RUNNING;
 
 static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
@@ -340,7 +401,13 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 		return swi_mark_good(ctx);
 	if (strcmp(a->command, "rollback") == 0)
 		return swi_rollback(ctx);
-	return install(ctx, a->image);
+	if (strcmp(a->command, "apply") == 0)
+		return swi_apply(ctx);
+	if (strcmp(a->command, "is-installed") == 0)
+		return cli_is_installed(ctx, a->image, a->version, a->json, &installed_state);
+	if (strcmp(a->command, "verify") == 0)
+		return verify(ctx, a->image);
+	return install(ctx, a->image, a->stage);
 }
 
 /* What exit code 0 of an install means, in a word. */
@@ -348,11 +415,14 @@ static const char *success_class(swi_ctx_t *ctx, const struct swi_result *result
 {
 	if (result->nothing_to_do)
 		return "nothing-to-do";
+	if (result->staged)
+		return "staged";
 	if (swi_get_option(ctx, "check"))
 		return "verified";
 	if (swi_get_option(ctx, "dry-run"))
 		return "dry-run";
-	return "installed";
+	/* verify commits nothing */
+	return result->committed ? "installed" : "verified";
 }
 
 static const char *failure_class(int exit_code)
@@ -399,16 +469,22 @@ static void report_usage_error(bool json)
 static void say_result(const struct cli_args *a, swi_ctx_t *ctx)
 {
 	struct swi_result result;
-	if (a->verbosity < 0 || strcmp(a->command, "install") != 0 ||
+	if (a->verbosity < 0 || (strcmp(a->command, "install") && strcmp(a->command, "verify")) ||
 	    swi_get_result(ctx, &result) != SWI_OK)
 		return;
-	if (result.nothing_to_do)
+	if (strcmp(a->command, "verify") == 0)
+		puts("swinstall: image verified: an install on this device would pass every "
+		     "check; nothing written");
+	else if (result.nothing_to_do)
 		printf("swinstall: nothing to do: every entry of the image is installed already "
 		       "(%u skipped); nothing written\n", result.skipped);
 	else if (swi_get_option(ctx, "check"))
 		puts("swinstall: sw-description verified; nothing written (--check)");
 	else if (swi_get_option(ctx, "dry-run"))
 		puts("swinstall: image verified and decoded; nothing written (--dry-run)");
+	else if (result.staged)
+		printf("swinstall: update staged%s%s; 'swinstall apply' switches to it\n",
+		       result.slot ? " in slot " : "", result.slot ? result.slot : "");
 	else
 		puts("swinstall: update installed; it is used from the next boot");
 }
@@ -456,12 +532,14 @@ int main(int argc, char **argv)
 	/* An install and info report on stdout and say more with -v; the
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info");
+	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info") ||
+		       !strcmp(args.command, "verify") || !strcmp(args.command, "is-installed");
 	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	/* Only the JSON lines on stdout, and nothing on stderr. */
-	bool json_stream = args.json && strcmp(args.command, "install") == 0;
+	bool json_stream = args.json && (strcmp(args.command, "install") == 0 ||
+					 strcmp(args.command, "verify") == 0);
 	if (json_stream)
 		cli_output_json(&out);
 	swi_set_log(ctx, cli_log, &out);
@@ -484,5 +562,7 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "swinstall: %s\n", swi_errmsg(ctx));
 	swi_ctx_free(ctx);
+	if (status == SWI_OK && installed_state != SWI_INSTALLED_RUNNING)
+		return 10 + installed_state;
 	return exit_code_for(status);
 }

@@ -22,7 +22,8 @@
  *   9. after the trailer, every entry arrived: the "after" phase's
  *      scripts, then staged files are put in place, then one environment
  *      write commits (the written slot's variables, then the image's);
- *      then the post-update command (-p)
+ *      then the post-update command (-p). A staging (swi_stage_*()) keeps
+ *      that write in state-dir for swi_apply() (lib/apply.c) instead
  *  10. any failure or cancel: abort what is open or staged, mark the
  *      failure (when marked), keep the boot selection, run the "failure"
  *      phase's scripts
@@ -36,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "aeskey.h"
+#include "apply.h"
 #include "bootenv.h"
 #include "exec.h"
 #include "context.h"
@@ -82,6 +84,7 @@ struct txn {
 	struct swi_bootenv *env;
 	bool marked;                /* recovery_status=in_progress was written */
 	bool committed;
+	bool staged_commit;         /* the commit is kept for swi_apply() */
 	int lock_fd;                /* -1: no lock held */
 	struct swi_journal journal; /* of staged files; fd -1 when none are */
 	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
@@ -97,9 +100,10 @@ struct txn {
 	bool have_aes;
 };
 
+/* A check, a dry run and swi_verify_*() write nothing. */
 static bool writes_nothing(const swi_ctx_t *ctx)
 {
-	return ctx->opt.dry_run || ctx->opt.check_only;
+	return ctx->opt.dry_run || ctx->opt.check_only || ctx->install_mode == SWI_MODE_VERIFY;
 }
 
 /* ---- 1. sw-description and its signature ---------------------------- */
@@ -574,6 +578,26 @@ static int add_all(swi_ctx_t *ctx, struct swi_attrs *to, const struct swi_attrs 
 	return SWI_OK;
 }
 
+/* The variable recording the version of what this install writes: the
+ * written slot's, or the device's without slots; "" when it writes no slot. */
+static int version_var(struct txn *t, char *name, size_t size)
+{
+	name[0] = '\0';
+	if (t->slot_written)
+		return swi_version_var(t->ctx, t->slot->name, name, size);
+	return t->ctx->opt.slots.count == 0 ? swi_version_var(t->ctx, NULL, name, size) : SWI_OK;
+}
+
+/* The slot being written no longer holds the version recorded for it. */
+static int add_forget_version(struct txn *t, struct swi_attrs *vars)
+{
+	char name[256];
+	int rc = version_var(t, name, sizeof(name));
+	if (rc == SWI_OK && name[0] && swi_attrs_set(vars, name, ""))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	return rc;
+}
+
 /*
  * Before the first byte goes to a slot, that slot must not be the one that
  * boots next: a second install into a slot whose earlier install still
@@ -609,6 +633,8 @@ static int point_boot_away(struct txn *t)
 	struct swi_attrs vars = { 0 };
 	int rc = add_boot_away(t, &vars);
 	if (rc == SWI_OK)
+		rc = add_forget_version(t, &vars);
+	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	swi_attrs_free(&vars);
 	return rc;
@@ -631,14 +657,20 @@ static int check_late_device(struct swi_target *target)
 	return rc;
 }
 
+/* A new install discards what an earlier one staged: its commit would
+ * switch to a slot this install may overwrite. */
 static int mark_in_progress(struct txn *t)
 {
 	struct swi_attrs vars = { 0 };
-	int rc = swi_bootenv_open(t->ctx, &t->env);
+	int rc = swi_staged_discard(t->ctx, "a new install started");
+	if (rc == SWI_OK)
+		rc = swi_bootenv_open(t->ctx, &t->env);
 	if (rc == SWI_OK && swi_attrs_set(&vars, "recovery_status", "in_progress"))
 		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
 	if (rc == SWI_OK)
 		rc = add_boot_away(t, &vars);
+	if (rc == SWI_OK)
+		rc = add_forget_version(t, &vars);
 	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	swi_attrs_free(&vars);
@@ -651,7 +683,7 @@ static int mark_in_progress(struct txn *t)
  * leaves it as it was. */
 static int ensure_marked(struct txn *t)
 {
-	return t->marked || t->ctx->opt.dry_run ? SWI_OK : mark_in_progress(t);
+	return t->marked || writes_nothing(t->ctx) ? SWI_OK : mark_in_progress(t);
 }
 
 /* Staged results (rawfile's new files) are put in place together, right
@@ -672,20 +704,40 @@ static int publish_staged(struct txn *t)
 	return SWI_OK;
 }
 
-/* The commit: the written slot's variables, then the image's, ustate=1 and
- * the marker's removal, in one environment write. Before it the device
- * boots what it booted. */
+/* Sets the variable recording the written slot's version to the image's. */
+static int add_version(struct txn *t, struct swi_attrs *vars)
+{
+	char name[256];
+	int rc = version_var(t, name, sizeof(name));
+	const char *version = t->manifest.version ? t->manifest.version : "";
+	if (rc == SWI_OK && name[0] && swi_attrs_set(vars, name, version))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The commit's variables: the written slot's, then the image's, ustate=1,
+ * the marker's removal and the slot's version. */
+static int commit_vars(struct txn *t, struct swi_attrs *vars)
+{
+	int rc = t->slot_written ? add_all(t->ctx, vars, &t->slot->bootenv) : SWI_OK;
+	if (rc == SWI_OK)
+		rc = add_all(t->ctx, vars, &t->staged);
+	if (rc == SWI_OK && (swi_attrs_set(vars, "ustate", "1") ||
+			     swi_attrs_set(vars, "recovery_status", "")))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK && t->slot_written)
+		rc = swi_life_complete_change(t->ctx, t->env, NULL, t->slot->name, vars);
+	if (rc == SWI_OK)
+		rc = add_version(t, vars);
+	return rc;
+}
+
+/* The commit, in one environment write. Before it the device boots what
+ * it booted. */
 static int commit(struct txn *t)
 {
 	struct swi_attrs vars = { 0 };
-	int rc = t->slot_written ? add_all(t->ctx, &vars, &t->slot->bootenv) : SWI_OK;
-	if (rc == SWI_OK)
-		rc = add_all(t->ctx, &vars, &t->staged);
-	if (rc == SWI_OK && (swi_attrs_set(&vars, "ustate", "1") ||
-			     swi_attrs_set(&vars, "recovery_status", "")))
-		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	if (rc == SWI_OK && t->slot_written)
-		rc = swi_life_complete_change(t->ctx, t->env, NULL, t->slot->name, &vars);
+	int rc = commit_vars(t, &vars);
 	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	if (rc == SWI_OK) {
@@ -694,6 +746,36 @@ static int commit(struct txn *t)
 			"installed: bootloader environment committed (%zu variables)", vars.count);
 	}
 	swi_attrs_free(&vars);
+	return rc;
+}
+
+/*
+ * Staging: the commit's variables are kept in state-dir for swi_apply(),
+ * then one environment write ends the transaction without the switch: the
+ * marker goes, the written slot's version is recorded, the running slot
+ * stays selected.
+ */
+static int stage_commit(struct txn *t)
+{
+	struct swi_attrs vars = { 0 }, done = { 0 };
+	int rc = commit_vars(t, &vars);
+	if (rc == SWI_OK)
+		rc = swi_staged_save(t->ctx, t->slot_written ? t->slot->name : NULL,
+				     t->running ? t->running->name : NULL, t->manifest.version,
+				     &vars);
+	if (rc == SWI_OK && swi_attrs_set(&done, "recovery_status", ""))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK)
+		rc = add_version(t, &done);
+	if (rc == SWI_OK && (rc = swi_bootenv_apply(t->env, &done)) != SWI_OK)
+		swi_staged_discard(t->ctx, "the environment write of the staging failed");
+	if (rc == SWI_OK) {
+		t->staged_commit = true;
+		swi_log(t->ctx, SWI_LOG_INFO, "staged: the switch%s%s waits for apply",
+			t->slot_written ? " to slot " : "", t->slot_written ? t->slot->name : "");
+	}
+	swi_attrs_free(&vars);
+	swi_attrs_free(&done);
 	return rc;
 }
 
@@ -1245,21 +1327,41 @@ static int run_postupdate(struct txn *t)
 
 /* ---- the whole ---------------------------------------------------------- */
 
-static int verify_and_plan(struct txn *t)
+/* Steps 1 to 3. Only an install needs a signature without a key
+ * (swi_read_image_version() verifies one when a key is set). */
+static int read_manifest(struct txn *t, const char **select, bool signature_required)
 {
-	const char *select = NULL;
 	int rc = load_aes_key(t);
 	if (rc == SWI_OK)
 		rc = read_description(t);
 	if (rc == SWI_OK && t->ctx->opt.encrypted_sw_description)
 		rc = swi_aes_decrypt_description(t->ctx, &t->aes, &t->description,
 						 &t->description_len, MAX_DESCRIPTION_SIZE);
-	if (rc == SWI_OK)
+	if (rc == SWI_OK && (signature_required || t->ctx->opt.public_key))
 		rc = check_signature(t);
 	if (rc == SWI_OK)
-		rc = parse_manifest(t, &select);
+		rc = parse_manifest(t, select);
 	if (rc && !t->ctx->opt.encrypted_sw_description)
 		rc = swi_aes_hint_description(t->ctx, rc, t->description, t->description_len);
+	return rc;
+}
+
+/* A staged commit is applied only while the slot that ran at staging
+ * still runs: that slot must be known. */
+static int check_stageable(struct txn *t)
+{
+	if (t->ctx->install_mode != SWI_MODE_STAGE || t->ctx->opt.slots.count == 0 || t->running)
+		return SWI_OK;
+	return swi_fail(t->ctx, SWI_ESTATE, "stage: the running slot is unknown, so a staged "
+			"commit could not be checked against it at apply; install instead");
+}
+
+static int verify_and_plan(struct txn *t)
+{
+	const char *select = NULL;
+	int rc = read_manifest(t, &select, true);
+	if (rc == SWI_OK)
+		rc = check_stageable(t);
 	if (rc == SWI_OK)
 		rc = check_version_guards(t);
 	if (rc == SWI_OK)
@@ -1275,6 +1377,13 @@ static int open_image(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mo
 	return swi_swu_open(t->ctx, fn, user, mode, &t->swu);
 }
 
+/* A failure a cancel caused (a read it cut short, a script it killed) is
+ * reported as the cancel. */
+static int cancel_wins(swi_ctx_t *ctx, int rc)
+{
+	return rc && rc != SWI_ECANCELED && swi_cancelled(ctx) ? swi_fail_cancelled(ctx) : rc;
+}
+
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
@@ -1284,7 +1393,7 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
-		return rc;
+		return cancel_wins(ctx, rc);
 	if (nothing_left(t)) {
 		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
 			"nothing was written");
@@ -1306,16 +1415,15 @@ static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode
 	 * completes. */
 	if (rc == SWI_OK && swi_cancelled(ctx))
 		rc = swi_fail_cancelled(ctx);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
+	if (rc == SWI_OK && !writes_nothing(ctx))
 		rc = ensure_marked(t);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
+	if (rc == SWI_OK && !writes_nothing(ctx))
 		rc = publish_staged(t);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
-		rc = commit(t);
+	if (rc == SWI_OK && !writes_nothing(ctx))
+		rc = ctx->install_mode == SWI_MODE_STAGE ? stage_commit(t) : commit(t);
 	if (rc == SWI_OK)
 		report_finished(t);
-	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
-		rc = swi_fail_cancelled(ctx);
+	rc = cancel_wins(ctx, rc);
 	if (rc && t->marked)
 		mark_failed(t);
 	if (rc)
@@ -1348,6 +1456,8 @@ static void keep_result(swi_ctx_t *ctx, const struct txn *t)
 {
 	free(ctx->result_slot);
 	ctx->result_slot = t->slot_written ? strdup(t->slot->name) : NULL;
+	free(ctx->result_version);
+	ctx->result_version = t->manifest.version ? strdup(t->manifest.version) : NULL;
 	ctx->result = (struct swi_result){
 		.planned = (unsigned)t->plan.njobs,
 		.installed = t->installed,
@@ -1355,44 +1465,51 @@ static void keep_result(swi_ctx_t *ctx, const struct txn *t)
 		.committed = t->committed,
 		.nothing_to_do = nothing_left(t),
 		.slot = ctx->result_slot,
+		.staged = t->staged_commit,
+		.version = ctx->result_version,
 	};
 }
 
-static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode)
+#define TXN_INIT(ctx) { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 }, \
+			.scratch = { .ctx = ctx }, .plan = { .ctx = ctx }, \
+			.spool = { .ctx = ctx }, .replay_fd = -1 }
+
+static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
+		   enum swi_install_mode what)
 {
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 },
-			 .scratch = { .ctx = ctx }, .plan = { .ctx = ctx },
-			 .spool = { .ctx = ctx }, .replay_fd = -1 };
+	ctx->install_mode = what;
+	struct txn t = TXN_INIT(ctx);
 	int rc = run(&t, fn, user, mode);
 	keep_result(ctx, &t);
 	txn_free(&t);
+	ctx->install_mode = SWI_MODE_INSTALL;
 	atomic_store(&ctx->cancel, 0);
 	return rc;
 }
 
 /* The caller's function is only ever called on the caller's thread. */
-int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+static int install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_install_mode what)
 {
 	if (!ctx || !fn)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image source given") : SWI_EINVAL;
-	return install(ctx, fn, user, SWI_SWU_INLINE);
+	return install(ctx, fn, user, SWI_SWU_INLINE, what);
 }
 
 /* Files and block devices are read ahead, pipes and sockets on the
  * caller's thread (lib/source.c). */
-int swi_install_fd(swi_ctx_t *ctx, int fd)
+static int install_fd(swi_ctx_t *ctx, int fd, enum swi_install_mode what)
 {
 	if (!ctx)
 		return SWI_EINVAL;
 	if (fd < 0)
 		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
 	struct swi_fd_source src = { ctx, fd };
-	return install(ctx, swi_fd_read, &src, swi_fd_mode(fd));
+	return install(ctx, swi_fd_read, &src, swi_fd_mode(fd), what);
 }
 
-int swi_install_file(swi_ctx_t *ctx, const char *path)
+static int install_file(swi_ctx_t *ctx, const char *path, enum swi_install_mode what)
 {
 	if (!ctx || !path)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image path given") : SWI_EINVAL;
@@ -1400,7 +1517,79 @@ int swi_install_file(swi_ctx_t *ctx, const char *path)
 	int rc = swi_open_image(ctx, path, &fd);
 	if (rc)
 		return rc;
-	rc = swi_install_fd(ctx, fd);
+	rc = install_fd(ctx, fd, what);
+	close(fd);
+	return rc;
+}
+
+int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_INSTALL);
+}
+
+int swi_install_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_INSTALL);
+}
+
+int swi_install_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_INSTALL);
+}
+
+int swi_verify_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_VERIFY);
+}
+
+int swi_verify_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_VERIFY);
+}
+
+int swi_verify_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_VERIFY);
+}
+
+int swi_stage_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_STAGE);
+}
+
+int swi_stage_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_STAGE);
+}
+
+int swi_stage_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_STAGE);
+}
+
+/* Steps 1 to 3 of an install, without the lock: the image's version as
+ * an install here would read it. */
+int swi_read_image_version(swi_ctx_t *ctx, const char *path, char **version)
+{
+	*version = NULL;
+	int fd;
+	int rc = swi_open_image(ctx, path, &fd);
+	if (rc)
+		return rc;
+	struct swi_fd_source src = { ctx, fd };
+	struct txn t = TXN_INIT(ctx);
+	const char *select = NULL;
+	ctx->install_mode = SWI_MODE_VERIFY;
+	rc = swi_swu_open(ctx, swi_fd_read, &src, swi_fd_mode(fd), &t.swu);
+	if (rc == SWI_OK)
+		rc = read_manifest(&t, &select, false);
+	if (rc == SWI_OK && !t.manifest.version)
+		rc = swi_fail(ctx, SWI_EFORMAT, "%s: " SW_DESCRIPTION " gives no software version",
+			      path);
+	if (rc == SWI_OK && !(*version = strdup(t.manifest.version)))
+		rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	txn_free(&t);
+	ctx->install_mode = SWI_MODE_INSTALL;
 	close(fd);
 	return rc;
 }

@@ -158,12 +158,20 @@ struct swi_swu {
 };
 
 /* Reads until buf is full or the source ends; short reads are normal for
- * pipes and sockets. Returns bytes read, or -1 with errno set. */
-static ssize_t fill(swi_read_fn fn, void *user, unsigned char *buf, size_t len)
+ * pipes and sockets. Returns bytes read, or -1 with errno set. A cancel
+ * stops the reading at once: the source is not asked for more (what it
+ * gave is kept; with nothing, the read fails with ECANCELED). */
+static ssize_t fill(struct swi_swu *r, unsigned char *buf, size_t len)
 {
 	size_t got = 0;
 	while (got < len) {
-		ssize_t n = fn(user, buf + got, len - got);
+		if (swi_cancelled(r->ctx)) {
+			if (got)
+				break;
+			errno = ECANCELED;
+			return -1;
+		}
+		ssize_t n = r->fn(r->user, buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -284,7 +292,7 @@ static ssize_t take_inline(struct swi_swu *r)
 	}
 	r->taker_waits = false;
 	pthread_mutex_unlock(&r->lock);
-	ssize_t n = fill(r->fn, r->user, slot_buf(r, r->taken), r->bufsize);
+	ssize_t n = fill(r, slot_buf(r, r->taken), r->bufsize);
 	if (n < 0) {
 		r->source_errno = errno ? errno : EIO;
 		return -1;
@@ -358,7 +366,7 @@ static void *read_ahead_main(void *arg)
 		uint64_t n = ra->filled;
 		pthread_mutex_unlock(&r->lock);
 		/* Buffer n is free: the caller's thread does not touch it. */
-		ssize_t got = fill(r->fn, r->user, slot_buf(r, n), r->bufsize);
+		ssize_t got = fill(r, slot_buf(r, n), r->bufsize);
 		int err = got < 0 ? (errno ? errno : EIO) : 0;
 		uint32_t sum = got > 0 ? byte_sum(slot_buf(r, n), (size_t)got) : 0;
 		pthread_mutex_lock(&r->lock);

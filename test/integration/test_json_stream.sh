@@ -81,7 +81,7 @@ results = [e for e in events if e['event'] == 'result']
 if len(results) != 1 or events[-1]['event'] != 'result':
     sys.exit('expected exactly one result, the last line; got %d' % len(results))
 r = results[0]
-keys = {'event', 'status', 'exit', 'class', 'error', 'committed', 'slot',
+keys = {'event', 'status', 'exit', 'class', 'error', 'committed', 'slot', 'staged', 'version',
         'planned', 'installed', 'skipped'}
 if set(r) != keys:
     sys.exit('result keys %s' % sorted(r))
@@ -269,7 +269,7 @@ case_usage() {
 	expect_stream 2 usage "error~-i needs a value"
 	expect_rc 2
 	swi "$DEV" --json mark-good
-	expect_stream 2 usage "error~--json goes with install, status or info"
+	expect_stream 2 usage "error~--json goes with install, verify, status, info or is-installed"
 	expect_rc 2
 	two_member_image u.swu
 	"$SWINSTALL" -f "$CASE/missing.conf" --json -i u.swu >"$CASE/out" 2>"$CASE/err"
