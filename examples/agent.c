@@ -19,7 +19,7 @@
  *                                After apply, cancelling is a rollback.
  *   IsInstalled  is-installed    swi_is_installed(): exit 0 when the running
  *                VERSION         slot holds VERSION (Device Update's
- *                (--image FILE)  "installed"), 10-12 when it does not (yet).
+ *                (--image FILE)  "installed"), 10-14 when it does not (yet).
  *   (the reboot's health check)  mark-good: swi_mark_good()
  *   (Restore, or giving up)      rollback:  swi_rollback()
  *                                status:    swi_get_state()
@@ -47,9 +47,11 @@ enum agent_exit {
 	EXIT_BUSY = 5,           /* another install or life-cycle change runs */
 	EXIT_STATE = 6,          /* nothing staged to apply, nothing to roll back to, ... */
 	EXIT_CANCELED = 7,       /* stopped by a signal or --cancel-at; nothing switched */
-	EXIT_NOT_INSTALLED = 10, /* no slot holds it, or one that nothing will boot */
-	EXIT_STAGED = 11,        /* staged: apply, then a reboot runs it */
+	/* is-installed, as `swinstall is-installed` answers */
+	EXIT_NOT_INSTALLED = 10, /* no slot is known to hold it */
 	EXIT_PENDING = 12,       /* applied: a reboot runs it */
+	EXIT_STAGED = 13,        /* staged: apply, then a reboot runs it */
+	EXIT_IDLE = 14,          /* a slot holds it, but nothing will boot it */
 };
 
 /* Library options taken as --NAME VALUE, or from the environment as
@@ -86,7 +88,8 @@ static void usage(FILE *out)
 	      "  install FILE                  write the standby slot; keep booting this one\n"
 	      "  apply                         boot the installed slot from the next boot on\n"
 	      "  is-installed VERSION | is-installed --image FILE\n"
-	      "                                exit 0: running; 10 not installed; 11 staged; 12 applied\n"
+	      "                                exit 0 running, 10 not installed, 12 applied (reboot),\n"
+	      "                                13 staged (apply), 14 idle (nothing boots it)\n"
 	      "  mark-good | rollback | status\n"
 	      "Options (each also as SWINSTALL_NAME in the environment, e.g. SWINSTALL_BOOTLOADER):\n"
 	      "  --slot NAME:DEVICE:SET,MODE[:VAR=VALUE...]   a slot and the variables that boot it\n"
@@ -100,7 +103,7 @@ static void usage(FILE *out)
 	      "  --cancel-at PERCENT   cancel install/verify once progress reaches PERCENT\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"
 	      "Exit: 0 done, 1 failed, 2 usage, 3 untrusted image, 4 not for this device,\n"
-	      "5 busy, 6 refused by the update state, 7 cancelled; is-installed: 10, 11, 12.\n",
+	      "5 busy, 6 refused by the update state, 7 cancelled; is-installed: 10 to 14.\n",
 	      out);
 }
 
@@ -416,8 +419,7 @@ static int is_installed(swi_ctx_t *ctx, const struct agent *a, int *answer)
 		[SWI_INSTALLED_RUNNING] = { "installed and running", EXIT_DONE },
 		[SWI_INSTALLED_PENDING] = { "applied, runs after a reboot", EXIT_PENDING },
 		[SWI_INSTALLED_STAGED] = { "staged, runs after apply and a reboot", EXIT_STAGED },
-		[SWI_INSTALLED_IDLE] = { "not installed (a slot holds it, nothing boots it)",
-					 EXIT_NOT_INSTALLED },
+		[SWI_INSTALLED_IDLE] = { "idle, a slot holds it but nothing boots it", EXIT_IDLE },
 	};
 	struct swi_installed in;
 	int rc = a->image ? swi_is_installed_file(ctx, a->image, &in)

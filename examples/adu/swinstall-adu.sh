@@ -21,7 +21,7 @@
 # install       swinstall-agent install SWU        600; 603 when it runs already
 # apply         swinstall-agent apply              705: Device Update reboots now
 # cancel        swinstall-agent rollback, when     800; 801 when that failed
-#               the version is staged or applied
+#               the version is applied (not running)
 # is-installed  swinstall-agent is-installed V     900 running V, 901 not (yet)
 # A failure is resultCode 0 with swinstall-agent's exit status as
 # extendedResultCode and its last message as resultDetails.
@@ -111,7 +111,7 @@ is-installed)
 	is_installed
 	case $status in
 	0) result 900 ;;
-	10 | 11 | 12) result 901 ;;
+	10 | 12 | 13 | 14) result 901 ;;
 	*) failed "$status" ;;
 	esac
 	;;
@@ -123,7 +123,7 @@ install)
 	is_installed
 	case $status in
 	0) result 603 0 "version $criteria runs already" ;;
-	10 | 11 | 12)
+	10 | 12 | 13 | 14)
 		run install "$swu"
 		if [ "$status" -eq 0 ]; then result 600; else failed "$status"; fi
 		;;
@@ -137,11 +137,12 @@ apply)
 cancel)
 	is_installed
 	case $status in
-	11 | 12)
+	12)
 		run rollback
 		if [ "$status" -eq 0 ]; then result 800; else result 801 "$status" "$(last_message)"; fi
 		;;
-	*) result 800 0 "nothing staged or applied to cancel" ;;
+	13) result 800 0 "staged, never applied: the running slot keeps booting" ;;
+	*) result 800 0 "nothing applied to cancel" ;;
 	esac
 	;;
 *)

@@ -109,7 +109,7 @@ case_life_cycle() {
 	expect_bytes "$DEV/slotB.img" 0 "$CASE/w/rootfs.img"
 	expect_slot_a_untouched "$DEV"
 	expect_boots_a
-	expect_is_installed 2.0.0 11
+	expect_is_installed 2.0.0 13
 	expect_out "2.0.0: staged"
 	agent status
 	expect_exit 0
@@ -121,6 +121,7 @@ case_life_cycle() {
 	expect_out "apply done: slot B boots next"
 	expect_committed "$DEV" 3
 	expect_is_installed 2.0.0 12
+	expect_out "2.0.0: applied"
 	agent is-installed --image "$CASE/ab.swu"
 	expect_exit 12
 
@@ -157,7 +158,7 @@ case_rollback() {
 	expect_exit 0
 	expect_out "rollback done: slot A boots next"
 	expect_env "$DEV" rootpart 2
-	expect_is_installed 2.0.0 10
+	expect_is_installed 2.0.0 14
 	expect_out "nothing boots it"
 }
 
@@ -294,6 +295,19 @@ case_adu_cancel() {
 	expect_result 901
 }
 
+# cancel after install, before apply: nothing to switch back; A boots.
+case_adu_cancel_staged() {
+	agent_case
+	mkdir -p "$CASE/work"
+	device_env >"$CASE/agent.env"
+	adu install
+	expect_result 600
+	adu cancel
+	expect_result 800
+	grep -q "never applied" "$CASE/work/result.json" || fail "$(cat "$CASE/work/result.json")"
+	expect_boots_a
+}
+
 # A failed step: resultCode 0, the agent's exit status and message.
 case_adu_failure() {
 	agent_case
@@ -317,5 +331,6 @@ run_case "verify writes nothing; a tampered image fails with exit 3" case_verify
 run_case "usage errors: exit 2" case_usage
 run_case "swinstall-adu.sh: download, install, apply, is-installed" case_adu_steps
 run_case "swinstall-adu.sh: cancel rolls back what was applied" case_adu_cancel
+run_case "swinstall-adu.sh: cancel of a staged update leaves the running slot booting" case_adu_cancel_staged
 run_case "swinstall-adu.sh: a failed step reports why" case_adu_failure
 t_done
