@@ -522,7 +522,7 @@ int main(int argc, char **argv)
 		int answer = EXIT_DONE;
 		int status = run_command(ctx, &a, &wake, &answer);
 		if (status != SWI_OK)
-			fprintf(stderr, "swinstall-agent: %s: %s\n", a.command, swi_errmsg(ctx));
+			fprintf(stderr, "swinstall-agent: %s\n", swi_errmsg(ctx));
 		else if (strcmp(a.command, "status") != 0 && strcmp(a.command, "is-installed") != 0)
 			say_done(ctx, a.command);
 		rc = status == SWI_OK ? answer : exit_code_for(status);

@@ -239,14 +239,16 @@ case_usage() {
 
 # ------------------------------------------------- Device Update's script
 
-# adu ACTION: the script as the handler runs it, apiVersion 2.0
-# (--action-ACTION); RESULT is the resultCode it wrote.
+# adu ACTION [API-VERSION]: the script as the handler runs it, with
+# --action-ACTION (apiVersion 2.0, the default) or --action ACTION (2.1);
+# RESULT is the resultCode it wrote.
 adu() {
-	"$ADU_SCRIPT" "--action-$1" --swu-file "$CASE/ab.swu" --work-folder "$CASE/work" \
+	if [ "${2:-2.0}" = 2.1 ]; then set -- --action "$1"; else set -- "--action-$1"; fi
+	"$ADU_SCRIPT" "$@" --swu-file "$CASE/ab.swu" --work-folder "$CASE/work" \
 		--agent "$AGENT" --agent-env "$CASE/agent.env" \
 		--result-file "$CASE/work/result.json" --installed-criteria 2.0.0 \
 		>"$CASE/out" 2>"$CASE/err"
-	echo "\$ swinstall-adu.sh --action-$1 -> exit $? $(cat "$CASE/work/result.json")"
+	echo "\$ swinstall-adu.sh $* -> exit $? $(cat "$CASE/work/result.json")"
 	RESULT=$(sed -n 's/^{"resultCode":\([0-9]*\),.*/\1/p' "$CASE/work/result.json")
 }
 
@@ -272,7 +274,9 @@ case_adu_steps() {
 	reboot_into B
 	adu is-installed
 	expect_result 900
-	adu install
+	adu is-installed 2.1
+	expect_result 900
+	adu install 2.1
 	expect_result 603
 }
 
@@ -316,7 +320,7 @@ case_adu_failure() {
 	flip_data "$CASE/ab.swu" rootfs.img || fail "flip_data"
 	adu download
 	expect_result 0
-	grep -q '"extendedResultCode":3,"resultDetails":"verify: .*rootfs.img' "$CASE/work/result.json" ||
+	grep -q '"extendedResultCode":3,"resultDetails":"rootfs.img: sha256' "$CASE/work/result.json" ||
 		fail "the result does not carry the reason: $(cat "$CASE/work/result.json")"
 	expect_device_untouched "$DEV"
 }
