@@ -239,15 +239,18 @@ case_usage() {
 
 # ------------------------------------------------- Device Update's script
 
-# adu ACTION [API-VERSION]: the script as the handler runs it, with
-# --action-ACTION (apiVersion 2.0, the default) or --action ACTION (2.1);
-# RESULT is the resultCode it wrote.
-adu() {
+# exec_adu ACTION [API-VERSION]: becomes the script as the handler runs it,
+# with --action-ACTION (apiVersion 2.0, the default) or --action ACTION (2.1).
+exec_adu() {
 	if [ "${2:-2.0}" = 2.1 ]; then set -- --action "$1"; else set -- "--action-$1"; fi
-	"$ADU_SCRIPT" "$@" --swu-file "$CASE/ab.swu" --work-folder "$CASE/work" \
+	exec "$ADU_SCRIPT" "$@" --swu-file "$CASE/ab.swu" --work-folder "$CASE/work" \
 		--agent "$AGENT" --agent-env "$CASE/agent.env" \
-		--result-file "$CASE/work/result.json" --installed-criteria 2.0.0 \
-		>"$CASE/out" 2>"$CASE/err"
+		--result-file "$CASE/work/result.json" --installed-criteria 2.0.0
+}
+
+# adu ACTION [API-VERSION]: runs it; RESULT is the resultCode it wrote.
+adu() {
+	(exec_adu "$@") >"$CASE/out" 2>"$CASE/err"
 	echo "\$ swinstall-adu.sh $* -> exit $? $(cat "$CASE/work/result.json")"
 	RESULT=$(sed -n 's/^{"resultCode":\([0-9]*\),.*/\1/p' "$CASE/work/result.json")
 }
@@ -312,6 +315,26 @@ case_adu_cancel_staged() {
 	expect_boots_a
 }
 
+# SIGTERM to the script while it installs: passed on to the agent, which
+# cancels; the step fails with extendedResultCode 7.
+case_adu_sigterm() {
+	agent_case
+	mkdir -p "$CASE/work"
+	printf '#!/bin/sh\ntouch "%s/started"\nsleep 60\n' "$CASE" >"$CASE/pre"
+	chmod 0755 "$CASE/pre"
+	{ device_env; echo "SWINSTALL_PREUPDATECMD=$CASE/pre"; } >"$CASE/agent.env"
+	(exec_adu install) >"$CASE/out" 2>"$CASE/err" &
+	pid=$!
+	n=0
+	while [ ! -e "$CASE/started" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	[ -e "$CASE/started" ] || fail "the pre-update command never ran"
+	kill -TERM "$pid"
+	wait "$pid"
+	grep -q '^{"resultCode":0,"extendedResultCode":7,"resultDetails":"cancelled' \
+		"$CASE/work/result.json" || fail "not cancelled: $(cat "$CASE/work/result.json")"
+	expect_device_untouched "$DEV"
+}
+
 # A failed step: resultCode 0, the agent's exit status and message.
 case_adu_failure() {
 	agent_case
@@ -336,5 +359,6 @@ run_case "usage errors: exit 2" case_usage
 run_case "swinstall-adu.sh: download, install, apply, is-installed" case_adu_steps
 run_case "swinstall-adu.sh: cancel rolls back what was applied" case_adu_cancel
 run_case "swinstall-adu.sh: cancel of a staged update leaves the running slot booting" case_adu_cancel_staged
+run_case "swinstall-adu.sh: SIGTERM cancels the install step" case_adu_sigterm
 run_case "swinstall-adu.sh: a failed step reports why" case_adu_failure
 t_done
