@@ -151,7 +151,7 @@ static int parse_option(struct agent *a, int c, const char *arg)
 		return usage_error("too many options at ", arg);
 	} else {
 		/* a library option, or a list entry: applied in order later */
-		static const char *const lists[] = { "extra-targets", "mark-good-env", "rollback-env" };
+		static const char *const lists[] = { "extra-target", "mark-good-env", "rollback-env" };
 		const char *name = c == 'k' ? "public-key" : c >= OPT_LIBRARY
 			? library_options[c - OPT_LIBRARY] : lists[c - OPT_EXTRA_TARGET];
 		a->settings[a->nsettings][0] = name;
@@ -246,11 +246,12 @@ static int add_slot(swi_ctx_t *ctx, const char *spec)
 	return rc ? EXIT_USAGE : EXIT_DONE;
 }
 
-/* A list entry (NAME=VALUE for the groups) or a library option. */
-static int apply_setting(swi_ctx_t *ctx, const char *name, const char *value)
+/* A list entry (NAME=VALUE for the groups) or a library option; where
+ * names it for a message: "--NAME" or the environment variable. */
+static int apply_setting(swi_ctx_t *ctx, const char *name, const char *value, const char *where)
 {
 	int rc;
-	if (strcmp(name, "extra-targets") == 0) {
+	if (strcmp(name, "extra-target") == 0) {
 		rc = swi_add_extra_target(ctx, value);
 	} else if (strcmp(name, "mark-good-env") == 0 || strcmp(name, "rollback-env") == 0) {
 		char var[256];
@@ -263,8 +264,22 @@ static int apply_setting(swi_ctx_t *ctx, const char *name, const char *value)
 		rc = swi_set_option(ctx, name, value);
 	}
 	if (rc)
-		fprintf(stderr, "swinstall-agent: --%s %s: %s\n", name, value, swi_errmsg(ctx));
+		fprintf(stderr, "swinstall-agent: %s %s: %s\n", where, value, swi_errmsg(ctx));
 	return rc ? EXIT_USAGE : EXIT_DONE;
+}
+
+/* SWINSTALL_SLOTS: slots separated by blanks. */
+static int add_slots_from_environment(swi_ctx_t *ctx, const char *list)
+{
+	char slots[4096];
+	if (snprintf(slots, sizeof(slots), "%s", list) >= (int)sizeof(slots))
+		return usage_error("SWINSTALL_SLOTS is too long", "");
+	int rc = EXIT_DONE;
+	char *rest = slots;
+	for (char *spec; rc == EXIT_DONE && (spec = strsep(&rest, " \t\n")) != NULL;)
+		if (*spec)
+			rc = add_slot(ctx, spec);
+	return rc;
 }
 
 /* The environment first, then the command line over it. */
@@ -277,22 +292,18 @@ static int configure(swi_ctx_t *ctx, const struct agent *a)
 			var[strlen(var)] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
 		const char *value = getenv(var);
 		if (value)
-			rc = apply_setting(ctx, library_options[i], value);
+			rc = apply_setting(ctx, library_options[i], value, var);
 	}
-	for (size_t i = 0; rc == EXIT_DONE && i < a->nsettings; i++)
-		rc = apply_setting(ctx, a->settings[i][0], a->settings[i][1]);
+	for (size_t i = 0; rc == EXIT_DONE && i < a->nsettings; i++) {
+		char option[64];
+		snprintf(option, sizeof(option), "--%s", a->settings[i][0]);
+		rc = apply_setting(ctx, a->settings[i][0], a->settings[i][1], option);
+	}
 	for (size_t i = 0; rc == EXIT_DONE && i < a->nslots; i++)
 		rc = add_slot(ctx, a->slots[i]);
-	char slots[4096];
-	const char *env = getenv("SWINSTALL_SLOTS");
-	if (rc == EXIT_DONE && a->nslots == 0 && env) {
-		if (snprintf(slots, sizeof(slots), "%s", env) >= (int)sizeof(slots))
-			return usage_error("SWINSTALL_SLOTS is too long", "");
-		char *rest = slots;
-		for (char *spec; rc == EXIT_DONE && (spec = strsep(&rest, " \t\n")) != NULL;)
-			if (*spec)
-				rc = add_slot(ctx, spec);
-	}
+	const char *slots = getenv("SWINSTALL_SLOTS");
+	if (rc == EXIT_DONE && a->nslots == 0 && slots)
+		rc = add_slots_from_environment(ctx, slots);
 	return rc;
 }
 
