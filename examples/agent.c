@@ -100,6 +100,7 @@ static void usage(FILE *out)
 	      "  --state-dir DIR  --tmpdir DIR  --key-aes FILE  --script-timeout SECONDS\n"
 	      "  --preupdatecmd CMD  --postupdatecmd CMD  --no-downgrading VERSION\n"
 	      "  --extra-target DEVICE   --mark-good-env NAME=VALUE   --rollback-env NAME=VALUE\n"
+	      "                (repeated; a group given replaces its defaults)\n"
 	      "  --cancel-at PERCENT   cancel install/verify once progress reaches PERCENT\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"
 	      "Exit: 0 done, 1 failed, 2 usage, 3 untrusted image, 4 not for this device,\n"

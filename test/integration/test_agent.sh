@@ -129,10 +129,12 @@ case_life_cycle() {
 	expect_is_installed 2.0.0 0
 	expect_out "2.0.0: installed and running; slot B"
 	expect_is_installed 1.0.0 10
-	agent mark-good
+	# a group given replaces the defaults (ustate=0 upgrade_available=0 bootcount=0)
+	agent --mark-good-env ustate=0 --mark-good-env confirmed_by=agent mark-good
 	expect_exit 0
 	expect_env "$DEV" ustate 0
 	expect_env "$DEV" rootpart 3
+	expect_env "$DEV" confirmed_by agent
 	expect_is_installed 2.0.0 0
 }
 
