@@ -400,6 +400,8 @@ static int run_on_worker(swi_ctx_t *ctx, int (*step)(swi_ctx_t *, const char *),
 
 /* ---------------------------------------------------------- the commands */
 
+/* The swinstall program's classes of failure, and 7 for a cancel (its own
+ * table: this example builds on the public header alone). */
 static int exit_code_for(int status)
 {
 	switch (status) {
