@@ -415,9 +415,9 @@ void swi_scan_free(struct swi_scan *scan);
 
 /*
  * Writes a whole-disk (factory) image onto device, a block device or a
- * file (made anew), decoded on the fly as installs decode artifacts: the
- * name of the image picks the decoder (".xz", ".gz", ".zst"; anything else
- * is written as it is). The decoded bytes are checked against sha256 (64
+ * file (cut to the image's size), decoded on the fly as installs decode
+ * artifacts: the name of the image picks the decoder (".xz", ".gz",
+ * ".zst"; anything else is written as it is). The decoded bytes are checked against sha256 (64
  * hex digits), or, when it is NULL, against IMAGE.sha256 beside the image
  * (sha256sum format); with neither, they are not checked (a warning says
  * so). Refused (SWI_ECOMPAT) before anything is written: a device that is

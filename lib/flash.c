@@ -37,6 +37,7 @@ struct flash {
 	swi_ctx_t *ctx;
 	const char *device;
 	int fd;
+	bool regular_file;    /* not a device: cut to the image's size at the end */
 	uint64_t written;     /* by the writer; read after the stream drained */
 	EVP_MD_CTX *md;
 	char expected[SHA256_HEX_LEN + 1]; /* "" when nothing is checked */
@@ -164,12 +165,15 @@ static int refuse_in_use(swi_ctx_t *ctx, const char *device)
 }
 
 /* A block device is opened exclusively: the kernel refuses it while a file
- * system or another exclusive user holds it. A file is made anew. */
+ * system or another exclusive user holds it. A file is cut to the image's
+ * size at the end (truncating it now would lose it to a failure before
+ * the first write). */
 static int open_target(struct flash *f)
 {
 	struct stat st;
 	bool block = stat(f->device, &st) == 0 && S_ISBLK(st.st_mode);
-	int flags = O_WRONLY | O_CLOEXEC | (block ? O_EXCL : O_CREAT | O_TRUNC);
+	f->regular_file = !block && (stat(f->device, &st) != 0 || S_ISREG(st.st_mode));
+	int flags = O_WRONLY | O_CLOEXEC | (block ? O_EXCL : O_CREAT);
 	f->fd = open(f->device, flags, 0644);
 	if (f->fd < 0)
 		return swi_fail(f->ctx, errno == EBUSY ? SWI_ECOMPAT : SWI_EIO, "%s: %s%s",
@@ -273,6 +277,9 @@ static int write_image(struct flash *f, const char *image, int in)
 	int finished = swi_stream_finish(s);
 	swi_stream_free(s);
 	rc = rc ? rc : finished;
+	if (rc == SWI_OK && f->regular_file && ftruncate(f->fd, (off_t)f->written) != 0)
+		rc = swi_fail(f->ctx, SWI_EIO, "%s: cannot cut it to %" PRIu64 " bytes: %s",
+			      f->device, f->written, strerror(errno));
 	if (rc == SWI_OK && fsync(f->fd) != 0)
 		rc = swi_fail(f->ctx, SWI_EIO, "%s: fsync: %s", f->device, strerror(errno));
 	if (rc == SWI_OK && f->md)
