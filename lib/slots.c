@@ -574,16 +574,26 @@ static int named_slot(swi_ctx_t *ctx, const struct swi_slots *s, const char *cmd
 	return SWI_OK;
 }
 
+/* The command line in *text (malloc'd), its facts pointing into it. */
+static int read_cmdline(swi_ctx_t *ctx, const char *cmdline_file, char **text,
+			struct cmdline_facts *facts)
+{
+	memset(facts, 0, sizeof(*facts));
+	int rc = read_text_file(ctx, cmdline_file, text);
+	if (rc == SWI_OK)
+		read_cmdline_facts(*text, facts);
+	return rc;
+}
+
 static int running_from_cmdline(swi_ctx_t *ctx, const struct swi_slots *s,
 				const char *cmdline_file, const struct swi_slot **running,
 				const char **how)
 {
 	char *text = NULL;
-	int rc = read_text_file(ctx, cmdline_file, &text);
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
 	if (rc)
 		return rc;
-	struct cmdline_facts facts = { 0 };
-	read_cmdline_facts(text, &facts);
 	if (facts.swinstall_slot) {
 		rc = named_slot(ctx, s, cmdline_file, "swinstall.slot", facts.swinstall_slot,
 				running);
@@ -818,14 +828,10 @@ int swi_root_on_device(swi_ctx_t *ctx, const char *cmdline_file, const char *dev
 {
 	*root = NULL;
 	char *text = NULL;
-	int rc = read_text_file(ctx, cmdline_file, &text);
-	if (rc)
-		return rc;
-	struct cmdline_facts facts = { 0 };
-	read_cmdline_facts(text, &facts);
-	if (facts.root && root_tag_lies_on(facts.root, device)) {
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
+	if (rc == SWI_OK && facts.root && root_tag_lies_on(facts.root, device))
 		rc = (*root = strdup(facts.root)) ? 1 : swi_fail(ctx, SWI_ENOMEM, "out of memory");
-	}
 	free(text);
 	return rc;
 }
