@@ -382,10 +382,11 @@ void swi_info_free(struct swi_info *info);
  * subdirectories left out) as a check-only install would (the "check"
  * option: signature, hardware, version guards, selection, handlers), which
  * reads sw-description only and writes nothing. An image fits when it
- * passes. The installed version is the one the running slot's last install
- * recorded (see swi_get_state()), else the "no-downgrading" option's; the
- * image to install is the newest that fits, when it is newer than that
- * (with the "force" option, the newest that fits in any case).
+ * passes. The installed version is the highest that the last installs
+ * into the running slot and into the slot that boots next recorded (see
+ * swi_get_state()), else the "no-downgrading" option's; the image to
+ * install is the newest that fits, when it is newer than that (with the
+ * "force" option, the newest that fits in any case).
  * SWI_OK when there is an image to install (best); SWI_ECOMPAT when there
  * is none, swi_errmsg() saying why (scan is filled then too); else an
  * error: DIR cannot be read (SWI_EIO), SWI_ENOMEM, SWI_ECANCELED.

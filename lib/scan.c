@@ -105,18 +105,24 @@ static int check_image(swi_ctx_t *ctx, struct swi_scan_image *img)
 	return SWI_OK;
 }
 
-/* The version the running slot's last install recorded, else the one
- * no-downgrading names; NULL when neither is known. */
+/* The highest version recorded by the last install into the running slot
+ * or into the slot that boots next (an install waiting for its reboot),
+ * else the one no-downgrading names; NULL when neither is known. */
 static int installed_version(swi_ctx_t *ctx, char **out)
 {
 	*out = NULL;
+	const char *highest = NULL;
 	struct swi_state state;
 	if (swi_get_state(ctx, &state) == SWI_OK)
-		for (size_t i = 0; i < state.nslots && !*out; i++)
-			if (state.slots[i].running && state.slots[i].version &&
-			    !(*out = strdup(state.slots[i].version)))
-				return swi_fail(ctx, SWI_ENOMEM, "out of memory");
-	if (!*out && ctx->opt.no_downgrading && !(*out = strdup(ctx->opt.no_downgrading)))
+		for (size_t i = 0; i < state.nslots; i++) {
+			const struct swi_slot_state *slot = &state.slots[i];
+			if ((slot->running || slot->booting_next) && slot->version &&
+			    (!highest || swi_version_compare(slot->version, highest) > 0))
+				highest = slot->version;
+		}
+	if (!highest)
+		highest = ctx->opt.no_downgrading;
+	if (highest && !(*out = strdup(highest)))
 		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	return SWI_OK;
 }
