@@ -15,7 +15,7 @@ flash_case() {
 	yes "factory image $T_NUM" | head -c 1M >part2
 	mk_data part3 1M "flash3-$T_NUM"
 	cat part1 part2 part3 >disk.img
-	xz -k -T1 -3 disk.img && gzip -k disk.img && zstd -q -k disk.img || fail "compress"
+	{ xz -k -T1 -3 disk.img && gzip -k disk.img && zstd -q -k disk.img; } || fail "compress"
 	HASH=$(sha disk.img)
 	echo "console=ttyS0 root=/dev/mmcblk9p2 ro" >cmdline
 	echo "22 1 254:1 / / rw - ext4 /dev/mmcblk9p2 rw" >mountinfo
