@@ -31,7 +31,8 @@
 #include "stream.h"
 
 #define SHA256_HEX_LEN 64
-#define READ_SIZE (1024 * 1024)
+/* A worker's chunk: each read fills one, and memory stays as an install's. */
+#define READ_SIZE SWI_WORKER_CHUNK
 
 struct flash {
 	swi_ctx_t *ctx;
