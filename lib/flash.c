@@ -144,6 +144,17 @@ static const struct swi_slot *running_slot(swi_ctx_t *ctx)
 	return running;
 }
 
+/* What a slip of the keyboard would make: a plain file in /dev where a
+ * disk was meant, or the image written over itself. */
+static int refuse_mistakes(swi_ctx_t *ctx, const char *image, const char *device)
+{
+	if (strncmp(device, "/dev/", 5) == 0 && access(device, F_OK) != 0)
+		return swi_fail(ctx, SWI_EINVAL, "%s: no such device", device);
+	if (swi_same_device(image, device))
+		return swi_fail(ctx, SWI_EINVAL, "%s and %s are the same file", image, device);
+	return SWI_OK;
+}
+
 static int refuse_in_use(swi_ctx_t *ctx, const char *device)
 {
 	int rc = refuse_mounted(ctx, device);
@@ -309,6 +320,8 @@ static int flash(struct flash *f, const char *image, const char *sha256)
 	int in = -1;
 	if (rc == SWI_OK)
 		rc = swi_open_image(f->ctx, image, &in);
+	if (rc == SWI_OK)
+		rc = refuse_mistakes(f->ctx, image, f->device);
 	if (rc == SWI_OK)
 		rc = refuse_in_use(f->ctx, f->device);
 	if (rc == SWI_OK)

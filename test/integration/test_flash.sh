@@ -150,6 +150,15 @@ case_usage() {
 	flash disk.img
 	expect_rc 2
 	expect_err "flash needs an image and a device"
+	flash disk.img /dev/swinstall-test-no-such-disk
+	expect_rc 2
+	expect_err "/dev/swinstall-test-no-such-disk: no such device"
+	[ ! -e /dev/swinstall-test-no-such-disk ] || fail "a file was made in /dev"
+	cp disk.img copy.img
+	flash copy.img ./copy.img
+	expect_rc 2
+	expect_err "copy.img and ./copy.img are the same file"
+	cmp -s disk.img copy.img || fail "the image was written over itself"
 	"$SWINSTALL" -f flash.conf status --sha256 "$HASH" >/dev/null 2>err
 	[ $? -eq 2 ] || fail "--sha256 with status is accepted"
 }

@@ -70,6 +70,7 @@ case_scan_order() {
 		fail "scan looked at something that is no .swu file"
 	fi
 	expect_slot_b_untouched
+	[ "$(sha "$DEV/env.img")" = "$(snap_of "$DEV" 3)" ] || fail "scan changed the environment"
 }
 
 case_scan_json() {
