@@ -116,6 +116,25 @@ case_not_newer() {
 	expect_slot_b b.swu
 }
 
+# Without -N, the installed version is what the installs recorded: the
+# slot waiting for its reboot, then the running slot after the reboot.
+case_recorded_version() {
+	usb_stick
+	swi "$DEV" install --from "$CASE/stick"
+	expect_rc 0
+	expect_env "$DEV" swinstall_version_B 2.10.0
+	swi "$DEV" install --from "$CASE/stick"
+	expect_rc 4
+	expect_err "is not newer than the installed version 2.10.0"
+	echo "console=ttyS0 root=$DEV/slotB.img ro" >"$DEV/cmdline"
+	swi "$DEV" mark-good
+	expect_rc 0
+	swi "$DEV" scan --json "$CASE/stick"
+	expect_rc 4
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["installed"] == "2.10.0" and d["best"] is None, d' \
+		"$CASE/out" || fail "scan after the reboot: $(cat "$CASE/out")"
+}
+
 case_none_fits() {
 	usb_device
 	usb_image other-board.swu 3.0.0 9.9
@@ -194,6 +213,7 @@ run_case "scan: fitting images newest first, the others refused with why" case_s
 run_case "scan --json: installed version, best, fits and newer" case_scan_json
 run_case "install --from: the newest image that fits" case_install_from
 run_case "install --from: nothing not newer than installed, unless --force" case_not_newer
+run_case "install --from: the version recorded for the slot booting next, then the running one" case_recorded_version
 run_case "install --from, scan: nothing fits, nothing there, no directory" case_none_fits
 run_case "install --from, scan: usage mistakes" case_usage
 if why=$(loop_unusable); then
