@@ -16,6 +16,7 @@
 #include "jsonstream.h"
 #include "progress.h"
 #include "status.h"
+#include "usb.h"
 
 #define DEFAULT_CONFIG "/etc/swinstall.conf"
 
@@ -42,10 +43,13 @@ static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE\n"
 	"       swinstall [OPTIONS] -i FILE\n"
 	"       swinstall [OPTIONS] install [--stage] FILE\n"
+	"       swinstall [OPTIONS] install [--force] --from DIR\n"
 	"       swinstall [OPTIONS] verify FILE\n"
 	"       swinstall [OPTIONS] apply\n"
 	"       swinstall [OPTIONS] is-installed [--json] FILE | --version VERSION\n"
 	"       swinstall [OPTIONS] info [--json] FILE\n"
+	"       swinstall [OPTIONS] scan [--json] DIR\n"
+	"       swinstall [OPTIONS] flash IMAGE DEVICE [--sha256 HEX]\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
@@ -61,6 +65,13 @@ static const char usage_text[] =
 	"and writes nothing. install --stage writes the standby slot but keeps the\n"
 	"running slot booting; apply then switches to it. is-installed tells whether\n"
 	"the version of an image (or VERSION) is in a slot.\n"
+	"scan lists the images of DIR (a USB stick) that verify and fit this device,\n"
+	"newest first; install --from DIR installs the newest of them when it is newer\n"
+	"than the installed version (as recorded for the running slot or the one\n"
+	"booting next, else -N VER).\n"
+	"flash writes a whole-disk image (raw, .xz, .gz, .zst) onto a block device or\n"
+	"a file, checking the decoded bytes against --sha256 or IMAGE.sha256; it\n"
+	"refuses a mounted device and the disk the running system is on.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -95,9 +106,13 @@ static const char usage_text[] =
 	"                             JSON lines on stdout: progress, log, result\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
-	"      --force                rollback even when the other slot holds no complete install\n"
+	"      --force                rollback even when the other slot holds no complete\n"
+	"                             install; install --from an image not newer than the\n"
+	"                             installed version\n"
 	"      --stage, --no-switch   install, but leave the switch to the new slot for\n"
 	"                             'swinstall apply' (the post-update command waits too)\n"
+	"      --from DIR             install the newest image of DIR that fits (see scan)\n"
+	"      --sha256 HEX           flash: the sha256 of the decoded image\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version and the handlers of this build (the\n"
 	"                             collections each takes); so does -v alone\n"
@@ -112,12 +127,15 @@ static const char usage_text[] =
 	"with nothing staged or after the running slot changed).\n"
 	"is-installed: 0 the running slot holds the version, 12 the slot booting next\n"
 	"does (a reboot runs it), 13 a staged slot does (apply, then reboot), 14 another\n"
-	"slot does that nothing will boot, 10 no slot holds it; else the codes above.\n";
+	"slot does that nothing will boot, 10 no slot holds it; else the codes above.\n"
+	"scan and install --from exit 4 when no image of DIR is to be installed;\n"
+	"flash exits 3 on a sha256 mismatch (the device then holds an image that must\n"
+	"not be used) and 4 when it refuses the device.\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
 	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION, OPT_TMPDIR,
-	OPT_SCRIPT_TIMEOUT, OPT_STAGE,
+	OPT_SCRIPT_TIMEOUT, OPT_STAGE, OPT_FROM, OPT_SHA256,
 };
 
 static const struct option long_options[] = {
@@ -150,6 +168,8 @@ static const struct option long_options[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "stage", no_argument, NULL, OPT_STAGE },
 	{ "no-switch", no_argument, NULL, OPT_STAGE },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -166,6 +186,9 @@ struct cli_args {
 	bool version_option;     /* --version: this build's, or is-installed's VERSION */
 	const char *image;
 	const char *version;     /* is-installed --version VERSION */
+	const char *from;        /* install --from DIR; scan DIR */
+	const char *device;      /* flash IMAGE DEVICE */
+	const char *sha256;      /* flash --sha256 */
 	const char *config;
 	const char *set[24][2];  /* option name, value */
 	size_t nset;
@@ -242,6 +265,8 @@ static int parse_option(struct cli_args *a, int c)
 	case OPT_WAIT: add_setting(a, "lock-wait", optarg ? optarg : "forever"); break;
 	case OPT_FORCE: add_setting(a, "force", "1"); a->force = true; break;
 	case OPT_STAGE: a->stage = true; break;
+	case OPT_FROM: a->from = optarg; break;
+	case OPT_SHA256: a->sha256 = optarg; break;
 	case ':': return usage_error("option %s needs a value", option_name(a));
 	default: return usage_error("unknown option %s", option_name(a));
 	}
@@ -252,7 +277,8 @@ static bool is_command(const char *word)
 {
 	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
 	       !strcmp(word, "mark-good") || !strcmp(word, "rollback") || !strcmp(word, "apply") ||
-	       !strcmp(word, "verify") || !strcmp(word, "is-installed");
+	       !strcmp(word, "verify") || !strcmp(word, "is-installed") ||
+	       !strcmp(word, "scan") || !strcmp(word, "flash");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -272,6 +298,9 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "install needs exactly one image");
 		a->command = "install";
 		a->image = words[0];
+	} else if (strcmp(a->command, "install") == 0 && a->from) {
+		if (rest > 1 || a->image)
+			return usage_error("%s", "install --from DIR takes no image");
 	} else if (strcmp(a->command, "install") == 0) {
 		if (rest > 2 || (rest == 2) == (a->image != NULL))
 			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
@@ -294,18 +323,31 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			a->version = words[1];
 		else
 			a->image = words[1];
+	} else if (strcmp(a->command, "scan") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "scan needs exactly one directory (scan DIR)");
+		a->from = words[1];
+	} else if (strcmp(a->command, "flash") == 0) {
+		if (rest != 3 || a->image)
+			return usage_error("%s", "flash needs an image and a device (flash IMAGE DEVICE)");
+		a->image = words[1];
+		a->device = words[2];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
 	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0 &&
 	    strcmp(a->command, "install") != 0 && strcmp(a->command, "verify") != 0 &&
-	    strcmp(a->command, "is-installed") != 0)
-		return usage_error("%s", "--json goes with install, verify, status, info or "
-				   "is-installed");
-	if (a->force && strcmp(a->command, "rollback") != 0)
-		return usage_error("%s", "--force goes with rollback");
-	if (a->stage && strcmp(a->command, "install") != 0)
-		return usage_error("%s", "--stage goes with install");
+	    strcmp(a->command, "is-installed") != 0 && strcmp(a->command, "scan") != 0)
+		return usage_error("%s", "--json goes with install, verify, status, info, "
+				   "is-installed or scan");
+	if (a->force && strcmp(a->command, "rollback") != 0 && !a->from)
+		return usage_error("%s", "--force goes with rollback or install --from");
+	if (a->from && strcmp(a->command, "install") != 0 && strcmp(a->command, "scan") != 0)
+		return usage_error("%s", "--from goes with install");
+	if (a->sha256 && strcmp(a->command, "flash") != 0)
+		return usage_error("%s", "--sha256 goes with flash");
+	if (a->stage && (strcmp(a->command, "install") != 0 || a->from))
+		return usage_error("%s", "--stage goes with install FILE");
 	if (a->version_option && strcmp(a->command, "is-installed") != 0)
 		return usage_error("%s", "--version takes a VERSION only with is-installed");
 	return -1;
@@ -407,6 +449,12 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 		return cli_is_installed(ctx, a->image, a->version, a->json, &installed_state);
 	if (strcmp(a->command, "verify") == 0)
 		return verify(ctx, a->image);
+	if (strcmp(a->command, "scan") == 0)
+		return cli_scan(ctx, a->from, a->json, a->verbosity < 0);
+	if (strcmp(a->command, "flash") == 0)
+		return swi_flash(ctx, a->image, a->device, a->sha256);
+	if (a->from)
+		return cli_install_from(ctx, a->from, a->verbosity < 0 || a->json);
 	return install(ctx, a->image, a->stage);
 }
 
@@ -533,7 +581,8 @@ int main(int argc, char **argv)
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
 	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info") ||
-		       !strcmp(args.command, "verify") || !strcmp(args.command, "is-installed");
+		       !strcmp(args.command, "verify") || !strcmp(args.command, "is-installed") ||
+		       !strcmp(args.command, "scan");
 	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));

@@ -674,16 +674,26 @@ static int named_slot(swi_ctx_t *ctx, const struct swi_slots *s, const char *cmd
 	return SWI_OK;
 }
 
+/* The command line in *text (malloc'd), its facts pointing into it. */
+static int read_cmdline(swi_ctx_t *ctx, const char *cmdline_file, char **text,
+			struct cmdline_facts *facts)
+{
+	memset(facts, 0, sizeof(*facts));
+	int rc = read_text_file(ctx, cmdline_file, text);
+	if (rc == SWI_OK)
+		read_cmdline_facts(*text, facts);
+	return rc;
+}
+
 static int running_from_cmdline(swi_ctx_t *ctx, const struct swi_slots *s,
 				const char *cmdline_file, const struct swi_slot **running,
 				const char **how)
 {
 	char *text = NULL;
-	int rc = read_text_file(ctx, cmdline_file, &text);
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
 	if (rc)
 		return rc;
-	struct cmdline_facts facts = { 0 };
-	read_cmdline_facts(text, &facts);
 	if (facts.swinstall_slot) {
 		rc = named_slot(ctx, s, cmdline_file, "swinstall.slot", facts.swinstall_slot,
 				running);
@@ -881,4 +891,47 @@ int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uin
 	}
 	int rc = each_mount(ctx, mountinfo_file, check_mounted_extent, &w);
 	return rc > 0 ? SWI_OK : rc;
+}
+
+/* ---- the disk the running system is on ---------------------------------- */
+
+static bool extents_overlap(const struct extent *a, const struct extent *b)
+{
+	return a->disk == b->disk && a->start < b->start + b->size && b->start < a->start + a->size;
+}
+
+/* Whether root (a path, or MAJOR:MINOR) is device or shares disk space with
+ * it: a partition of the disk device, or the disk of the partition device. */
+static bool root_lies_on(const char *root, const char *device)
+{
+	struct extent r, d;
+	dev_t devnum;
+	if (parse_devnum(root, &devnum))
+		return extent_of_devnum(devnum, &r) && extent_of_path(device, &d) &&
+		       extents_overlap(&r, &d);
+	if (swi_same_device(root, device))
+		return true;
+	return extent_of_path(root, &r) && extent_of_path(device, &d) && extents_overlap(&r, &d);
+}
+
+static bool root_tag_lies_on(const char *root, const char *device)
+{
+	char path[4096];
+	if (!root_link(root, false, path, sizeof(path)))
+		return root_lies_on(root, device);
+	return root_lies_on(path, device) ||
+	       (root_link(root, true, path, sizeof(path)) && root_lies_on(path, device));
+}
+
+int swi_root_on_device(swi_ctx_t *ctx, const char *cmdline_file, const char *device,
+		       char **root)
+{
+	*root = NULL;
+	char *text = NULL;
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
+	if (rc == SWI_OK && facts.root && root_tag_lies_on(facts.root, device))
+		rc = (*root = strdup(facts.root)) ? 1 : swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	free(text);
+	return rc;
 }

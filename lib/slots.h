@@ -95,6 +95,15 @@ int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uin
 		      const struct swi_slot *running, const char *mountinfo_file,
 		      uint64_t *limit);
 
+/*
+ * Whether the root= of the kernel command line (cmdline_file) names device
+ * or a device that shares disk space with it (a partition of that disk, or
+ * the disk of that partition): 1 with *root set to the root= value
+ * (malloc'd), 0 when not (or without root=), or a negative SWI_E* status.
+ */
+int swi_root_on_device(swi_ctx_t *ctx, const char *cmdline_file, const char *device,
+		       char **root);
+
 /* The slot whose every bootenv variable has its value in env (a
  * name -> value list read from the bootloader), or NULL. */
 const struct swi_slot *swi_slots_booting_next(const struct swi_slots *s,

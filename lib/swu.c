@@ -531,9 +531,15 @@ static int take_header(struct swi_swu *r)
 	if (f[F_NAMESIZE] > SWI_SWU_NAME_MAX)
 		return refuse_header(r, "member name of %lu bytes, more than the limit of %d",
 				     (unsigned long)f[F_NAMESIZE], SWI_SWU_NAME_MAX);
-	/* Other types are refused by name once libarchive parsed them. */
-	if ((f[F_MODE] & AE_IFMT) == AE_IFREG && f[F_NLINK] > 1)
-		return refuse_header(r, "%lu links: hard links are not allowed in a .swu",
+	/* Other types are refused by name once libarchive parsed them. A
+	 * file that had other links where the image was built carries its
+	 * link count along (cpio -o of a hard-linked file): with its data it
+	 * is an ordinary member. Without, its data travels with another link
+	 * (GNU cpio stores it with the last one), so this name would read
+	 * as empty. */
+	if ((f[F_MODE] & AE_IFMT) == AE_IFREG && f[F_NLINK] > 1 && f[F_FILESIZE] == 0)
+		return refuse_header(r, "%lu links and no data: a hard link whose data another "
+				     "member carries (build the image from copies)",
 				     (unsigned long)f[F_NLINK]);
 	return SWI_OK;
 }

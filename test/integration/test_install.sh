@@ -31,6 +31,24 @@ case_newc() {
 	expect_committed "$DEV" 3
 }
 
+# An artifact hard-linked where the image is built (a build system's
+# deploy directory): cpio stores its link count; the image installs.
+case_hard_linked_artifact() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	w="$CASE/w"
+	mkdir -p "$w" "$CASE/deploy"
+	mk_data "$CASE/deploy/rootfs.img" 300K "rootfs-$T_NUM"
+	ln "$CASE/deploy/rootfs.img" "$w/rootfs.img"
+	swdesc_ab "$w" rootfs.img
+	mk_swu u.swu cms newc "$w" rootfs.img
+	cpio -itv <u.swu 2>/dev/null | grep -q ' 2 .*rootfs.img$' || fail "the link count was not archived"
+	swi "$DEV" -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
+	expect_committed "$DEV" 3
+}
+
 case_install_subcommand() {
 	DEV=$CASE/dev
 	make_device "$DEV"
@@ -697,6 +715,7 @@ case_redundant_env() {
 
 run_case "CMS-signed crc image into slot B (stable,copy2)" case_cms_crc
 run_case "newc archive" case_newc
+run_case "an artifact hard-linked where the image was built installs" case_hard_linked_artifact
 run_case "'install FILE' form" case_install_subcommand
 run_case "RSA PKCS#1 v1.5 signature" case_rsa
 run_case "RSA-PSS signature" case_rsa_pss

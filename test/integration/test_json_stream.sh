@@ -269,7 +269,7 @@ case_usage() {
 	expect_stream 2 usage "error~-i needs a value"
 	expect_rc 2
 	swi "$DEV" --json mark-good
-	expect_stream 2 usage "error~--json goes with install, verify, status, info or is-installed"
+	expect_stream 2 usage "error~--json goes with install, verify, status, info, is-installed or scan"
 	expect_rc 2
 	two_member_image u.swu
 	"$SWINSTALL" -f "$CASE/missing.conf" --json -i u.swu >"$CASE/out" 2>"$CASE/err"

@@ -766,30 +766,6 @@ static void test_name_size_limit(void **state)
 	free(b.p);
 }
 
-/* A regular file with two links, first or later: refused before libarchive
- * records it among the links it searches for each next member. */
-static void test_hard_link_refused(void **state)
-{
-	struct fixture *f = *state;
-	const char *expected[] = {
-		"cpio archive: invalid first header (2 links: hard links are not allowed in a .swu)",
-		"cpio archive: invalid header after member 'sw-description' (2 links: hard links "
-		"are not allowed in a .swu)",
-	};
-	for (size_t linked = 0; linked < 2; linked++) {
-		struct buf b = { 0 };
-		size_t at[2];
-		at[0] = b.len;
-		put_file(&b, 1, "sw-description", "x", 1);
-		at[1] = b.len;
-		put_file(&b, 1, "image", "y", 1);
-		put_trailer(&b, 1);
-		memcpy(b.p + at[linked] + 38, "00000002", 8); /* the nlink field */
-		expect_format_error(f->ctx, b.p, b.len, expected[linked]);
-		free(b.p);
-	}
-}
-
 /* Reads every member's header: how many there were, or the error. */
 static int count_members(swi_ctx_t *ctx, const struct buf *b)
 {
@@ -804,6 +780,37 @@ static int count_members(swi_ctx_t *ctx, const struct buf *b)
 		n++;
 	swi_swu_close(r);
 	return rc == SWI_END ? n : rc;
+}
+
+/* A regular file with two links (cpio -o of a hard-linked file) is an
+ * ordinary member while it carries its data; a link without data, whose
+ * data another member carries, is refused, first or later. */
+static void test_hard_link_needs_its_data(void **state)
+{
+	struct fixture *f = *state;
+	const char *expected[] = {
+		"cpio archive: invalid first header (2 links and no data: a hard link whose data "
+		"another member carries",
+		"cpio archive: invalid header after member 'sw-description' (2 links and no data: "
+		"a hard link whose data another member carries",
+	};
+	for (size_t linked = 0; linked < 2; linked++) {
+		for (int empty = 0; empty < 2; empty++) {
+			struct buf b = { 0 };
+			size_t at[2];
+			at[0] = b.len;
+			put_file(&b, 1, "sw-description", "x", empty && linked == 0 ? 0 : 1);
+			at[1] = b.len;
+			put_file(&b, 1, "image", "y", empty && linked == 1 ? 0 : 1);
+			put_trailer(&b, 1);
+			memcpy(b.p + at[linked] + 38, "00000002", 8); /* the nlink field */
+			if (empty)
+				expect_format_error(f->ctx, b.p, b.len, expected[linked]);
+			else
+				assert_int_equal(count_members(f->ctx, &b), 2);
+			free(b.p);
+		}
+	}
 }
 
 /* As many members as allowed, the trailer included, are read; one more is
@@ -1086,7 +1093,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_symlink_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_later_header_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_size_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hard_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_needs_its_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all_cap, setup, teardown),
