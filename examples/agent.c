@@ -13,10 +13,11 @@
  *                                running slot; the commit waits for apply.
  *   Apply        apply           swi_apply(): the kept commit, in one write
  *                                of the boot environment; reboot next.
- *   Cancel       SIGTERM, SIGINT swi_cancel(), from the main thread while the
- *                (--cancel-at)   worker thread installs or verifies: the
- *                                install undoes what it started (exit 7).
- *                                After apply, cancelling is a rollback.
+ *   Cancel       SIGTERM, SIGINT swi_cancel(), from the main thread while a
+ *                (--cancel-at)   worker thread runs the step: an install or
+ *                                verify undoes what it started, a wait for
+ *                                the lock stops (exit 7). After apply,
+ *                                cancelling is a rollback.
  *   IsInstalled  is-installed    swi_is_installed(): exit 0 when the running
  *                VERSION         slot holds VERSION (Device Update's
  *                (--image FILE)  "installed"), 10-14 when it does not (yet).
@@ -308,96 +309,6 @@ static int configure(swi_ctx_t *ctx, const struct agent *a)
 	return rc;
 }
 
-/* --------------------------------------------- install/verify on a worker */
-
-/* The worker runs the step; the main thread waits in sigwait() for a stop
- * signal, or for SIGUSR1, which the worker sends when it is done or when
- * progress reaches --cancel-at. swi_cancel() is called on the main thread. */
-struct job {
-	swi_ctx_t *ctx;
-	int (*step)(swi_ctx_t *ctx, const char *path);
-	const char *image;
-	pthread_t main_thread;
-	int cancel_at;
-	pthread_mutex_t lock;
-	pthread_cond_t cancelled;
-	bool at_cancel_point;       /* progress reached cancel_at */
-	bool cancel_sent;
-	bool done;
-	int status;
-	int phase;
-	int percent;
-};
-
-static void on_progress(void *user, const struct swi_progress *p)
-{
-	static const char *const phases[] = { "verifying", "installing", "committing" };
-	struct job *job = user;
-	/* A line as each phase starts and every 10 percent. */
-	if (p->phase != job->phase || (int)p->percent / 10 != job->percent / 10) {
-		job->phase = p->phase;
-		job->percent = (int)p->percent;
-		printf("progress: %3u%% %s", p->percent, phases[p->phase]);
-		if (p->member)
-			printf(" %s (%u of %u)", p->member, p->index, p->count);
-		putchar('\n');
-		fflush(stdout);
-	}
-	/* Wait here until the main thread has cancelled: the cancel then lands
-	 * at this point exactly, whatever the speed of the machine. */
-	pthread_mutex_lock(&job->lock);
-	if (job->cancel_at >= 0 && (int)p->percent >= job->cancel_at && !job->at_cancel_point) {
-		job->at_cancel_point = true;
-		pthread_kill(job->main_thread, SIGUSR1);
-		while (!job->cancel_sent)
-			pthread_cond_wait(&job->cancelled, &job->lock);
-	}
-	pthread_mutex_unlock(&job->lock);
-}
-
-static void *run_step(void *arg)
-{
-	struct job *job = arg;
-	int status = job->step(job->ctx, job->image);
-	pthread_mutex_lock(&job->lock);
-	job->status = status;
-	job->done = true;
-	pthread_mutex_unlock(&job->lock);
-	pthread_kill(job->main_thread, SIGUSR1);
-	return NULL;
-}
-
-static int run_on_worker(swi_ctx_t *ctx, int (*step)(swi_ctx_t *, const char *),
-			 const char *image, int cancel_at, const sigset_t *wake)
-{
-	struct job job = { .ctx = ctx, .step = step, .image = image, .cancel_at = cancel_at,
-			   .main_thread = pthread_self(), .phase = -1, .percent = -1,
-			   .lock = PTHREAD_MUTEX_INITIALIZER, .cancelled = PTHREAD_COND_INITIALIZER };
-	pthread_t worker;
-	swi_set_progress(ctx, on_progress, &job);
-	if (pthread_create(&worker, NULL, run_step, &job) != 0) {
-		fputs("swinstall-agent: cannot start the worker thread\n", stderr);
-		return SWI_ENOMEM;
-	}
-	for (bool done = false; !done;) {
-		int sig;
-		sigwait(wake, &sig);
-		pthread_mutex_lock(&job.lock);
-		if (sig != SIGUSR1 || (job.at_cancel_point && !job.cancel_sent)) {
-			if (sig != SIGUSR1)
-				fprintf(stderr, "swinstall-agent: %s: cancelling\n", strsignal(sig));
-			swi_cancel(ctx);
-			job.cancel_sent = true;
-			pthread_cond_broadcast(&job.cancelled);
-		}
-		done = job.done;
-		pthread_mutex_unlock(&job.lock);
-	}
-	pthread_join(worker, NULL);
-	swi_set_progress(ctx, NULL, NULL);
-	return job.status;
-}
-
 /* ---------------------------------------------------------- the commands */
 
 /* The swinstall program's classes of failure, and 7 for a cancel (its own
@@ -475,14 +386,15 @@ static void say_done(swi_ctx_t *ctx, const char *command)
 		printf("%s done: slot %s boots next\n", command, or_dash(state.next));
 }
 
-/* Returns the library's status; is-installed sets *answer. */
-static int run_command(swi_ctx_t *ctx, const struct agent *a, const sigset_t *wake, int *answer)
+/* The step, on the worker thread: the library's status; is-installed sets
+ * *answer. */
+static int run_command(swi_ctx_t *ctx, const struct agent *a, int *answer)
 {
 	const char *c = a->command;
 	if (!strcmp(c, "download") || !strcmp(c, "verify"))
-		return run_on_worker(ctx, swi_verify_file, a->argument, a->cancel_at, wake);
+		return swi_verify_file(ctx, a->argument);
 	if (!strcmp(c, "install"))
-		return run_on_worker(ctx, swi_stage_file, a->argument, a->cancel_at, wake);
+		return swi_stage_file(ctx, a->argument);
 	if (!strcmp(c, "apply"))
 		return swi_apply(ctx);
 	if (!strcmp(c, "is-installed"))
@@ -496,6 +408,100 @@ static int run_command(swi_ctx_t *ctx, const struct agent *a, const sigset_t *wa
 	if (rc == SWI_OK)
 		print_state(&state);
 	return rc;
+}
+
+/* ------------------------------------------------- the step on a worker */
+
+/* The worker thread runs the step; the main thread waits in sigwait() for a
+ * stop signal, or for SIGUSR1, which the worker sends when it is done or
+ * when progress reaches --cancel-at, and calls swi_cancel(). An install or
+ * verify then undoes itself; a step waiting for the lock stops waiting. */
+struct job {
+	swi_ctx_t *ctx;
+	const struct agent *agent;
+	pthread_t main_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cancelled;
+	bool at_cancel_point;       /* progress reached --cancel-at */
+	bool cancel_sent;
+	bool done;
+	int status;                 /* the step's, from the library */
+	int answer;                 /* is-installed's exit code */
+	int phase;                  /* of the last progress line */
+	int percent;
+};
+
+static void on_progress(void *user, const struct swi_progress *p)
+{
+	static const char *const phases[] = { "verifying", "installing", "committing" };
+	struct job *job = user;
+	/* A line as each phase starts and every 10 percent. */
+	if (p->phase != job->phase || (int)p->percent / 10 != job->percent / 10) {
+		job->phase = p->phase;
+		job->percent = (int)p->percent;
+		printf("progress: %3u%% %s", p->percent, phases[p->phase]);
+		if (p->member)
+			printf(" %s (%u of %u)", p->member, p->index, p->count);
+		putchar('\n');
+		fflush(stdout);
+	}
+	/* Wait here until the main thread has cancelled: the cancel then lands
+	 * at this point exactly, whatever the speed of the machine. */
+	int cancel_at = job->agent->cancel_at;
+	pthread_mutex_lock(&job->lock);
+	if (cancel_at >= 0 && (int)p->percent >= cancel_at && !job->at_cancel_point) {
+		job->at_cancel_point = true;
+		pthread_kill(job->main_thread, SIGUSR1);
+		while (!job->cancel_sent)
+			pthread_cond_wait(&job->cancelled, &job->lock);
+	}
+	pthread_mutex_unlock(&job->lock);
+}
+
+static void *run_step(void *arg)
+{
+	struct job *job = arg;
+	int answer = EXIT_DONE;
+	int status = run_command(job->ctx, job->agent, &answer);
+	pthread_mutex_lock(&job->lock);
+	job->status = status;
+	job->answer = answer;
+	job->done = true;
+	pthread_mutex_unlock(&job->lock);
+	pthread_kill(job->main_thread, SIGUSR1);
+	return NULL;
+}
+
+/* Returns the library's status; sets *answer for is-installed. */
+static int run_on_worker(swi_ctx_t *ctx, const struct agent *a, const sigset_t *wake,
+			 int *answer)
+{
+	struct job job = { .ctx = ctx, .agent = a, .main_thread = pthread_self(),
+			   .phase = -1, .percent = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
+			   .cancelled = PTHREAD_COND_INITIALIZER };
+	pthread_t worker;
+	swi_set_progress(ctx, on_progress, &job);
+	if (pthread_create(&worker, NULL, run_step, &job) != 0) {
+		fputs("swinstall-agent: cannot start the worker thread\n", stderr);
+		return SWI_ENOMEM;
+	}
+	for (bool done = false; !done;) {
+		int sig;
+		sigwait(wake, &sig);
+		pthread_mutex_lock(&job.lock);
+		if (sig != SIGUSR1 || (job.at_cancel_point && !job.cancel_sent)) {
+			if (sig != SIGUSR1)
+				fprintf(stderr, "swinstall-agent: %s: cancelling\n", strsignal(sig));
+			swi_cancel(ctx);
+			job.cancel_sent = true;
+			pthread_cond_broadcast(&job.cancelled);
+		}
+		done = job.done;
+		pthread_mutex_unlock(&job.lock);
+	}
+	pthread_join(worker, NULL);
+	*answer = job.answer;
+	return job.status;
 }
 
 static void print_log(void *user, int level, const char *message)
@@ -534,7 +540,7 @@ int main(int argc, char **argv)
 	rc = configure(ctx, &a);
 	if (rc == EXIT_DONE) {
 		int answer = EXIT_DONE;
-		int status = run_command(ctx, &a, &wake, &answer);
+		int status = run_on_worker(ctx, &a, &wake, &answer);
 		if (status != SWI_OK)
 			fprintf(stderr, "swinstall-agent: %s\n", swi_errmsg(ctx));
 		else if (strcmp(a.command, "status") != 0 && strcmp(a.command, "is-installed") != 0)

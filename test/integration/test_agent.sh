@@ -2,7 +2,8 @@
 # swinstall-agent (examples/agent.c) on the simulated A/B device, configured
 # through the API only (options or SWINSTALL_* variables, no configuration
 # file): install (staged), is-installed, apply, the reboot, mark-good;
-# rollback; a cancel mid-stream and on SIGTERM; verify; and
+# rollback; a cancel mid-stream, on SIGTERM, and of a wait for the lock;
+# verify; and
 # examples/adu/swinstall-adu.sh, the step script of Device Update's SWUpdate
 # handler, driving the same steps and writing their result files.
 #
@@ -208,6 +209,31 @@ case_cancel_on_sigterm() {
 	expect_device_untouched "$DEV"
 }
 
+# SIGTERM while rollback waits for the lock another holds (--lock-wait
+# forever): the wait stops, exit 7, nothing changed.
+case_cancel_lock_wait() {
+	agent_case
+	python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$DEV/swinstall.lock" "$CASE/held" &
+	holder=$!
+	n=0
+	while [ ! -e "$CASE/held" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	(exec_agent --lock-wait forever rollback) >"$CASE/out" 2>"$CASE/err" &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid"
+	RC=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	sed 's/^/  stderr: /' "$CASE/err"
+	[ "$RC" -eq 7 ] || fail "expected exit 7 after SIGTERM, got $RC: $(cat "$CASE/err")"
+	expect_device_untouched "$DEV"
+}
+
 # verify reads everything and writes nothing; a tampered image fails (3).
 case_verify() {
 	agent_case
@@ -356,6 +382,7 @@ run_case "apply with nothing staged: exit 6" case_apply_nothing_staged
 run_case "rollback of an applied update boots the old slot again" case_rollback
 run_case "--cancel-at 50 cancels mid-stream from the main thread: exit 7" case_cancel_mid_stream
 run_case "SIGTERM cancels the install: exit 7, nothing written" case_cancel_on_sigterm
+run_case "SIGTERM stops a wait for the lock: exit 7" case_cancel_lock_wait
 run_case "verify writes nothing; a tampered image fails with exit 3" case_verify
 run_case "usage errors: exit 2" case_usage
 run_case "swinstall-adu.sh: download, install, apply, is-installed" case_adu_steps
