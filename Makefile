@@ -51,9 +51,10 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 STATIC_LIB := $(BUILD)/libswinstall.a
 SHARED_LIB := $(BUILD)/libswinstall.so.$(VERSION)
 CLI := $(BUILD)/swinstall
+AGENT := $(BUILD)/swinstall-agent
 
 .PHONY: all deps check check-asan unit integration demo bench install clean
-all: $(CLI) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
+all: $(CLI) $(AGENT) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h cli/*.h)
 	@mkdir -p $(dir $@)
@@ -73,6 +74,12 @@ $(SHARED_LIB): $(LIB_OBJ) lib/libswinstall.map
 $(CLI): $(CLI_OBJ) $(STATIC_LIB)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CLI_OBJ) $(STATIC_LIB) $(CLI_STATIC_ARCHIVE) \
 		$(PKG_LIBS) $(CLI_STATIC_ARCHIVE_LIBS)
+
+# The example agent sees only the public header, as a program built outside
+# this tree would.
+$(AGENT): examples/agent.c include/swinstall.h $(STATIC_LIB)
+	$(CC) -Iinclude $(PKG_CFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(STATIC_LIB) $(PKG_LIBS)
 
 $(BUILD)/test/%: test/unit/%.c $(STATIC_LIB) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)

@@ -40,17 +40,26 @@ void cli_json_log(FILE *out, int level, const char *message)
 	emit(out, o);
 }
 
+const char *cli_phase_name(int phase)
+{
+	switch (phase) {
+	case SWI_PROGRESS_VERIFYING: return "verifying";
+	case SWI_PROGRESS_INSTALLING: return "installing";
+	case SWI_PROGRESS_COMMITTING: return "committing";
+	}
+	return "?";
+}
+
 void cli_json_progress(FILE *out, const struct swi_progress *p)
 {
-	/* Whole percents: a program shows them, the byte counts are exact. */
-	int64_t percent = p->total ? (int64_t)(100 * p->done / p->total) : 100;
 	json_object *o = new_event("progress");
-	json_object_object_add(o, "member", json_object_new_string(p->member));
+	json_object_object_add(o, "phase", json_object_new_string(cli_phase_name(p->phase)));
+	json_object_object_add(o, "member", p->member ? json_object_new_string(p->member) : NULL);
 	json_object_object_add(o, "done", json_object_new_int64((int64_t)p->done));
 	json_object_object_add(o, "total", json_object_new_int64((int64_t)p->total));
 	json_object_object_add(o, "index", json_object_new_int64(p->index));
 	json_object_object_add(o, "count", json_object_new_int64(p->count));
-	json_object_object_add(o, "percent", json_object_new_int64(percent));
+	json_object_object_add(o, "percent", json_object_new_int64(p->percent));
 	emit(out, o);
 }
 
@@ -66,6 +75,8 @@ void cli_json_result(FILE *out, int exit_code, const char *class, const char *er
 	json_object_object_add(o, "error", error ? json_object_new_string(error) : NULL);
 	json_object_object_add(o, "committed", json_object_new_boolean(r->committed != 0));
 	json_object_object_add(o, "slot", r->slot ? json_object_new_string(r->slot) : NULL);
+	json_object_object_add(o, "staged", json_object_new_boolean(r->staged != 0));
+	json_object_object_add(o, "version", r->version ? json_object_new_string(r->version) : NULL);
 	json_object_object_add(o, "planned", json_object_new_int64(r->planned));
 	json_object_object_add(o, "installed", json_object_new_int64(r->installed));
 	json_object_object_add(o, "skipped", json_object_new_int64(r->skipped));

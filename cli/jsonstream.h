@@ -9,6 +9,8 @@
 #include <swinstall.h>
 
 void cli_json_log(FILE *out, int level, const char *message);
+/* "verifying", "installing", "committing": enum swi_progress_phase in words. */
+const char *cli_phase_name(int phase);
 void cli_json_progress(FILE *out, const struct swi_progress *p);
 
 /* The last line of the stream. class is one word for a program

@@ -16,6 +16,7 @@
 #include "jsonstream.h"
 #include "progress.h"
 #include "status.h"
+#include "usb.h"
 
 #define DEFAULT_CONFIG "/etc/swinstall.conf"
 
@@ -26,14 +27,29 @@ enum exit_code {
 	EXIT_UNTRUSTED = 3,     /* signature, hash, checksum, malformed, truncated */
 	EXIT_INCOMPATIBLE = 4,  /* not for this device, or nothing in it for this device */
 	EXIT_BUSY = 5,          /* another swinstall holds the lock */
-	EXIT_STATE = 6,         /* the update state refuses (mark-good, rollback) */
+	EXIT_STATE = 6,         /* the update state refuses (mark-good, rollback, apply) */
+};
+
+/* is-installed: 0 when the running slot holds the version, else one of
+ * these (10 + enum swi_installed_state). */
+enum installed_exit {
+	EXIT_NOT_INSTALLED = 10,
+	EXIT_PENDING = 12,
+	EXIT_STAGED = 13,
+	EXIT_IDLE = 14,
 };
 
 static const char usage_text[] =
 	"Usage: swinstall [OPTIONS] FILE|URL\n"
 	"       swinstall [OPTIONS] -i FILE|URL\n"
-	"       swinstall [OPTIONS] install FILE|URL\n"
+	"       swinstall [OPTIONS] install [--stage] FILE|URL\n"
+	"       swinstall [OPTIONS] install [--force] --from DIR\n"
+	"       swinstall [OPTIONS] verify FILE|URL\n"
+	"       swinstall [OPTIONS] apply\n"
+	"       swinstall [OPTIONS] is-installed [--json] FILE | --version VERSION\n"
 	"       swinstall [OPTIONS] info [--json] FILE|URL\n"
+	"       swinstall [OPTIONS] scan [--json] DIR\n"
+	"       swinstall [OPTIONS] flash IMAGE DEVICE [--sha256 HEX]\n"
 	"       swinstall [OPTIONS] status [--json]\n"
 	"       swinstall [OPTIONS] mark-good\n"
 	"       swinstall [OPTIONS] [--force] rollback\n"
@@ -46,6 +62,17 @@ static const char usage_text[] =
 	"and the update state; confirm the slot that booted after an update; or make\n"
 	"the bootloader boot the other slot again; or print an Azure Device Update\n"
 	"import manifest for an image (swinstall manifest --help says more).\n"
+	"verify reads and checks the whole image as an install on this device would\n"
+	"and writes nothing. install --stage writes the standby slot but keeps the\n"
+	"running slot booting; apply then switches to it. is-installed tells whether\n"
+	"the version of an image (or VERSION) is in a slot.\n"
+	"scan lists the images of DIR (a USB stick) that verify and fit this device,\n"
+	"newest first; install --from DIR installs the newest of them when it is newer\n"
+	"than the installed version (as recorded for the running slot or the one\n"
+	"booting next, else -N VER).\n"
+	"flash writes a whole-disk image (raw, .xz, .gz, .zst) onto a block device or\n"
+	"a file, checking the decoded bytes against --sha256 or IMAGE.sha256; it\n"
+	"refuses a mounted device and the disk the running system is on.\n"
 	"\n"
 	"  -f, --config FILE          configuration file (default " DEFAULT_CONFIG ", may be absent)\n"
 	"  -k, --key FILE             CMS trust anchor (PEM certificate/CA) or RSA public key (PEM)\n"
@@ -90,7 +117,13 @@ static const char usage_text[] =
 	"                             JSON lines on stdout: progress, log, result\n"
 	"      --wait[=SECONDS]       wait for another swinstall to finish (default: as\n"
 	"                             long as it takes) instead of refusing at once\n"
-	"      --force                rollback even when the other slot holds no complete install\n"
+	"      --force                rollback even when the other slot holds no complete\n"
+	"                             install; install --from an image not newer than the\n"
+	"                             installed version\n"
+	"      --stage, --no-switch   install, but leave the switch to the new slot for\n"
+	"                             'swinstall apply' (the post-update command waits too)\n"
+	"      --from DIR             install the newest image of DIR that fits (see scan)\n"
+	"      --sha256 HEX           flash: the sha256 of the decoded image\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version and the handlers of this build (the\n"
 	"                             collections each takes); so does -v alone\n"
@@ -101,13 +134,20 @@ static const char usage_text[] =
 	"trustworthy or malformed (also: a wrong AES key; info: a signature that -k\n"
 	"does not verify), 4 image not for this device (or nothing in it for this\n"
 	"device), 5 another swinstall is running, 6 refused by the update state\n"
-	"(mark-good before the reboot, rollback with nothing to roll back to).\n";
+	"(mark-good before the reboot, rollback with nothing to roll back to, apply\n"
+	"with nothing staged or after the running slot changed).\n"
+	"is-installed: 0 the running slot holds the version, 12 the slot booting next\n"
+	"does (a reboot runs it), 13 a staged slot does (apply, then reboot), 14 another\n"
+	"slot does that nothing will boot, 10 no slot holds it; else the codes above.\n"
+	"scan and install --from exit 4 when no image of DIR is to be installed;\n"
+	"flash exits 3 on a sha256 mismatch (the device then holds an image that must\n"
+	"not be used) and 4 when it refuses the device.\n";
 
 enum long_only {
 	OPT_CERT_PURPOSE = 256, OPT_FORCED_SIGNER, OPT_INSECURE, OPT_VERSION, OPT_JSON, OPT_WAIT,
 	OPT_FORCE, OPT_SIGNATURE_SCHEME, OPT_MAX_VERSION, OPT_ENCRYPTED_DESCRIPTION, OPT_TMPDIR,
-	OPT_SCRIPT_TIMEOUT, OPT_URL_CA_FILE, OPT_URL_CLIENT_CERT, OPT_URL_CLIENT_KEY,
-	OPT_URL_RETRIES, OPT_URL_TIMEOUT,
+	OPT_SCRIPT_TIMEOUT, OPT_STAGE, OPT_FROM, OPT_SHA256, OPT_URL_CA_FILE,
+	OPT_URL_CLIENT_CERT, OPT_URL_CLIENT_KEY, OPT_URL_RETRIES, OPT_URL_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -144,6 +184,10 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "stage", no_argument, NULL, OPT_STAGE },
+	{ "no-switch", no_argument, NULL, OPT_STAGE },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -152,11 +196,18 @@ static const struct option long_options[] = {
 struct cli_args {
 	char **argv;
 	char short_option[3];
-	const char *command;     /* install, info, status, mark-good, rollback, version */
+	const char *command;     /* install, verify, info, status, mark-good, rollback, apply,
+				  * is-installed, version */
 	bool json;
 	bool force;
 	bool saves;              /* -o */
+	bool stage;
+	bool version_option;     /* --version: this build's, or is-installed's VERSION */
 	const char *image;
+	const char *version;     /* is-installed --version VERSION */
+	const char *from;        /* install --from DIR; scan DIR */
+	const char *device;      /* flash IMAGE DEVICE */
+	const char *sha256;      /* flash --sha256 */
 	const char *config;
 	const char *set[32][2];  /* option name, value */
 	size_t nset;
@@ -234,10 +285,13 @@ static int parse_option(struct cli_args *a, int c)
 	case 'v': a->verbosity++; break;
 	case 'q': a->verbosity = -1; break;
 	case 'h': fputs(usage_text, stdout); return EXIT_INSTALLED;
-	case OPT_VERSION: a->command = "version"; break;
+	case OPT_VERSION: a->version_option = true; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_WAIT: add_setting(a, "lock-wait", optarg ? optarg : "forever"); break;
 	case OPT_FORCE: add_setting(a, "force", "1"); a->force = true; break;
+	case OPT_STAGE: a->stage = true; break;
+	case OPT_FROM: a->from = optarg; break;
+	case OPT_SHA256: a->sha256 = optarg; break;
 	case ':': return usage_error("option %s needs a value", option_name(a));
 	default: return usage_error("unknown option %s", option_name(a));
 	}
@@ -247,7 +301,9 @@ static int parse_option(struct cli_args *a, int c)
 static bool is_command(const char *word)
 {
 	return !strcmp(word, "install") || !strcmp(word, "info") || !strcmp(word, "status") ||
-	       !strcmp(word, "mark-good") || !strcmp(word, "rollback");
+	       !strcmp(word, "mark-good") || !strcmp(word, "rollback") || !strcmp(word, "apply") ||
+	       !strcmp(word, "verify") || !strcmp(word, "is-installed") ||
+	       !strcmp(word, "scan") || !strcmp(word, "flash");
 }
 
 /* "swinstall FILE" installs FILE, as "swinstall install FILE" does: a
@@ -268,6 +324,9 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "install needs exactly one image");
 		a->command = "install";
 		a->image = words[0];
+	} else if (strcmp(a->command, "install") == 0 && a->from) {
+		if (rest > 1 || a->image)
+			return usage_error("%s", "install --from DIR takes no image");
 	} else if (strcmp(a->command, "install") == 0) {
 		if (rest > 2 || (rest == 2) == (a->image != NULL))
 			return usage_error("%s", "install needs exactly one image (FILE, -i FILE or install FILE)");
@@ -278,14 +337,45 @@ static int parse_command(struct cli_args *a, int rest, char **words)
 			return usage_error("%s", "info needs exactly one image (info FILE, or info - "
 					   "for standard input)");
 		a->image = words[1];
+	} else if (strcmp(a->command, "verify") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "verify needs exactly one image (verify FILE, or "
+					   "verify - for standard input)");
+		a->image = words[1];
+	} else if (strcmp(a->command, "is-installed") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "is-installed needs an image file or --version VERSION");
+		if (a->version_option)
+			a->version = words[1];
+		else
+			a->image = words[1];
+	} else if (strcmp(a->command, "scan") == 0) {
+		if (rest != 2 || a->image)
+			return usage_error("%s", "scan needs exactly one directory (scan DIR)");
+		a->from = words[1];
+	} else if (strcmp(a->command, "flash") == 0) {
+		if (rest != 3 || a->image)
+			return usage_error("%s", "flash needs an image and a device (flash IMAGE DEVICE)");
+		a->image = words[1];
+		a->device = words[2];
 	} else if (rest > 1 || a->image) {
 		return usage_error("%s takes no image", a->command);
 	}
 	if (a->json && strcmp(a->command, "status") != 0 && strcmp(a->command, "info") != 0 &&
-	    strcmp(a->command, "install") != 0)
-		return usage_error("%s", "--json goes with install, status or info");
-	if (a->force && strcmp(a->command, "rollback") != 0)
-		return usage_error("%s", "--force goes with rollback");
+	    strcmp(a->command, "install") != 0 && strcmp(a->command, "verify") != 0 &&
+	    strcmp(a->command, "is-installed") != 0 && strcmp(a->command, "scan") != 0)
+		return usage_error("%s", "--json goes with install, verify, status, info, "
+				   "is-installed or scan");
+	if (a->force && strcmp(a->command, "rollback") != 0 && !a->from)
+		return usage_error("%s", "--force goes with rollback or install --from");
+	if (a->from && strcmp(a->command, "install") != 0 && strcmp(a->command, "scan") != 0)
+		return usage_error("%s", "--from goes with install");
+	if (a->sha256 && strcmp(a->command, "flash") != 0)
+		return usage_error("%s", "--sha256 goes with flash");
+	if (a->stage && (strcmp(a->command, "install") != 0 || a->from))
+		return usage_error("%s", "--stage goes with install FILE");
+	if (a->version_option && strcmp(a->command, "is-installed") != 0)
+		return usage_error("%s", "--version takes a VERSION only with is-installed");
 	if (a->saves && strcmp(a->command, "install") != 0)
 		return usage_error("%s", "--save-to goes with install");
 	return -1;
@@ -302,8 +392,11 @@ static int parse_args(struct cli_args *a, int argc, char **argv)
 		if (rc >= 0)
 			return rc;
 	}
+	/* is-installed --version VERSION asks about VERSION. */
+	bool asks_version = optind < argc && strcmp(argv[optind], "is-installed") == 0;
 	/* --version, or -v with nothing to do: what this build is. */
-	if (a->command || (optind == argc && !a->image && a->verbosity > 0)) {
+	if ((a->version_option && !asks_version) ||
+	    (optind == argc && !a->image && a->verbosity > 0)) {
 		a->command = "version";
 		return -1;
 	}
@@ -339,13 +432,22 @@ static int configure(swi_ctx_t *ctx, const struct cli_args *a)
 	return rc;
 }
 
-static int install(swi_ctx_t *ctx, const char *image)
+static int install(swi_ctx_t *ctx, const char *image, bool stage)
 {
 	if (strcmp(image, "-") == 0)
-		return swi_install_fd(ctx, STDIN_FILENO);
+		return stage ? swi_stage_fd(ctx, STDIN_FILENO) : swi_install_fd(ctx, STDIN_FILENO);
 	if (cli_is_url(image))
-		return swi_install_url(ctx, image);
-	return swi_install_file(ctx, image);
+		return stage ? swi_stage_url(ctx, image) : swi_install_url(ctx, image);
+	return stage ? swi_stage_file(ctx, image) : swi_install_file(ctx, image);
+}
+
+static int verify(swi_ctx_t *ctx, const char *image)
+{
+	if (strcmp(image, "-") == 0)
+		return swi_verify_fd(ctx, STDIN_FILENO);
+	if (cli_is_url(image))
+		return swi_verify_url(ctx, image);
+	return swi_verify_file(ctx, image);
 }
 
 /* The version and the handlers, with the collections each takes. */
@@ -357,6 +459,9 @@ static int show_version(swi_ctx_t *ctx)
 	printf("handlers: %s\n", names);
 	return rc;
 }
+
+/* is-installed's state, for its exit code. */
+static int installed_state = SWI_INSTALLED_RUNNING;
 
 static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 {
@@ -370,7 +475,19 @@ static int run_command(swi_ctx_t *ctx, const struct cli_args *a)
 		return swi_mark_good(ctx);
 	if (strcmp(a->command, "rollback") == 0)
 		return swi_rollback(ctx);
-	return install(ctx, a->image);
+	if (strcmp(a->command, "apply") == 0)
+		return swi_apply(ctx);
+	if (strcmp(a->command, "is-installed") == 0)
+		return cli_is_installed(ctx, a->image, a->version, a->json, &installed_state);
+	if (strcmp(a->command, "verify") == 0)
+		return verify(ctx, a->image);
+	if (strcmp(a->command, "scan") == 0)
+		return cli_scan(ctx, a->from, a->json, a->verbosity < 0);
+	if (strcmp(a->command, "flash") == 0)
+		return swi_flash(ctx, a->image, a->device, a->sha256);
+	if (a->from)
+		return cli_install_from(ctx, a->from, a->verbosity < 0 || a->json);
+	return install(ctx, a->image, a->stage);
 }
 
 /* What exit code 0 of an install means, in a word. */
@@ -378,11 +495,14 @@ static const char *success_class(swi_ctx_t *ctx, const struct swi_result *result
 {
 	if (result->nothing_to_do)
 		return "nothing-to-do";
+	if (result->staged)
+		return "staged";
 	if (swi_get_option(ctx, "check"))
 		return "verified";
 	if (swi_get_option(ctx, "dry-run"))
 		return "dry-run";
-	return "installed";
+	/* verify commits nothing */
+	return result->committed ? "installed" : "verified";
 }
 
 static const char *failure_class(int exit_code)
@@ -429,16 +549,22 @@ static void report_usage_error(bool json)
 static void say_result(const struct cli_args *a, swi_ctx_t *ctx)
 {
 	struct swi_result result;
-	if (a->verbosity < 0 || strcmp(a->command, "install") != 0 ||
+	if (a->verbosity < 0 || (strcmp(a->command, "install") && strcmp(a->command, "verify")) ||
 	    swi_get_result(ctx, &result) != SWI_OK)
 		return;
-	if (result.nothing_to_do)
+	if (strcmp(a->command, "verify") == 0)
+		puts("swinstall: image verified: an install on this device would pass every "
+		     "check; nothing written");
+	else if (result.nothing_to_do)
 		printf("swinstall: nothing to do: every entry of the image is installed already "
 		       "(%u skipped); nothing written\n", result.skipped);
 	else if (swi_get_option(ctx, "check"))
 		puts("swinstall: sw-description verified; nothing written (--check)");
 	else if (swi_get_option(ctx, "dry-run"))
 		puts("swinstall: image verified and decoded; nothing written (--dry-run)");
+	else if (result.staged)
+		printf("swinstall: update staged%s%s; 'swinstall apply' switches to it\n",
+		       result.slot ? " in slot " : "", result.slot ? result.slot : "");
 	else
 		puts("swinstall: update installed; it is used from the next boot");
 }
@@ -486,12 +612,15 @@ int main(int argc, char **argv)
 	/* An install and info report on stdout and say more with -v; the
 	 * life-cycle commands are short, so they say what they did. */
 	static const int levels[] = { SWI_LOG_ERROR, SWI_LOG_WARN, SWI_LOG_INFO, SWI_LOG_DEBUG };
-	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info");
+	bool reports = !strcmp(args.command, "install") || !strcmp(args.command, "info") ||
+		       !strcmp(args.command, "verify") || !strcmp(args.command, "is-installed") ||
+		       !strcmp(args.command, "scan");
 	int verbosity = args.verbosity + (!reports && args.verbosity >= 0);
 	int level = levels[verbosity < 0 ? 0 : verbosity > 2 ? 3 : verbosity + 1];
 	cli_output_init(&out, stderr, level, args.verbosity >= 0 && isatty(STDERR_FILENO));
 	/* Only the JSON lines on stdout, and nothing on stderr. */
-	bool json_stream = args.json && strcmp(args.command, "install") == 0;
+	bool json_stream = args.json && (strcmp(args.command, "install") == 0 ||
+					 strcmp(args.command, "verify") == 0);
 	if (json_stream)
 		cli_output_json(&out);
 	swi_set_log(ctx, cli_log, &out);
@@ -514,5 +643,7 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "swinstall: %s\n", swi_errmsg(ctx));
 	swi_ctx_free(ctx);
+	if (status == SWI_OK && installed_state != SWI_INSTALLED_RUNNING)
+		return 10 + installed_state;
 	return exit_code_for(status);
 }

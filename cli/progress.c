@@ -66,20 +66,43 @@ void cli_log(void *user, int level, const char *message)
 	fprintf(o->out, "swinstall: %s%s\n", tag, message);
 }
 
+/* The line on screen is overwritten by the next report, unless it shows
+ * an artifact and the report is about something else: each artifact's
+ * line stays, with its last numbers. */
+static void start_line(struct cli_output *o, const struct swi_progress *p)
+{
+	unsigned artifact = p->member ? p->index : 0;
+	if (o->bar_open && o->bar_artifact && o->bar_artifact != artifact)
+		cli_output_finish(o);
+	o->bar_artifact = artifact;
+}
+
+/* "installing [#####...] 42% [1/2] rootfs.img  0.3/0.3 MiB  12.0 MB/s":
+ * the phase and the whole install's percent, then the artifact's bytes. */
 static void draw(struct cli_output *o, const struct swi_progress *p, double t)
 {
-	double percent = p->total ? 100.0 * (double)p->done / (double)p->total : 100.0;
-	double elapsed = t - o->started;
-	double rate = elapsed > 0 ? (double)p->done / elapsed / 1e6 : 0;
-	int filled = (int)(percent * BAR_WIDTH / 100.0);
+	int filled = (int)(p->percent * BAR_WIDTH / 100);
 	char bar[BAR_WIDTH + 1];
 	for (int i = 0; i < BAR_WIDTH; i++)
 		bar[i] = i < filled ? '#' : '.';
 	bar[BAR_WIDTH] = '\0';
-	fprintf(o->out, "\r[%u/%u] %-20.20s [%s] %5.1f%% %8.1f/%.1f MiB %7.1f MB/s",
-		p->index, p->count, p->member, bar, percent,
-		(double)p->done / 1048576.0, (double)p->total / 1048576.0, rate);
+	char line[160];
+	int n = snprintf(line, sizeof(line), "%-10s [%s] %3u%%", cli_phase_name(p->phase), bar,
+			 p->percent);
+	if (p->member && n > 0 && (size_t)n < sizeof(line)) {
+		double elapsed = t - o->started;
+		double rate = elapsed > 0 ? (double)p->done / elapsed / 1e6 : 0;
+		snprintf(line + n, sizeof(line) - (size_t)n, " [%u/%u] %-20.20s %8.1f/%.1f MiB %7.1f MB/s",
+			 p->index, p->count, p->member, (double)p->done / 1048576.0,
+			 (double)p->total / 1048576.0, rate);
+	}
+	start_line(o, p);
+	/* Padded to what the line held: a shorter text leaves nothing behind. */
+	int width = (int)strlen(line);
+	fprintf(o->out, "\r%-*s", o->bar_open && o->bar_width > width ? o->bar_width : width, line);
 	fflush(o->out);
+	if (!o->bar_open || width > o->bar_width)
+		o->bar_width = width;
 	o->bar_open = true;
 }
 
@@ -89,14 +112,13 @@ void cli_progress(void *user, const struct swi_progress *p)
 	if (!o->bar && !o->json)
 		return;
 	double t = now();
-	if (p->done == 0) {
-		cli_output_finish(o);
+	if (p->done == 0)
 		o->started = t;
-	} else if (p->done < p->total && t - o->last_draw < REDRAW_SECONDS) {
+	else if (p->done < p->total && t - o->last_draw < REDRAW_SECONDS)
 		return;
-	}
-	/* The first and the last report of each member always show; those
-	 * in between at most every REDRAW_SECONDS, in the bar and in JSON. */
+	/* The start of each phase and the first and the last report of each
+	 * artifact always show; those in between at most every
+	 * REDRAW_SECONDS, in the bar and in JSON. */
 	if (o->json)
 		cli_json_progress(o->out, p);
 	else

@@ -13,6 +13,8 @@ struct cli_output {
 	bool bar;           /* draw a progress bar (a terminal, not --quiet) */
 	bool json;          /* --json: JSON lines on stdout instead of text */
 	bool bar_open;      /* a bar line is on screen, without its newline */
+	int bar_width;      /* the characters it holds */
+	unsigned bar_artifact; /* the index of the artifact it shows, 0: a phase */
 	double started;     /* when that member started, seconds */
 	double last_draw;
 };

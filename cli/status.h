@@ -8,4 +8,9 @@
 /* Prints the device's slots and update state, as text or JSON, on stdout. */
 int cli_status(swi_ctx_t *ctx, bool json);
 
+/* Whether the version of image (or version, when image is NULL) is on the
+ * device: prints the state and sets *state (enum swi_installed_state). */
+int cli_is_installed(swi_ctx_t *ctx, const char *image, const char *version, bool json,
+		     int *state);
+
 #endif

@@ -144,10 +144,13 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   preupdatecmd        a command run before anything is written (split at blanks,
  *                       no shell); its failure refuses the install
  *   postupdatecmd       a command run after the commit
+ *   lua-handlers        a file of Lua handlers besides swupdate_handlers
  *   no-downgrading      VERSION: refuse an image whose version is lower (SWI_ECOMPAT)
  *   max-version         VERSION: refuse an image whose version is higher
  *   no-reinstalling     VERSION: refuse an image whose version is exactly this string
- *   force               "1": roll back even when the other slot holds no complete install
+ *   force               "1": roll back even when the other slot holds no complete install;
+ *                       swi_scan_dir(): take the newest image that fits even when it is
+ *                       not newer than the installed version
  *   dry-run             "1": read, verify, decode and hash everything; write nothing
  *   check               "1": verify sw-description only; write nothing
  *   save-to             FILE: an install (also a check or dry run) copies the image it
@@ -163,7 +166,8 @@ int swi_handler_names(const swi_ctx_t *ctx, char *buf, size_t size);
  *   url-timeout         seconds a server may take to connect or stall (less than a
  *                       byte a second) before the attempt is dropped (default "60")
  * A NULL value resets an option to its default. Lists (slots, extra-targets)
- * and groups (mark-good-env, rollback-env) come from swi_load_config().
+ * and groups (mark-good-env, rollback-env) come from swi_load_config() or
+ * the calls below.
  */
 int swi_set_option(swi_ctx_t *ctx, const char *name, const char *value);
 /* The current value of an option, or NULL when unset. */
@@ -225,6 +229,9 @@ int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user);
  * libcurl is loaded by the first download: SWI_EUNSUPPORTED without it.
  */
 int swi_install_url(swi_ctx_t *ctx, const char *url);
+/* swi_stage_*() and swi_verify_*() below, from a URL as swi_install_url(). */
+int swi_stage_url(swi_ctx_t *ctx, const char *url);
+int swi_verify_url(swi_ctx_t *ctx, const char *url);
 
 /*
  * The steps of an update agent, each one call.
@@ -399,6 +406,62 @@ int swi_info_read(swi_ctx_t *ctx, swi_read_fn fn, void *user, struct swi_info *i
 /* From an http:// or https:// URL, downloaded as swi_install_url() does. */
 int swi_info_url(swi_ctx_t *ctx, const char *url, struct swi_info *info);
 void swi_info_free(struct swi_info *info);
+
+/*
+ * Offline updates from a directory (a USB stick): swi_scan_dir() looks at
+ * every regular file DIR/NAME.swu (".swu" in any case; hidden files and
+ * subdirectories left out) as a check-only install would (the "check"
+ * option: signature, hardware, version guards, selection, handlers), which
+ * reads sw-description only and writes nothing. An image fits when it
+ * passes. The installed version is the highest that the last installs
+ * into the running slot and into the slot that boots next recorded (see
+ * swi_get_state()), else the "no-downgrading" option's; the image to
+ * install is the newest that fits, when it is newer than that (with the
+ * "force" option, the newest that fits in any case).
+ * SWI_OK when there is an image to install (best); SWI_ECOMPAT when there
+ * is none, swi_errmsg() saying why (scan is filled then too); else an
+ * error: DIR cannot be read (SWI_EIO), SWI_ENOMEM, SWI_ECANCELED.
+ */
+struct swi_scan_image {
+	const char *path;      /* DIR/NAME */
+	const char *version;   /* the image's software version; NULL when none or unread */
+	int status;            /* SWI_OK: it fits; else the SWI_E* status of its check */
+	const char *reason;    /* why it does not fit, in one sentence; NULL when it fits */
+	int newer;             /* it fits and is newer than the installed version
+				* (or that version is unknown) */
+};
+
+struct swi_scan {
+	const char *installed;  /* the installed version compared with; NULL: unknown */
+	const struct swi_scan_image *images; /* those that fit first, newest first; then
+					      * the others, by path */
+	size_t nimages;
+	size_t nfitting;        /* how many of images fit (they come first) */
+	const char *best;       /* path of the image to install, or NULL */
+};
+
+/* Fills scan; its strings stay valid until swi_scan_free(scan), which is
+ * safe to call in every case. */
+int swi_scan_dir(swi_ctx_t *ctx, const char *dir, struct swi_scan *scan);
+void swi_scan_free(struct swi_scan *scan);
+
+/*
+ * Writes a whole-disk (factory) image onto device, a block device or a
+ * file (cut to the image's size), decoded on the fly as installs decode
+ * artifacts: the name of the image picks the decoder (".xz", ".gz",
+ * ".zst"; anything else is written as it is). The decoded bytes are checked against sha256 (64
+ * hex digits), or, when it is NULL, against IMAGE.sha256 beside the image
+ * (sha256sum format); with neither, they are not checked (a warning says
+ * so). Refused (SWI_ECOMPAT) before anything is written: a device that is
+ * mounted (option mountinfo-file), that holds the running system (root= of
+ * option cmdline-file, or the running slot), or that shares its disk with
+ * a mounted partition; a block device is opened exclusively. Progress is
+ * reported by bytes of the image read (one member, the image). At the end,
+ * fsync. A mismatch (SWI_EHASH) is known only once all is written, and a
+ * failure while writing leaves part written: the device then holds an
+ * image that must not be used, and the message says so.
+ */
+int swi_flash(swi_ctx_t *ctx, const char *image, const char *device, const char *sha256);
 
 /*
  * The A/B life cycle. These need "slots" in the configuration (and a

@@ -64,3 +64,15 @@ void swi_bootenv_close(struct swi_bootenv *env)
 	env->backend->close(env->state);
 	free(env);
 }
+
+/* U-Boot ends a name at '='; GRUB also at a line end and reads a leading
+ * '#' as a comment; blanks would not survive fw_setenv's command line. */
+bool swi_bootenv_name_ok(const char *name)
+{
+	if (!name || !name[0] || name[0] == '#')
+		return false;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c == '=' || *c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
+}

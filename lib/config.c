@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
+#include "bootenv.h"
 #include "context.h"
 
 enum key_type { KEY_STRING, KEY_BOOLEAN, KEY_SLOTS, KEY_ENV, KEY_DEVICES };
@@ -83,26 +84,88 @@ static const char *value_text(const config_setting_t *s, char *buf, size_t size)
 	}
 }
 
-/* A group of bootloader variables, e.g. mark-good-env = { ustate = "0"; }. */
-static int read_env_group(swi_ctx_t *ctx, const char *path, const config_setting_t *s,
-			  struct swi_attrs *out)
+/* The group of bootloader variables called name, or NULL. */
+static struct swi_attrs *env_group(swi_ctx_t *ctx, const char *name)
 {
+	if (strcmp(name, "mark-good-env") == 0)
+		return &ctx->opt.mark_good_env;
+	if (strcmp(name, "rollback-env") == 0)
+		return &ctx->opt.rollback_env;
+	return NULL;
+}
+
+/* NAME=VALUE into a group, the file's or the API's; a NULL value removes.
+ * SWI_EINVAL with the reason in why for a name no bootloader can hold. */
+static int env_group_set(struct swi_attrs *group, const char *group_name, const char *name,
+			 const char *value, char *why, size_t size)
+{
+	if (!swi_bootenv_name_ok(name)) {
+		snprintf(why, size, "%s: variable '%s' is refused: %s", group_name, name ? name : "",
+			 SWI_BOOTENV_NAME_RULE);
+		return SWI_EINVAL;
+	}
+	if (!value) {
+		swi_attrs_remove(group, name);
+		return SWI_OK;
+	}
+	if (swi_attrs_set(group, name, value)) {
+		snprintf(why, size, "out of memory");
+		return SWI_ENOMEM;
+	}
+	return SWI_OK;
+}
+
+/* A group of bootloader variables, e.g. mark-good-env = { ustate = "0"; }. */
+static int read_env_group(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
+{
+	const char *group_name = config_setting_name(s);
+	struct swi_attrs *out = env_group(ctx, group_name);
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: '%s' must be a group of name = \"value\"",
-				path, config_setting_source_line(s), config_setting_name(s));
+				path, config_setting_source_line(s), group_name);
 	swi_attrs_free(out);
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *var = config_setting_get_elem(s, (unsigned)i);
-		char number[32];
+		char number[32], why[sizeof(ctx->errmsg)];
 		const char *value = value_text(var, number, sizeof(number));
 		if (!value)
 			return swi_fail(ctx, SWI_ECONFIG, "%s:%u: '%s' must be a string or an integer",
 					path, config_setting_source_line(var),
 					config_setting_name(var));
-		if (swi_attrs_set(out, config_setting_name(var), value))
-			return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+		int rc = env_group_set(out, group_name, config_setting_name(var), value, why,
+				       sizeof(why));
+		if (rc)
+			return swi_fail(ctx, rc == SWI_EINVAL ? SWI_ECONFIG : rc, "%s:%u: %s", path,
+					config_setting_source_line(var), why);
 	}
 	return SWI_OK;
+}
+
+static void free_devices(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* Appends a copy of device to *list (n entries); SWI_ENOMEM or SWI_OK. */
+static int append_device(char ***list, size_t *n, const char *device)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return SWI_ENOMEM;
+	*list = grown;
+	if (!(grown[*n] = strdup(device)))
+		return SWI_ENOMEM;
+	(*n)++;
+	return SWI_OK;
+}
+
+/* Only an absolute path names a device the same way wherever the
+ * installer runs from. */
+static bool is_device_path(const char *device)
+{
+	return device && device[0] == '/';
 }
 
 /* extra-targets = [ "/dev/mmcblk0boot0", ... ]: devices besides the slots
@@ -110,33 +173,27 @@ static int read_env_group(swi_ctx_t *ctx, const char *path, const config_setting
 static int read_extra_targets(swi_ctx_t *ctx, const char *path, const config_setting_t *s)
 {
 	struct swi_options *o = &ctx->opt;
-	int n = config_setting_length(s);
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return swi_fail(ctx, SWI_ECONFIG, "%s:%u: 'extra-targets' must be a list of device "
 				"paths [ \"...\" ]", path, config_setting_source_line(s));
-	char **list = calloc((size_t)n + 1, sizeof(*list));
-	if (!list)
-		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	char **list = NULL;
+	size_t n = 0;
 	int rc = SWI_OK;
-	for (int i = 0; rc == SWI_OK && i < n; i++) {
+	for (int i = 0; rc == SWI_OK && i < config_setting_length(s); i++) {
 		const char *device = config_setting_get_string_elem(s, i);
-		if (!device || device[0] != '/')
+		if (!is_device_path(device))
 			rc = swi_fail(ctx, SWI_ECONFIG, "%s:%u: extra-targets element %d must be an "
 				      "absolute device path", path, config_setting_source_line(s), i + 1);
-		else if (!(list[i] = strdup(device)))
+		else if (append_device(&list, &n, device))
 			rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	}
 	if (rc) {
-		for (int i = 0; i < n; i++)
-			free(list[i]);
-		free(list);
+		free_devices(list, n);
 		return rc;
 	}
-	for (size_t i = 0; i < o->nextra_targets; i++)
-		free(o->extra_targets[i]);
-	free(o->extra_targets);
+	free_devices(o->extra_targets, o->nextra_targets);
 	o->extra_targets = list;
-	o->nextra_targets = (size_t)n;
+	o->nextra_targets = n;
 	return SWI_OK;
 }
 
@@ -173,9 +230,7 @@ static int apply_setting(swi_ctx_t *ctx, const char *path, const config_setting_
 	case KEY_DEVICES:
 		return read_extra_targets(ctx, path, s);
 	case KEY_ENV:
-		return read_env_group(ctx, path, s,
-				      strcmp(name, "mark-good-env") == 0 ? &ctx->opt.mark_good_env
-									 : &ctx->opt.rollback_env);
+		return read_env_group(ctx, path, s);
 	default:
 		return apply_option(ctx, path, s, key);
 	}
@@ -210,4 +265,51 @@ int swi_load_config(swi_ctx_t *ctx, const char *path)
 	config_destroy(&cfg);
 	fclose(f);
 	return rc;
+}
+
+/* ---- the lists and groups through the API -------------------------------- */
+
+int swi_add_extra_target(swi_ctx_t *ctx, const char *device)
+{
+	if (!ctx)
+		return SWI_EINVAL;
+	if (!is_device_path(device))
+		return swi_fail(ctx, SWI_EINVAL, "extra-targets: '%s' is not an absolute device path",
+				device ? device : "");
+	if (append_device(&ctx->opt.extra_targets, &ctx->opt.nextra_targets, device))
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	return SWI_OK;
+}
+
+int swi_set_env_var(swi_ctx_t *ctx, const char *group, const char *name, const char *value)
+{
+	if (!ctx)
+		return SWI_EINVAL;
+	struct swi_attrs *vars = group ? env_group(ctx, group) : NULL;
+	if (!vars)
+		return swi_fail(ctx, SWI_EINVAL, "'%s' is not a group of variables: "
+				"mark-good-env or rollback-env", group ? group : "");
+	char why[sizeof(ctx->errmsg)];
+	int rc = env_group_set(vars, group, name, value, why, sizeof(why));
+	return rc ? swi_fail(ctx, rc, "%s", why) : SWI_OK;
+}
+
+int swi_clear_list(swi_ctx_t *ctx, const char *list)
+{
+	if (!ctx)
+		return SWI_EINVAL;
+	struct swi_attrs *vars = list ? env_group(ctx, list) : NULL;
+	if (vars) {
+		swi_attrs_free(vars);
+	} else if (list && strcmp(list, "slots") == 0) {
+		swi_slots_free(&ctx->opt.slots);
+	} else if (list && strcmp(list, "extra-targets") == 0) {
+		free_devices(ctx->opt.extra_targets, ctx->opt.nextra_targets);
+		ctx->opt.extra_targets = NULL;
+		ctx->opt.nextra_targets = 0;
+	} else {
+		return swi_fail(ctx, SWI_EINVAL, "'%s' is not a list: slots, extra-targets, "
+				"mark-good-env or rollback-env", list ? list : "");
+	}
+	return SWI_OK;
 }

@@ -72,6 +72,10 @@ void swi_ctx_free(swi_ctx_t *ctx)
 	swi_attrs_free(&ctx->state_text);
 	free(ctx->state_versions);
 	free(ctx->result_slot);
+	free(ctx->result_version);
+	free(ctx->state_slots);
+	free(ctx->installed_version);
+	free(ctx->installed_slot);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }

@@ -15,6 +15,15 @@
 
 struct swi_lua_handlers;
 
+/* What the install running on a context is asked to do (per call, not an
+ * option): install, verify (read everything, write nothing, take no lock),
+ * or stage (install, but keep the commit for swi_apply()). */
+enum swi_install_mode {
+	SWI_MODE_INSTALL = 0,
+	SWI_MODE_VERIFY,
+	SWI_MODE_STAGE,
+};
+
 struct swi_options {
 	char *public_key;
 	char *cert_purpose;       /* NULL: emailProtection */
@@ -84,6 +93,11 @@ struct swi_ctx {
 	atomic_int cancel;
 	struct swi_result result;        /* of the last install */
 	char *result_slot;
+	char *result_version;
+	enum swi_install_mode install_mode; /* of the install running, if any */
+	struct swi_slot_state *state_slots; /* handed out by swi_get_state() */
+	char *installed_version;         /* strings swi_is_installed() hands out */
+	char *installed_slot;
 	struct swi_lua_handlers *lua_handlers; /* loaded on first use (lib/lua_handlers.c) */
 };
 

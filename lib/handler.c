@@ -657,5 +657,9 @@ int swi_target_tmpdir(struct swi_target *t, const char **dir)
 int swi_target_run(struct swi_target *t, const char *what, const char *const argv[],
 		   const char *const env[])
 {
+	/* Not started once cancelled: a short program would exit before the
+	 * supervision looks at the cancel, and have run whole. */
+	if (swi_cancelled(t->ctx))
+		return swi_fail_cancelled(t->ctx);
 	return swi_run_program(t->ctx, what, argv, env, swi_opt_script_timeout(t->ctx));
 }

@@ -22,7 +22,8 @@
  *   9. after the trailer, every entry arrived: the "after" phase's
  *      scripts, then staged files are put in place, then one environment
  *      write commits (the written slot's variables, then the image's);
- *      then the post-update command (-p)
+ *      then the post-update command (-p). A staging (swi_stage_*()) keeps
+ *      that write in state-dir for swi_apply() (lib/apply.c) instead
  *  10. any failure or cancel: abort what is open or staged, mark the
  *      failure (when marked), keep the boot selection, run the "failure"
  *      phase's scripts
@@ -36,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "aeskey.h"
+#include "apply.h"
 #include "bootenv.h"
 #include "exec.h"
 #include "context.h"
@@ -76,10 +78,13 @@ struct txn {
 	struct swi_plan plan;
 	unsigned installed;         /* artifacts streamed so far */
 	unsigned skipped;           /* entries installed already (versions) */
+	uint64_t image_size;        /* bytes of the image when known (a file), else 0 */
+	unsigned percent;           /* the last progress reported, 0..100 */
 	struct swi_attrs staged;    /* bootloader variables applied at the commit */
 	struct swi_bootenv *env;
 	bool marked;                /* recovery_status=in_progress was written */
 	bool committed;
+	bool staged_commit;         /* the commit is kept for swi_apply() */
 	int lock_fd;                /* -1: no lock held */
 	struct swi_journal journal; /* of staged files; fd -1 when none are */
 	const struct swi_slot *running; /* NULL: no slots configured, or unknown */
@@ -95,9 +100,10 @@ struct txn {
 	bool have_aes;
 };
 
+/* A check, a dry run and swi_verify_*() write nothing. */
 static bool writes_nothing(const swi_ctx_t *ctx)
 {
-	return ctx->opt.dry_run || ctx->opt.check_only;
+	return ctx->opt.dry_run || ctx->opt.check_only || ctx->install_mode == SWI_MODE_VERIFY;
 }
 
 /* ---- 1. sw-description and its signature ---------------------------- */
@@ -249,6 +255,15 @@ static int run_hooks(struct txn *t, const char *select)
 	return swi_lua_run_hooks(&t->lua_env, &t->manifest, &t->embedded);
 }
 
+static void log_version(struct txn *t)
+{
+	if (t->manifest.version)
+		swi_log(t->ctx, SWI_LOG_INFO, SW_DESCRIPTION ": software version %s",
+			t->manifest.version);
+	else
+		swi_log(t->ctx, SWI_LOG_INFO, SW_DESCRIPTION ": no software version");
+}
+
 static int parse_manifest(struct txn *t, const char **select)
 {
 	char *board = NULL, *revision = NULL;
@@ -258,6 +273,8 @@ static int parse_manifest(struct txn *t, const char **select)
 	if (rc == SWI_OK)
 		rc = swi_manifest_parse(t->ctx, t->description, t->description_len, board,
 					*select, &t->manifest);
+	if (rc == SWI_OK)
+		log_version(t);
 	if (rc == SWI_OK)
 		rc = check_hardware(t, board, revision);
 	if (rc == SWI_OK)
@@ -561,6 +578,26 @@ static int add_all(swi_ctx_t *ctx, struct swi_attrs *to, const struct swi_attrs 
 	return SWI_OK;
 }
 
+/* The variable recording the version of what this install writes: the
+ * written slot's, or the device's without slots; "" when it writes no slot. */
+static int version_var(struct txn *t, char *name, size_t size)
+{
+	name[0] = '\0';
+	if (t->slot_written)
+		return swi_version_var(t->ctx, t->slot->name, name, size);
+	return t->ctx->opt.slots.count == 0 ? swi_version_var(t->ctx, NULL, name, size) : SWI_OK;
+}
+
+/* The slot being written no longer holds the version recorded for it. */
+static int add_forget_version(struct txn *t, struct swi_attrs *vars)
+{
+	char name[256];
+	int rc = version_var(t, name, sizeof(name));
+	if (rc == SWI_OK && name[0] && swi_attrs_set(vars, name, ""))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	return rc;
+}
+
 /*
  * Before the first byte goes to a slot, that slot must not be the one that
  * boots next: a second install into a slot whose earlier install still
@@ -596,6 +633,8 @@ static int point_boot_away(struct txn *t)
 	struct swi_attrs vars = { 0 };
 	int rc = add_boot_away(t, &vars);
 	if (rc == SWI_OK)
+		rc = add_forget_version(t, &vars);
+	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	swi_attrs_free(&vars);
 	return rc;
@@ -618,14 +657,20 @@ static int check_late_device(struct swi_target *target)
 	return rc;
 }
 
+/* A new install discards what an earlier one staged: its commit would
+ * switch to a slot this install may overwrite. */
 static int mark_in_progress(struct txn *t)
 {
 	struct swi_attrs vars = { 0 };
-	int rc = swi_bootenv_open(t->ctx, &t->env);
+	int rc = swi_staged_discard(t->ctx, "a new install started");
+	if (rc == SWI_OK)
+		rc = swi_bootenv_open(t->ctx, &t->env);
 	if (rc == SWI_OK && swi_attrs_set(&vars, "recovery_status", "in_progress"))
 		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
 	if (rc == SWI_OK)
 		rc = add_boot_away(t, &vars);
+	if (rc == SWI_OK)
+		rc = add_forget_version(t, &vars);
 	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	swi_attrs_free(&vars);
@@ -638,7 +683,7 @@ static int mark_in_progress(struct txn *t)
  * leaves it as it was. */
 static int ensure_marked(struct txn *t)
 {
-	return t->marked || t->ctx->opt.dry_run ? SWI_OK : mark_in_progress(t);
+	return t->marked || writes_nothing(t->ctx) ? SWI_OK : mark_in_progress(t);
 }
 
 /* Staged results (rawfile's new files) are put in place together, right
@@ -659,20 +704,40 @@ static int publish_staged(struct txn *t)
 	return SWI_OK;
 }
 
-/* The commit: the written slot's variables, then the image's, ustate=1 and
- * the marker's removal, in one environment write. Before it the device
- * boots what it booted. */
+/* Sets the variable recording the written slot's version to the image's. */
+static int add_version(struct txn *t, struct swi_attrs *vars)
+{
+	char name[256];
+	int rc = version_var(t, name, sizeof(name));
+	const char *version = t->manifest.version ? t->manifest.version : "";
+	if (rc == SWI_OK && name[0] && swi_attrs_set(vars, name, version))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The commit's variables: the written slot's, then the image's, ustate=1,
+ * the marker's removal and the slot's version. */
+static int commit_vars(struct txn *t, struct swi_attrs *vars)
+{
+	int rc = t->slot_written ? add_all(t->ctx, vars, &t->slot->bootenv) : SWI_OK;
+	if (rc == SWI_OK)
+		rc = add_all(t->ctx, vars, &t->staged);
+	if (rc == SWI_OK && (swi_attrs_set(vars, "ustate", "1") ||
+			     swi_attrs_set(vars, "recovery_status", "")))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK && t->slot_written)
+		rc = swi_life_complete_change(t->ctx, t->env, NULL, t->slot->name, vars);
+	if (rc == SWI_OK)
+		rc = add_version(t, vars);
+	return rc;
+}
+
+/* The commit, in one environment write. Before it the device boots what
+ * it booted. */
 static int commit(struct txn *t)
 {
 	struct swi_attrs vars = { 0 };
-	int rc = t->slot_written ? add_all(t->ctx, &vars, &t->slot->bootenv) : SWI_OK;
-	if (rc == SWI_OK)
-		rc = add_all(t->ctx, &vars, &t->staged);
-	if (rc == SWI_OK && (swi_attrs_set(&vars, "ustate", "1") ||
-			     swi_attrs_set(&vars, "recovery_status", "")))
-		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
-	if (rc == SWI_OK && t->slot_written)
-		rc = swi_life_complete_change(t->ctx, t->env, NULL, t->slot->name, &vars);
+	int rc = commit_vars(t, &vars);
 	if (rc == SWI_OK)
 		rc = swi_bootenv_apply(t->env, &vars);
 	if (rc == SWI_OK) {
@@ -681,6 +746,36 @@ static int commit(struct txn *t)
 			"installed: bootloader environment committed (%zu variables)", vars.count);
 	}
 	swi_attrs_free(&vars);
+	return rc;
+}
+
+/*
+ * Staging: the commit's variables are kept in state-dir for swi_apply(),
+ * then one environment write ends the transaction without the switch: the
+ * marker goes, the written slot's version is recorded, the running slot
+ * stays selected.
+ */
+static int stage_commit(struct txn *t)
+{
+	struct swi_attrs vars = { 0 }, done = { 0 };
+	int rc = commit_vars(t, &vars);
+	if (rc == SWI_OK)
+		rc = swi_staged_save(t->ctx, t->slot_written ? t->slot->name : NULL,
+				     t->running ? t->running->name : NULL, t->manifest.version,
+				     &vars);
+	if (rc == SWI_OK && swi_attrs_set(&done, "recovery_status", ""))
+		rc = swi_fail(t->ctx, SWI_ENOMEM, "out of memory");
+	if (rc == SWI_OK)
+		rc = add_version(t, &done);
+	if (rc == SWI_OK && (rc = swi_bootenv_apply(t->env, &done)) != SWI_OK)
+		swi_staged_discard(t->ctx, "the environment write of the staging failed");
+	if (rc == SWI_OK) {
+		t->staged_commit = true;
+		swi_log(t->ctx, SWI_LOG_INFO, "staged: the switch%s%s waits for apply",
+			t->slot_written ? " to slot " : "", t->slot_written ? t->slot->name : "");
+	}
+	swi_attrs_free(&vars);
+	swi_attrs_free(&done);
 	return rc;
 }
 
@@ -789,6 +884,30 @@ static void abort_job(struct swi_job *j)
 	swi_target_unmount(&j->target);
 }
 
+/* For -vv: where an artifact went, its size, and what its hash said. A
+ * dry run decodes only what is compressed or encrypted, and writes
+ * nothing. */
+static void log_finished(const struct swi_job *j)
+{
+	const struct swi_target *target = &j->target;
+	const struct swi_entry *e = target->entry;
+	const char *device = swi_target_attr(target, "device");
+	const char *path = target->path ? target->path : swi_target_attr(target, "path");
+	unsigned long long decoded = swi_stream_decoded_bytes(j->stream);
+	char place[SWI_PLACE_MAX], output[64];
+	if (!writes_nothing(target->ctx))
+		snprintf(output, sizeof(output), ", %llu written", decoded);
+	else if (decoded)
+		snprintf(output, sizeof(output), ", %llu decoded (dry run: not written)", decoded);
+	else
+		snprintf(output, sizeof(output), " (dry run: not written)");
+	swi_log(target->ctx, SWI_LOG_DEBUG, "%s: done: handler %s%s%s%s%s; %llu bytes in the "
+		"archive%s; %s%s", swi_entry_place(e, place, sizeof(place)), target->handler->name,
+		device ? ", device " : "", device ? device : "", path ? ", path " : "",
+		path ? path : "", (unsigned long long)target->stored_size, output,
+		e->sha256 ? "sha256 ok " : "no sha256", e->sha256 ? e->sha256 : "");
+}
+
 static int finish_job(struct swi_job *j)
 {
 	int rc = swi_stream_finish(j->stream);
@@ -800,6 +919,7 @@ static int finish_job(struct swi_job *j)
 	}
 	if (rc)
 		return rc;
+	log_finished(j);
 	swi_stream_free(j->stream);
 	j->stream = NULL;
 	j->target.pull = NULL;
@@ -822,15 +942,66 @@ static size_t jobs_for_member(struct txn *t, enum swi_job_kind kind, struct swi_
 	return n;
 }
 
-static void report_progress(struct txn *t, uint64_t done)
+/*
+ * How far the install is while the image is read, 0..99 (100 is for the
+ * end of the commit): by the bytes of the image consumed when its size is
+ * known, else by the artifacts done, the current one by its bytes. A
+ * spooled member written from its copy has no place in the image: by
+ * bytes, the install stays where it was while it is written.
+ */
+static unsigned percent_read(const struct txn *t, uint64_t done)
 {
+	uint64_t part, whole;
+	if (t->at_end) {
+		part = whole = 1;
+	} else if (t->image_size) {
+		part = t->replay_fd >= 0 ? 0 : t->member.offset + done;
+		whole = t->image_size;
+	} else if (t->member.size) {
+		part = t->installed * t->member.size + done;
+		whole = t->plan.njobs * t->member.size;
+	} else {
+		part = t->installed;
+		whole = t->plan.njobs;
+	}
+	uint64_t percent = whole ? part * 100 / whole : 0;
+	return percent > 99 ? 99 : (unsigned)percent;
+}
+
+/* Reports progress at percent or, should that be less, where the last
+ * report was: progress never goes back. */
+static void report(struct txn *t, struct swi_progress *p, unsigned percent)
+{
+	if (percent > t->percent)
+		t->percent = percent;
 	if (!t->ctx->progress_fn)
 		return;
+	p->percent = t->percent;
+	p->count = (unsigned)t->plan.njobs;
+	t->ctx->progress_fn(t->ctx->progress_user, p);
+}
+
+/* A phase starts: no artifact is being installed. */
+static void report_phase(struct txn *t, enum swi_progress_phase phase)
+{
+	struct swi_progress p = { .phase = phase, .index = t->installed };
+	report(t, &p, percent_read(t, 0));
+}
+
+/* The last report of an install that succeeded. */
+static void report_finished(struct txn *t)
+{
+	struct swi_progress p = { .phase = SWI_PROGRESS_COMMITTING, .index = t->installed };
+	report(t, &p, 100);
+}
+
+static void report_progress(struct txn *t, uint64_t done)
+{
 	struct swi_progress p = {
 		.member = t->member.name, .done = done, .total = t->member.size,
-		.index = t->installed + 1, .count = (unsigned)t->plan.njobs,
+		.index = t->installed + 1, .phase = SWI_PROGRESS_INSTALLING,
 	};
-	t->ctx->progress_fn(t->ctx->progress_user, &p);
+	report(t, &p, percent_read(t, done));
 }
 
 /* Hands a block to a job's stream: lent where it lies in the image's read
@@ -1156,21 +1327,41 @@ static int run_postupdate(struct txn *t)
 
 /* ---- the whole ---------------------------------------------------------- */
 
-static int verify_and_plan(struct txn *t)
+/* Steps 1 to 3. Only an install needs a signature without a key
+ * (swi_read_image_version() verifies one when a key is set). */
+static int read_manifest(struct txn *t, const char **select, bool signature_required)
 {
-	const char *select = NULL;
 	int rc = load_aes_key(t);
 	if (rc == SWI_OK)
 		rc = read_description(t);
 	if (rc == SWI_OK && t->ctx->opt.encrypted_sw_description)
 		rc = swi_aes_decrypt_description(t->ctx, &t->aes, &t->description,
 						 &t->description_len, MAX_DESCRIPTION_SIZE);
-	if (rc == SWI_OK)
+	if (rc == SWI_OK && (signature_required || t->ctx->opt.public_key))
 		rc = check_signature(t);
 	if (rc == SWI_OK)
-		rc = parse_manifest(t, &select);
+		rc = parse_manifest(t, select);
 	if (rc && !t->ctx->opt.encrypted_sw_description)
 		rc = swi_aes_hint_description(t->ctx, rc, t->description, t->description_len);
+	return rc;
+}
+
+/* A staged commit is applied only while the slot that ran at staging
+ * still runs: that slot must be known. */
+static int check_stageable(struct txn *t)
+{
+	if (t->ctx->install_mode != SWI_MODE_STAGE || t->ctx->opt.slots.count == 0 || t->running)
+		return SWI_OK;
+	return swi_fail(t->ctx, SWI_ESTATE, "stage: the running slot is unknown, so a staged "
+			"commit could not be checked against it at apply; install instead");
+}
+
+static int verify_and_plan(struct txn *t)
+{
+	const char *select = NULL;
+	int rc = read_manifest(t, &select, true);
+	if (rc == SWI_OK)
+		rc = check_stageable(t);
 	if (rc == SWI_OK)
 		rc = check_version_guards(t);
 	if (rc == SWI_OK)
@@ -1178,40 +1369,61 @@ static int verify_and_plan(struct txn *t)
 	return rc;
 }
 
+/* Reading the image starts the verifying phase. */
+static int open_image(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
+{
+	t->image_size = swi_source_size(fn, user);
+	report_phase(t, SWI_PROGRESS_VERIFYING);
+	return swi_swu_open(t->ctx, fn, user, mode, &t->swu);
+}
+
+/* A failure a cancel caused (a read it cut short, a script it killed) is
+ * reported as the cancel. */
+static int cancel_wins(swi_ctx_t *ctx, int rc)
+{
+	return rc && rc != SWI_ECANCELED && swi_cancelled(ctx) ? swi_fail_cancelled(ctx) : rc;
+}
+
 static int run(struct txn *t, swi_read_fn fn, void *user, enum swi_swu_mode mode)
 {
 	swi_ctx_t *ctx = t->ctx;
 	int rc = writes_nothing(ctx) ? SWI_OK : swi_lock_take(ctx, &t->lock_fd);
 	if (rc == SWI_OK)
-		rc = swi_swu_open(ctx, fn, user, mode, &t->swu);
+		rc = open_image(t, fn, user, mode);
 	if (rc == SWI_OK)
 		rc = verify_and_plan(t);
 	if (rc || ctx->opt.check_only)
-		return rc;
+		return cancel_wins(ctx, rc);
 	if (nothing_left(t)) {
 		swi_log(ctx, SWI_LOG_INFO, "every entry of the image is installed already; "
 			"nothing was written");
+		report_finished(t);
 		return SWI_OK;
 	}
 	rc = run_preupdate(t);
 	if (rc == SWI_OK)
+		report_phase(t, SWI_PROGRESS_INSTALLING);
+	if (rc == SWI_OK)
 		rc = stream_members(t);
 	if (rc == SWI_OK)
 		rc = check_all_arrived(t);
+	if (rc == SWI_OK)
+		report_phase(t, SWI_PROGRESS_COMMITTING);
 	if (rc == SWI_OK)
 		rc = run_phase(t, SWI_PHASE_AFTER);
 	/* The last moment a cancel can take effect: from here on, the install
 	 * completes. */
 	if (rc == SWI_OK && swi_cancelled(ctx))
 		rc = swi_fail_cancelled(ctx);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
+	if (rc == SWI_OK && !writes_nothing(ctx))
 		rc = ensure_marked(t);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
+	if (rc == SWI_OK && !writes_nothing(ctx))
 		rc = publish_staged(t);
-	if (rc == SWI_OK && !ctx->opt.dry_run)
-		rc = commit(t);
-	if (rc && rc != SWI_ECANCELED && swi_cancelled(ctx))
-		rc = swi_fail_cancelled(ctx);
+	if (rc == SWI_OK && !writes_nothing(ctx))
+		rc = ctx->install_mode == SWI_MODE_STAGE ? stage_commit(t) : commit(t);
+	if (rc == SWI_OK)
+		report_finished(t);
+	rc = cancel_wins(ctx, rc);
 	if (rc && t->marked)
 		mark_failed(t);
 	if (rc)
@@ -1244,6 +1456,8 @@ static void keep_result(swi_ctx_t *ctx, const struct txn *t)
 {
 	free(ctx->result_slot);
 	ctx->result_slot = t->slot_written ? strdup(t->slot->name) : NULL;
+	free(ctx->result_version);
+	ctx->result_version = t->manifest.version ? strdup(t->manifest.version) : NULL;
 	ctx->result = (struct swi_result){
 		.planned = (unsigned)t->plan.njobs,
 		.installed = t->installed,
@@ -1251,16 +1465,22 @@ static void keep_result(swi_ctx_t *ctx, const struct txn *t)
 		.committed = t->committed,
 		.nothing_to_do = nothing_left(t),
 		.slot = ctx->result_slot,
+		.staged = t->staged_commit,
+		.version = ctx->result_version,
 	};
 }
 
-static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode)
+#define TXN_INIT(ctx) { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 }, \
+			.scratch = { .ctx = ctx }, .plan = { .ctx = ctx }, \
+			.spool = { .ctx = ctx }, .replay_fd = -1 }
+
+static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode mode,
+		   enum swi_install_mode what)
 {
 	ctx->errmsg[0] = '\0';
 	ctx->last_status = SWI_OK;
-	struct txn t = { .ctx = ctx, .lock_fd = -1, .journal = { .ctx = ctx, .fd = -1 },
-			 .scratch = { .ctx = ctx }, .plan = { .ctx = ctx },
-			 .spool = { .ctx = ctx }, .replay_fd = -1 };
+	ctx->install_mode = what;
+	struct txn t = TXN_INIT(ctx);
 	/* The copy is completed once the transaction let go of the source. */
 	struct swi_tee tee;
 	int rc = swi_tee_open(ctx, &tee, &fn, &user);
@@ -1269,31 +1489,32 @@ static int install(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_swu_mode
 	keep_result(ctx, &t);
 	txn_free(&t);
 	rc = swi_tee_close(&tee, rc);
+	ctx->install_mode = SWI_MODE_INSTALL;
 	atomic_store(&ctx->cancel, 0);
 	return rc;
 }
 
 /* The caller's function is only ever called on the caller's thread. */
-int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+static int install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user, enum swi_install_mode what)
 {
 	if (!ctx || !fn)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image source given") : SWI_EINVAL;
-	return install(ctx, fn, user, SWI_SWU_INLINE);
+	return install(ctx, fn, user, SWI_SWU_INLINE, what);
 }
 
 /* Files and block devices are read ahead, pipes and sockets on the
  * caller's thread (lib/source.c). */
-int swi_install_fd(swi_ctx_t *ctx, int fd)
+static int install_fd(swi_ctx_t *ctx, int fd, enum swi_install_mode what)
 {
 	if (!ctx)
 		return SWI_EINVAL;
 	if (fd < 0)
 		return swi_fail(ctx, SWI_EINVAL, "no valid file descriptor given");
 	struct swi_fd_source src = { ctx, fd };
-	return install(ctx, swi_fd_read, &src, swi_fd_mode(fd));
+	return install(ctx, swi_fd_read, &src, swi_fd_mode(fd), what);
 }
 
-int swi_install_file(swi_ctx_t *ctx, const char *path)
+static int install_file(swi_ctx_t *ctx, const char *path, enum swi_install_mode what)
 {
 	if (!ctx || !path)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image path given") : SWI_EINVAL;
@@ -1301,7 +1522,79 @@ int swi_install_file(swi_ctx_t *ctx, const char *path)
 	int rc = swi_open_image(ctx, path, &fd);
 	if (rc)
 		return rc;
-	rc = swi_install_fd(ctx, fd);
+	rc = install_fd(ctx, fd, what);
+	close(fd);
+	return rc;
+}
+
+int swi_install_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_INSTALL);
+}
+
+int swi_install_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_INSTALL);
+}
+
+int swi_install_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_INSTALL);
+}
+
+int swi_verify_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_VERIFY);
+}
+
+int swi_verify_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_VERIFY);
+}
+
+int swi_verify_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_VERIFY);
+}
+
+int swi_stage_read(swi_ctx_t *ctx, swi_read_fn fn, void *user)
+{
+	return install_read(ctx, fn, user, SWI_MODE_STAGE);
+}
+
+int swi_stage_fd(swi_ctx_t *ctx, int fd)
+{
+	return install_fd(ctx, fd, SWI_MODE_STAGE);
+}
+
+int swi_stage_file(swi_ctx_t *ctx, const char *path)
+{
+	return install_file(ctx, path, SWI_MODE_STAGE);
+}
+
+/* Steps 1 to 3 of an install, without the lock: the image's version as
+ * an install here would read it. */
+int swi_read_image_version(swi_ctx_t *ctx, const char *path, char **version)
+{
+	*version = NULL;
+	int fd;
+	int rc = swi_open_image(ctx, path, &fd);
+	if (rc)
+		return rc;
+	struct swi_fd_source src = { ctx, fd };
+	struct txn t = TXN_INIT(ctx);
+	const char *select = NULL;
+	ctx->install_mode = SWI_MODE_VERIFY;
+	rc = swi_swu_open(ctx, swi_fd_read, &src, swi_fd_mode(fd), &t.swu);
+	if (rc == SWI_OK)
+		rc = read_manifest(&t, &select, false);
+	if (rc == SWI_OK && !t.manifest.version)
+		rc = swi_fail(ctx, SWI_EFORMAT, "%s: " SW_DESCRIPTION " gives no software version",
+			      path);
+	if (rc == SWI_OK && !(*version = strdup(t.manifest.version)))
+		rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	txn_free(&t);
+	ctx->install_mode = SWI_MODE_INSTALL;
 	close(fd);
 	return rc;
 }

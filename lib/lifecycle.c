@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "apply.h"
 #include "bootenv.h"
 #include "context.h"
 #include "lifecycle.h"
@@ -138,6 +139,64 @@ static int keep_versions(swi_ctx_t *ctx, struct swi_state *state)
 
 static int rollback_possible(swi_ctx_t *ctx, const struct view *v,
 			     const struct swi_slot **target, const char **why);
+static bool list_has(const char *list, const char *name);
+
+/* The version the last install into slot recorded (slot NULL: the device
+ * without slots); *value NULL when none did. */
+static int recorded_version(swi_ctx_t *ctx, struct swi_bootenv *env, const char *slot,
+			    char **value)
+{
+	char name[256];
+	int rc = swi_version_var(ctx, slot, name, sizeof(name));
+	return rc ? rc : swi_bootenv_get(env, name, value);
+}
+
+static int keep_slot(swi_ctx_t *ctx, const struct view *v, const struct swi_slot *slot,
+		     const char *complete, const struct swi_staged *staged,
+		     struct swi_slot_state *out)
+{
+	char *version = NULL, key[300];
+	int rc = recorded_version(ctx, v->env, slot->name, &version);
+	snprintf(key, sizeof(key), "version of slot %s", slot->name);
+	*out = (struct swi_slot_state){
+		.name = slot->name,
+		.device = slot->device,
+		.version = keep(ctx, key, version),
+		.complete = list_has(complete, slot->name),
+		.running = slot == v->running,
+		.booting_next = slot == v->next,
+		.staged = staged->present && strcmp(staged->slot, slot->name) == 0,
+	};
+	if (rc == SWI_OK && version && !out->version)
+		rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	free(version);
+	return rc;
+}
+
+static int keep_slots(swi_ctx_t *ctx, const struct view *v, struct swi_state *state)
+{
+	const struct swi_slots *slots = &ctx->opt.slots;
+	struct swi_staged staged;
+	char *complete = NULL;
+	int rc = swi_staged_load(ctx, &staged);
+	if (rc == SWI_OK)
+		rc = swi_bootenv_get(v->env, SWI_COMPLETE_VAR, &complete);
+	free(ctx->state_slots);
+	ctx->state_slots = calloc(slots->count + 1, sizeof(*ctx->state_slots));
+	if (rc == SWI_OK && !ctx->state_slots)
+		rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == SWI_OK && i < slots->count; i++)
+		rc = keep_slot(ctx, v, &slots->items[i], complete, &staged, &ctx->state_slots[i]);
+	if (rc == SWI_OK) {
+		state->slots = ctx->state_slots;
+		state->nslots = slots->count;
+		state->staged = staged.present && *staged.slot ? keep(ctx, "staged", staged.slot)
+							       : NULL;
+	}
+	free(complete);
+	swi_staged_free(&staged);
+	return rc;
+}
 
 static int keep_rollback(swi_ctx_t *ctx, const struct view *v, struct swi_state *state)
 {
@@ -179,6 +238,8 @@ int swi_get_state(swi_ctx_t *ctx, struct swi_state *state)
 		rc = keep_rollback(ctx, &v, state);
 		if (rc == SWI_OK)
 			rc = keep_versions(ctx, state);
+		if (rc == SWI_OK)
+			rc = keep_slots(ctx, &v, state);
 	}
 	unlook(&v);
 	return rc;
@@ -378,6 +439,9 @@ static int rollback(swi_ctx_t *ctx, struct view *v)
 	if (rc == SWI_ESTATE)
 		return swi_fail(ctx, SWI_ESTATE, "rollback: nothing to roll back to: %s%s", why,
 				target ? "; --force switches anyway" : "");
+	/* A staged commit would switch away from the slot rolled back to. */
+	if (rc == SWI_OK)
+		rc = swi_staged_discard(ctx, "rollback");
 	if (rc == SWI_OK)
 		rc = apply_vars(ctx, v, &target->bootenv, &ctx->opt.rollback_env, "3");
 	if (rc == SWI_OK)
@@ -393,4 +457,105 @@ int swi_rollback(swi_ctx_t *ctx)
 		return swi_fail(ctx, SWI_ECONFIG,
 				"rollback: needs at least two slots in the configuration");
 	return locked(ctx, rollback);
+}
+
+/* ---- is-installed --------------------------------------------------------- */
+
+/* What holding the version means for slot; the running slot first. */
+static int slot_holding(const struct view *v, const struct swi_slot *slot,
+			const struct swi_staged *staged)
+{
+	if (slot == v->running)
+		return SWI_INSTALLED_RUNNING;
+	if (v->running && slot == v->next)
+		return SWI_INSTALLED_PENDING;
+	if (staged->present && strcmp(staged->slot, slot->name) == 0)
+		return SWI_INSTALLED_STAGED;
+	return SWI_INSTALLED_IDLE;
+}
+
+/* Without slots the device is one slot: what its last install left. */
+static int device_holding(struct view *v, const struct swi_staged *staged, int *state)
+{
+	char *ustate = NULL;
+	int rc = swi_bootenv_get(v->env, "ustate", &ustate);
+	if (staged->present)
+		*state = SWI_INSTALLED_STAGED;
+	else if (ustate && strcmp(ustate, "1") == 0)
+		*state = SWI_INSTALLED_PENDING;
+	else
+		*state = SWI_INSTALLED_RUNNING;
+	free(ustate);
+	return rc;
+}
+
+static int find_holder(swi_ctx_t *ctx, struct view *v, const struct swi_staged *staged,
+		       const char *version, int *state, const struct swi_slot **holder)
+{
+	const struct swi_slots *slots = &ctx->opt.slots;
+	*state = SWI_NOT_INSTALLED;
+	*holder = NULL;
+	int rc = SWI_OK;
+	for (size_t i = 0; rc == SWI_OK && i < (slots->count ? slots->count : 1); i++) {
+		const struct swi_slot *slot = slots->count ? &slots->items[i] : NULL;
+		char *recorded = NULL;
+		rc = recorded_version(ctx, v->env, slot ? slot->name : NULL, &recorded);
+		int held = SWI_NOT_INSTALLED;
+		if (rc == SWI_OK && recorded && strcmp(recorded, version) == 0) {
+			held = slot ? slot_holding(v, slot, staged) : SWI_INSTALLED_RUNNING;
+			if (!slot)
+				rc = device_holding(v, staged, &held);
+		}
+		/* The states are numbered from the closest to running on. */
+		if (held != SWI_NOT_INSTALLED && (*state == SWI_NOT_INSTALLED || held < *state)) {
+			*state = held;
+			*holder = slot;
+		}
+		free(recorded);
+	}
+	return rc;
+}
+
+int swi_is_installed(swi_ctx_t *ctx, const char *version, struct swi_installed *out)
+{
+	if (!ctx || !version || !out)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "is-installed: no version or no result given")
+			   : SWI_EINVAL;
+	struct view v;
+	struct swi_staged staged = { 0 };
+	int state = SWI_NOT_INSTALLED;
+	const struct swi_slot *holder = NULL;
+	int rc = look(ctx, &v);
+	if (rc == SWI_OK)
+		rc = swi_staged_load(ctx, &staged);
+	if (rc == SWI_OK)
+		rc = find_holder(ctx, &v, &staged, version, &state, &holder);
+	unlook(&v);
+	swi_staged_free(&staged);
+	char *kept_version = strdup(version);
+	char *kept_slot = holder ? strdup(holder->name) : NULL;
+	if (rc == SWI_OK && (!kept_version || (holder && !kept_slot)))
+		rc = swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	free(ctx->installed_version);
+	free(ctx->installed_slot);
+	ctx->installed_version = kept_version;
+	ctx->installed_slot = kept_slot;
+	*out = (struct swi_installed){ .state = rc ? SWI_NOT_INSTALLED : state,
+				       .version = kept_version, .slot = rc ? NULL : kept_slot };
+	return rc;
+}
+
+int swi_is_installed_file(swi_ctx_t *ctx, const char *path, struct swi_installed *out)
+{
+	if (!ctx || !path || !out)
+		return ctx ? swi_fail(ctx, SWI_EINVAL, "is-installed: no image or no result given")
+			   : SWI_EINVAL;
+	char *version = NULL;
+	int rc = swi_read_image_version(ctx, path, &version);
+	if (rc == SWI_OK)
+		rc = swi_is_installed(ctx, version, out);
+	else
+		*out = (struct swi_installed){ .state = SWI_NOT_INSTALLED };
+	free(version);
+	return rc;
 }

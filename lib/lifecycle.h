@@ -25,4 +25,9 @@ int swi_life_settled_vars(const swi_ctx_t *ctx, struct swi_attrs *out);
 int swi_life_complete_change(swi_ctx_t *ctx, struct swi_bootenv *env, const char *drop,
 			     const char *add, struct swi_attrs *out);
 
+/* The software version of the image at path as an install here would read
+ * it (hardware, selection, hooks; the signature when a key is set), from
+ * sw-description alone, without the lock. *version is malloc'd. */
+int swi_read_image_version(swi_ctx_t *ctx, const char *path, char **version);
+
 #endif

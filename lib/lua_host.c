@@ -152,6 +152,12 @@ static int message_handler(lua_State *L)
 int swi_lua_pcall(struct swi_lua *l, const char *fn, int nargs, int nresults)
 {
 	lua_State *L = l->L;
+	/* Not started once cancelled: the count hook would only look after
+	 * CANCEL_LOOK_EVERY instructions, and a short function runs whole. */
+	if (swi_cancelled(l->env->ctx)) {
+		lua_pop(L, 1 + nargs);
+		return swi_fail_cancelled(l->env->ctx);
+	}
 	int base = lua_gettop(L) - nargs;
 	lua_pushcfunction(L, message_handler);
 	lua_insert(L, base);

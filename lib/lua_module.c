@@ -246,7 +246,8 @@ static int l_get_selection(lua_State *L)
 
 static int l_is_dryrun(lua_State *L)
 {
-	lua_pushboolean(L, swi_lua_env_of(L)->ctx->opt.dry_run);
+	const swi_ctx_t *ctx = swi_lua_env_of(L)->ctx;
+	lua_pushboolean(L, ctx->opt.dry_run || ctx->install_mode == SWI_MODE_VERIFY);
 	return 1;
 }
 

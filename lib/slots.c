@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "bootenv.h"
 #include "context.h"
 #include "slots.h"
 
@@ -44,6 +45,78 @@ void swi_slots_free(struct swi_slots *s)
 	s->count = 0;
 }
 
+/* The same rule as the select option: exactly one comma, text on both sides. */
+static bool is_set_mode(const char *value)
+{
+	const char *comma = strchr(value, ',');
+	return comma && comma != value && comma[1] && !strchr(comma + 1, ',');
+}
+
+/* The one set of rules a slot meets, whether it comes from the configuration
+ * file or from swi_add_slot(): why slot cannot join s, written into why, with
+ * *member the setting at fault (NULL: the slot as a whole); false when it can.
+ * Two slots with one name or one device would make "the other slot"
+ * ambiguous, or install over the running system. */
+static bool slot_fault(const struct swi_slots *s, const struct swi_slot *slot, char *why,
+		       size_t size, const char **member)
+{
+	*member = NULL;
+	if (!slot->name || !slot->name[0]) {
+		snprintf(why, size, "slot has no 'name'");
+		return true;
+	}
+	const char *missing = !slot->device || !slot->device[0] ? "device"
+			      : !slot->select || !slot->select[0] ? "select" : NULL;
+	if (missing) {
+		snprintf(why, size, "slot '%s' has no '%s'", slot->name, missing);
+		return true;
+	}
+	if (!is_set_mode(slot->select)) {
+		*member = "select";
+		snprintf(why, size, "slot '%s': 'select' must be \"SET,MODE\", not '%s'", slot->name,
+			 slot->select);
+		return true;
+	}
+	for (size_t i = 0; i < s->count; i++) {
+		if (strcmp(s->items[i].name, slot->name) == 0) {
+			*member = "name";
+			snprintf(why, size, "slot name '%s' is used twice", slot->name);
+			return true;
+		}
+		if (strcmp(s->items[i].device, slot->device) == 0) {
+			*member = "device";
+			snprintf(why, size, "device '%s' belongs to slots '%s' and '%s'", slot->device,
+				 s->items[i].name, slot->name);
+			return true;
+		}
+	}
+	for (size_t i = 0; i < slot->bootenv.count; i++) {
+		if (!swi_bootenv_name_ok(slot->bootenv.items[i].name)) {
+			*member = "bootenv";
+			snprintf(why, size, "slot '%s': bootenv variable '%s' is refused: %s",
+				 slot->name, slot->bootenv.items[i].name, SWI_BOOTENV_NAME_RULE);
+			return true;
+		}
+	}
+	return false;
+}
+
+int swi_slots_add(struct swi_slots *s, struct swi_slot *slot, char *why, size_t size,
+		  const char **member)
+{
+	if (slot_fault(s, slot, why, size, member))
+		return SWI_EINVAL;
+	struct swi_slot *items = realloc(s->items, (s->count + 1) * sizeof(*items));
+	if (!items) {
+		snprintf(why, size, "out of memory");
+		return SWI_ENOMEM;
+	}
+	items[s->count++] = *slot;
+	s->items = items;
+	*slot = (struct swi_slot){ 0 };
+	return SWI_OK;
+}
+
 /* Where a configuration mistake is reported: the file and the setting. */
 struct config_place {
 	swi_ctx_t *ctx;
@@ -57,27 +130,20 @@ static int config_error(const struct config_place *w, const config_setting_t *s,
 			config_setting_source_line(s), what, reason);
 }
 
-/* A required non-empty string member of a slot, copied into *out. */
+/* A string member of a slot, copied into *out; an absent one is left NULL
+ * for slot_fault() to name. */
 static int read_string(const struct config_place *w, const config_setting_t *slot, const char *key,
 		       char **out)
 {
 	const config_setting_t *s = config_setting_get_member(slot, key);
 	if (!s)
-		return swi_fail(w->ctx, SWI_ECONFIG, "%s:%u: slot has no '%s'", w->file,
-				config_setting_source_line(slot), key);
+		return SWI_OK;
 	const char *value = config_setting_get_string(s);
 	if (!value || !value[0])
 		return swi_fail(w->ctx, SWI_ECONFIG, "%s:%u: slot's '%s' must be a non-empty string",
 				w->file, config_setting_source_line(s), key);
 	*out = strdup(value);
 	return *out ? SWI_OK : swi_fail(w->ctx, SWI_ENOMEM, "out of memory");
-}
-
-/* The same rule as the select option: exactly one comma, text on both sides. */
-static bool is_set_mode(const char *value)
-{
-	const char *comma = strchr(value, ',');
-	return comma && comma != value && comma[1] && !strchr(comma + 1, ',');
 }
 
 static int read_bootenv(const struct config_place *w, const config_setting_t *group,
@@ -126,31 +192,25 @@ static int read_slot(const struct config_place *w, const config_setting_t *s, st
 		rc = read_string(w, s, "device", &slot->device);
 	if (rc == SWI_OK)
 		rc = read_string(w, s, "select", &slot->select);
-	if (rc == SWI_OK && !is_set_mode(slot->select))
-		rc = config_error(w, config_setting_get_member(s, "select"), "slot's 'select'",
-				  "must be \"SET,MODE\"");
 	const config_setting_t *bootenv = config_setting_get_member(s, "bootenv");
 	if (rc == SWI_OK && bootenv)
 		rc = read_bootenv(w, bootenv, &slot->bootenv);
 	return rc;
 }
 
-/* Two slots with one name or one device would make "the other slot"
- * ambiguous, or install over the running system. */
-static int check_unique(const struct config_place *w, const config_setting_t *s,
-			const struct swi_slots *done, const struct swi_slot *slot)
+/* Adds a slot read from setting s to parsed, reporting a broken rule at
+ * the line of the member at fault. */
+static int add_read_slot(const struct config_place *w, const config_setting_t *s,
+			 struct swi_slots *parsed, struct swi_slot *slot)
 {
-	for (size_t i = 0; i < done->count; i++) {
-		if (strcmp(done->items[i].name, slot->name) == 0)
-			return swi_fail(w->ctx, SWI_ECONFIG, "%s:%u: slot name '%s' is used twice",
-					w->file, config_setting_source_line(s), slot->name);
-		if (strcmp(done->items[i].device, slot->device) == 0)
-			return swi_fail(w->ctx, SWI_ECONFIG,
-					"%s:%u: device '%s' belongs to slots '%s' and '%s'",
-					w->file, config_setting_source_line(s), slot->device,
-					done->items[i].name, slot->name);
-	}
-	return SWI_OK;
+	char why[sizeof(w->ctx->errmsg)];
+	const char *member;
+	int rc = swi_slots_add(parsed, slot, why, sizeof(why), &member);
+	if (rc == SWI_OK)
+		return SWI_OK;
+	const config_setting_t *at = member ? config_setting_get_member(s, member) : NULL;
+	return swi_fail(w->ctx, rc == SWI_EINVAL ? SWI_ECONFIG : rc, "%s:%u: %s", w->file,
+			config_setting_source_line(at ? at : s), why);
 }
 
 int swi_slots_parse(swi_ctx_t *ctx, const config_setting_t *list, const char *file,
@@ -163,26 +223,66 @@ int swi_slots_parse(swi_ctx_t *ctx, const config_setting_t *list, const char *fi
 	if (config_setting_type(list) != CONFIG_TYPE_LIST)
 		return config_error(&w, list, "'slots'", "must be a list ( { ... }, { ... } )");
 	struct swi_slots parsed = { 0 };
-	size_t n = (size_t)config_setting_length(list);
-	parsed.items = calloc(n ? n : 1, sizeof(*parsed.items));
-	if (!parsed.items)
-		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
 	int rc = SWI_OK;
-	for (size_t i = 0; rc == SWI_OK && i < n; i++) {
+	for (int i = 0; rc == SWI_OK && i < config_setting_length(list); i++) {
 		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-		struct swi_slot *slot = &parsed.items[i];
-		rc = read_slot(&w, s, slot);
+		struct swi_slot slot = { 0 };
+		rc = read_slot(&w, s, &slot);
 		if (rc == SWI_OK)
-			rc = check_unique(&w, s, &parsed, slot);
-		if (rc == SWI_OK)
-			parsed.count++;
-		else
-			slot_free(slot);
+			rc = add_read_slot(&w, s, &parsed, &slot);
+		slot_free(&slot);
 	}
 	if (rc != SWI_OK)
 		swi_slots_free(&parsed);
 	else
 		*out = parsed;
+	return rc;
+}
+
+/* bootenv: NAME, VALUE pairs up to a NULL name. */
+static int copy_bootenv_pairs(swi_ctx_t *ctx, const char *slot, const char *const *pairs,
+			      struct swi_attrs *out)
+{
+	for (size_t i = 0; pairs && pairs[i]; i += 2) {
+		if (!pairs[i + 1])
+			return swi_fail(ctx, SWI_EINVAL,
+					"slot '%s': bootenv variable '%s' has no value (the list "
+					"holds NAME, VALUE pairs)", slot ? slot : "", pairs[i]);
+		if (swi_attrs_set(out, pairs[i], pairs[i + 1]))
+			return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	}
+	return SWI_OK;
+}
+
+/* A copy of an optional string: NULL stays NULL. */
+static int copy_field(swi_ctx_t *ctx, const char *value, char **out)
+{
+	if (value && !(*out = strdup(value)))
+		return swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	return SWI_OK;
+}
+
+int swi_add_slot(swi_ctx_t *ctx, const char *name, const char *device, const char *select,
+		 const char *const *bootenv)
+{
+	if (!ctx)
+		return SWI_EINVAL;
+	struct swi_slot slot = { 0 };
+	int rc = copy_field(ctx, name, &slot.name);
+	if (rc == SWI_OK)
+		rc = copy_field(ctx, device, &slot.device);
+	if (rc == SWI_OK)
+		rc = copy_field(ctx, select, &slot.select);
+	if (rc == SWI_OK)
+		rc = copy_bootenv_pairs(ctx, name, bootenv, &slot.bootenv);
+	if (rc == SWI_OK) {
+		char why[sizeof(ctx->errmsg)];
+		const char *member;
+		rc = swi_slots_add(&ctx->opt.slots, &slot, why, sizeof(why), &member);
+		if (rc != SWI_OK)
+			swi_fail(ctx, rc, "%s", why);
+	}
+	slot_free(&slot);
 	return rc;
 }
 
@@ -574,16 +674,26 @@ static int named_slot(swi_ctx_t *ctx, const struct swi_slots *s, const char *cmd
 	return SWI_OK;
 }
 
+/* The command line in *text (malloc'd), its facts pointing into it. */
+static int read_cmdline(swi_ctx_t *ctx, const char *cmdline_file, char **text,
+			struct cmdline_facts *facts)
+{
+	memset(facts, 0, sizeof(*facts));
+	int rc = read_text_file(ctx, cmdline_file, text);
+	if (rc == SWI_OK)
+		read_cmdline_facts(*text, facts);
+	return rc;
+}
+
 static int running_from_cmdline(swi_ctx_t *ctx, const struct swi_slots *s,
 				const char *cmdline_file, const struct swi_slot **running,
 				const char **how)
 {
 	char *text = NULL;
-	int rc = read_text_file(ctx, cmdline_file, &text);
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
 	if (rc)
 		return rc;
-	struct cmdline_facts facts = { 0 };
-	read_cmdline_facts(text, &facts);
 	if (facts.swinstall_slot) {
 		rc = named_slot(ctx, s, cmdline_file, "swinstall.slot", facts.swinstall_slot,
 				running);
@@ -781,4 +891,47 @@ int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uin
 	}
 	int rc = each_mount(ctx, mountinfo_file, check_mounted_extent, &w);
 	return rc > 0 ? SWI_OK : rc;
+}
+
+/* ---- the disk the running system is on ---------------------------------- */
+
+static bool extents_overlap(const struct extent *a, const struct extent *b)
+{
+	return a->disk == b->disk && a->start < b->start + b->size && b->start < a->start + a->size;
+}
+
+/* Whether root (a path, or MAJOR:MINOR) is device or shares disk space with
+ * it: a partition of the disk device, or the disk of the partition device. */
+static bool root_lies_on(const char *root, const char *device)
+{
+	struct extent r, d;
+	dev_t devnum;
+	if (parse_devnum(root, &devnum))
+		return extent_of_devnum(devnum, &r) && extent_of_path(device, &d) &&
+		       extents_overlap(&r, &d);
+	if (swi_same_device(root, device))
+		return true;
+	return extent_of_path(root, &r) && extent_of_path(device, &d) && extents_overlap(&r, &d);
+}
+
+static bool root_tag_lies_on(const char *root, const char *device)
+{
+	char path[4096];
+	if (!root_link(root, false, path, sizeof(path)))
+		return root_lies_on(root, device);
+	return root_lies_on(path, device) ||
+	       (root_link(root, true, path, sizeof(path)) && root_lies_on(path, device));
+}
+
+int swi_root_on_device(swi_ctx_t *ctx, const char *cmdline_file, const char *device,
+		       char **root)
+{
+	*root = NULL;
+	char *text = NULL;
+	struct cmdline_facts facts;
+	int rc = read_cmdline(ctx, cmdline_file, &text, &facts);
+	if (rc == SWI_OK && facts.root && root_tag_lies_on(facts.root, device))
+		rc = (*root = strdup(facts.root)) ? 1 : swi_fail(ctx, SWI_ENOMEM, "out of memory");
+	free(text);
+	return rc;
 }

@@ -33,6 +33,17 @@ int swi_slots_parse(swi_ctx_t *ctx, const config_setting_t *list, const char *fi
 		    struct swi_slots *out);
 void swi_slots_free(struct swi_slots *s);
 
+/*
+ * Appends slot to s when it meets the rules of every slot: name, device and
+ * select present, select "SET,MODE", a name and a device no slot of s has,
+ * bootenv names every bootloader can hold. SWI_OK: s owns slot's strings
+ * and slot is emptied. SWI_EINVAL (or SWI_ENOMEM): why holds the reason,
+ * *member the slot's setting at fault (NULL: the slot as a whole), and slot
+ * is still the caller's.
+ */
+int swi_slots_add(struct swi_slots *s, struct swi_slot *slot, char *why, size_t size,
+		  const char **member);
+
 const struct swi_slot *swi_slots_find(const struct swi_slots *s, const char *name);
 
 /*
@@ -83,6 +94,15 @@ bool swi_same_device(const char *a, const char *b);
 int swi_target_window(swi_ctx_t *ctx, const char *label, const char *device, uint64_t offset,
 		      const struct swi_slot *running, const char *mountinfo_file,
 		      uint64_t *limit);
+
+/*
+ * Whether the root= of the kernel command line (cmdline_file) names device
+ * or a device that shares disk space with it (a partition of that disk, or
+ * the disk of that partition): 1 with *root set to the root= value
+ * (malloc'd), 0 when not (or without root=), or a negative SWI_E* status.
+ */
+int swi_root_on_device(swi_ctx_t *ctx, const char *cmdline_file, const char *device,
+		       char **root);
 
 /* The slot whose every bootenv variable has its value in env (a
  * name -> value list read from the bootloader), or NULL. */

@@ -29,6 +29,18 @@ enum swi_swu_mode swi_fd_mode(int fd)
 	return ahead ? SWI_SWU_READ_AHEAD : SWI_SWU_INLINE;
 }
 
+uint64_t swi_source_size(swi_read_fn fn, const void *user)
+{
+	if (fn != swi_fd_read)
+		return 0;
+	const struct swi_fd_source *src = user;
+	struct stat st;
+	off_t at = lseek(src->fd, 0, SEEK_CUR);
+	if (at < 0 || fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= at)
+		return 0;
+	return (uint64_t)(st.st_size - at);
+}
+
 int swi_open_image(swi_ctx_t *ctx, const char *path, int *fd)
 {
 	*fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -4,6 +4,7 @@
 #ifndef SWI_SOURCE_H
 #define SWI_SOURCE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include "context.h"
 #include "swu.h"
@@ -22,6 +23,12 @@ ssize_t swi_fd_read(void *src, void *buf, size_t len);
  * always return soon); pipes and sockets on the caller's, so that stopping
  * never waits for a read that may not return. */
 enum swi_swu_mode swi_fd_mode(int fd);
+
+/* The bytes a source will give, when they are known: for swi_fd_read() on a
+ * regular file, what lies from the file's position on. 0 when unknown: a
+ * pipe or a socket, the caller's own function, and a block device too (an
+ * image ends where its archive does, well before the device may). */
+uint64_t swi_source_size(swi_read_fn fn, const void *user);
 
 /* Opens an image file for one sequential read; SWI_EINVAL naming the path
  * when it cannot be opened. */

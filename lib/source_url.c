@@ -642,15 +642,33 @@ int swi_url_close(struct swi_url_source *s, int rc)
 	return rc;
 }
 
-int swi_install_url(swi_ctx_t *ctx, const char *url)
+/* An install, a stage or a verify (given as its swi_*_read() function)
+ * fed from url. */
+static int read_url(swi_ctx_t *ctx, const char *url,
+		    int (*consume)(swi_ctx_t *, swi_read_fn, void *))
 {
 	struct swi_url_source *src;
 	if (!ctx || !url)
 		return ctx ? swi_fail(ctx, SWI_EINVAL, "no image URL given") : SWI_EINVAL;
 	int rc = swi_url_open(ctx, url, &src);
 	if (rc == SWI_OK)
-		rc = swi_url_close(src, swi_install_read(ctx, swi_url_read, src));
+		rc = swi_url_close(src, consume(ctx, swi_url_read, src));
 	return rc;
+}
+
+int swi_install_url(swi_ctx_t *ctx, const char *url)
+{
+	return read_url(ctx, url, swi_install_read);
+}
+
+int swi_stage_url(swi_ctx_t *ctx, const char *url)
+{
+	return read_url(ctx, url, swi_stage_read);
+}
+
+int swi_verify_url(swi_ctx_t *ctx, const char *url)
+{
+	return read_url(ctx, url, swi_verify_read);
 }
 
 int swi_info_url(swi_ctx_t *ctx, const char *url, struct swi_info *info)

@@ -97,14 +97,19 @@ int swi_sync_dir(const char *dir)
 	return rc;
 }
 
-static char *journal_path(swi_ctx_t *ctx)
+char *swi_state_file(swi_ctx_t *ctx, const char *name)
 {
 	const char *dir = swi_opt_state_dir(ctx);
-	size_t size = strlen(dir) + sizeof("/" JOURNAL_NAME);
+	size_t size = strlen(dir) + strlen(name) + 2;
 	char *path = malloc(size);
 	if (path)
-		snprintf(path, size, "%s/%s", dir, JOURNAL_NAME);
+		snprintf(path, size, "%s/%s", dir, name);
 	return path;
+}
+
+static char *journal_path(swi_ctx_t *ctx)
+{
+	return swi_state_file(ctx, JOURNAL_NAME);
 }
 
 int swi_journal_open(swi_ctx_t *ctx, struct swi_journal *j)

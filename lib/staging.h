@@ -35,6 +35,9 @@ void swi_journal_close(struct swi_journal *j);
  * Called with the lock held. */
 int swi_journal_recover(swi_ctx_t *ctx);
 
+/* state-dir/name, malloc'd (NULL when out of memory). */
+char *swi_state_file(swi_ctx_t *ctx, const char *name);
+
 /* fsync() of the directory dir, which makes the entries made or renamed
  * in it durable; 0, or -1 with errno set. */
 int swi_sync_dir(const char *dir);

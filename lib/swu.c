@@ -153,16 +153,25 @@ struct swi_swu {
 	uint32_t expected_sum;
 	uint32_t sum;
 	uint64_t size;                 /* of the current member */
+	uint64_t data_offset;          /* where its data starts in the raw stream */
 	int status;                    /* sticky error, or SWI_END */
 };
 
 /* Reads until buf is full or the source ends; short reads are normal for
- * pipes and sockets. Returns bytes read, or -1 with errno set. */
-static ssize_t fill(swi_read_fn fn, void *user, unsigned char *buf, size_t len)
+ * pipes and sockets. Returns bytes read, or -1 with errno set. A cancel
+ * stops the reading at once: the source is not asked for more (what it
+ * gave is kept; with nothing, the read fails with ECANCELED). */
+static ssize_t fill(struct swi_swu *r, unsigned char *buf, size_t len)
 {
 	size_t got = 0;
 	while (got < len) {
-		ssize_t n = fn(user, buf + got, len - got);
+		if (swi_cancelled(r->ctx)) {
+			if (got)
+				break;
+			errno = ECANCELED;
+			return -1;
+		}
+		ssize_t n = r->fn(r->user, buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -283,7 +292,7 @@ static ssize_t take_inline(struct swi_swu *r)
 	}
 	r->taker_waits = false;
 	pthread_mutex_unlock(&r->lock);
-	ssize_t n = fill(r->fn, r->user, slot_buf(r, r->taken), r->bufsize);
+	ssize_t n = fill(r, slot_buf(r, r->taken), r->bufsize);
 	if (n < 0) {
 		r->source_errno = errno ? errno : EIO;
 		return -1;
@@ -357,7 +366,7 @@ static void *read_ahead_main(void *arg)
 		uint64_t n = ra->filled;
 		pthread_mutex_unlock(&r->lock);
 		/* Buffer n is free: the caller's thread does not touch it. */
-		ssize_t got = fill(r->fn, r->user, slot_buf(r, n), r->bufsize);
+		ssize_t got = fill(r, slot_buf(r, n), r->bufsize);
 		int err = got < 0 ? (errno ? errno : EIO) : 0;
 		uint32_t sum = got > 0 ? byte_sum(slot_buf(r, n), (size_t)got) : 0;
 		pthread_mutex_lock(&r->lock);
@@ -522,9 +531,15 @@ static int take_header(struct swi_swu *r)
 	if (f[F_NAMESIZE] > SWI_SWU_NAME_MAX)
 		return refuse_header(r, "member name of %lu bytes, more than the limit of %d",
 				     (unsigned long)f[F_NAMESIZE], SWI_SWU_NAME_MAX);
-	/* Other types are refused by name once libarchive parsed them. */
-	if ((f[F_MODE] & AE_IFMT) == AE_IFREG && f[F_NLINK] > 1)
-		return refuse_header(r, "%lu links: hard links are not allowed in a .swu",
+	/* Other types are refused by name once libarchive parsed them. A
+	 * file that had other links where the image was built carries its
+	 * link count along (cpio -o of a hard-linked file): with its data it
+	 * is an ordinary member. Without, its data travels with another link
+	 * (GNU cpio stores it with the last one), so this name would read
+	 * as empty. */
+	if ((f[F_MODE] & AE_IFMT) == AE_IFREG && f[F_NLINK] > 1 && f[F_FILESIZE] == 0)
+		return refuse_header(r, "%lu links and no data: a hard link whose data another "
+				     "member carries (build the image from copies)",
 				     (unsigned long)f[F_NLINK]);
 	return SWI_OK;
 }
@@ -709,7 +724,8 @@ static int check_raw_header(struct swi_swu *r, struct archive_entry *e)
 	r->has_sum = r->header_crc;
 	r->expected_sum = f[F_CHECK];
 	r->sum = 0;
-	r->next_header += align4(HDR_SIZE + f[F_NAMESIZE]) + align4(f[F_FILESIZE]);
+	r->data_offset = r->next_header + align4(HDR_SIZE + f[F_NAMESIZE]);
+	r->next_header = r->data_offset + align4(f[F_FILESIZE]);
 	r->header_taken = false;
 	return SWI_OK;
 }
@@ -732,6 +748,7 @@ static int start_member(struct swi_swu *r, struct archive_entry *e, struct swi_m
 	r->size = (uint64_t)archive_entry_size(e);
 	m->name = r->name;
 	m->size = r->size;
+	m->offset = r->data_offset;
 	return SWI_OK;
 }
 

@@ -21,6 +21,8 @@ struct swi_swu;
 struct swi_member {
 	const char *name;  /* valid until the next swi_swu_next() */
 	uint64_t size;
+	uint64_t offset;   /* where its data starts, in bytes from the start of
+			    * the stream (for progress by bytes) */
 };
 
 /* Which thread calls the source's read function. */

@@ -18,11 +18,15 @@
 #   url       the raw row's image installed from Debian's lighttpd on
 #             127.0.0.1 (http; https in the notes), against the same install
 #             from the file: "limit" is the file install, "of-limit" file/URL
+#   flash     swinstall flash of the xz-compressed ext4 image (a factory image)
+#             onto a file, against its sha256
 #   startup   a 100 KiB raw image
 #   mem       swinstall's peak RSS on a 256 MiB and a BENCH_BIG_MIB raw image
 # Physical limits: raw = max(dd of the payload into the target, openssl dgst
 # -sha256 of the image); zstd = zstd -dc | dd into the target; gzip = gzip -dc
-# to /dev/null; xz = xz -dc to /dev/null. "of-limit" = limit / swinstall.
+# to /dev/null; xz = xz -dc to /dev/null; flash = xz -dc | dd into the
+# target with conv=fsync (swinstall flash also ends with fsync). "of-limit"
+# = limit / swinstall.
 #
 # Method: images, targets and keys are kept in BUILD_DIR/bench between runs
 # (keyed by size; made anew when missing). Every target is a preallocated
@@ -193,7 +197,12 @@ run_cmd() {
 	row=$1 name=$2 run=$3
 	# shellcheck disable=SC2016 # the sh -c scripts take their arguments as $1, $2
 	case $name in
-	swinstall) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$SRC" ;;
+	swinstall)
+		if [ "$row" = flash ]; then
+			set -- "$SWINSTALL" -f "$W/swinstall.conf" flash "$COMP" "$TGT" --sha256 "$SHA"
+		else
+			set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$SRC"
+		fi ;;
 	swinstall-file) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 -i "$IMG" ;;
 	swinstall-https) set -- "$SWINSTALL" -f "$W/swinstall.conf" -k "$CERT" -H bench:1.0 \
 		--url-ca-file "$WEB_CA" -i "$WEB_HTTPS/u.swu" ;;
@@ -205,8 +214,9 @@ run_cmd() {
 	zstd-write) set -- sh -c 'zstd -dcq "$1" | dd of="$2" bs=1M conv=notrunc status=none' sh "$COMP" "$TGT" ;;
 	gzip-dc) set -- sh -c 'gzip -dc "$1" >/dev/null' sh "$COMP" ;;
 	xz-dc) set -- sh -c 'xz -dc "$1" >/dev/null' sh "$COMP" ;;
+	xz-write) set -- sh -c 'xz -dc "$1" | dd of="$2" bs=1M conv=notrunc,fsync status=none' sh "$COMP" "$TGT" ;;
 	esac
-	case $name in swinstall* | swupdate* | write | zstd-write) scrub_target ;; esac
+	case $name in swinstall* | swupdate* | write | zstd-write | xz-write) scrub_target ;; esac
 	log="$LOGS/$row.$name.$run.log"
 	timed "$log" "$@"
 	if [ "$T_RC" -ne 0 ] && [ "${name%-sync}" = swupdate ]; then
@@ -267,6 +277,8 @@ EOF
 		run_row "$name" "$RUNS" swinstall $SWU "$limit"
 	fi
 done
+set_row "$W/fs-${MIB}M/xz" "$W/fs-${MIB}M" "$W/fs-${MIB}M/rootfs.ext4.xz"
+run_row flash "$RUNS" swinstall xz-write
 set_row "$W/raw-100K" "$W/raw-100K"
 run_row startup "$RUNS" swinstall $SWU
 set_row "$W/raw-${MEM_MIB}M" "$W/raw-${MEM_MIB}M"
@@ -366,6 +378,7 @@ report raw "raw $MIB MiB" "$MIB_BYTES" "$raw_limit" "3x/0.8" 3.0 0.8 8192
 report zstd "zstd $MIB MiB" "$MIB_BYTES" "$(median zstd zstd-write)" "3x/0.8" 3.0 0.8 8192
 report gzip "gzip $MIB MiB" "$MIB_BYTES" "$(median gzip gzip-dc)" "1.5x/0.9" 1.5 0.9 8192
 report xz "xz $MIB MiB" "$MIB_BYTES" "$(median xz xz-dc)" "-/0.9" "" 0.9 16384
+report flash "flash xz $MIB MiB" "$MIB_BYTES" "$(median flash xz-write)" "-/0.9" "" 0.9 16384
 [ "$HAVE_WEB" = 1 ] &&
 	report url "url http $MIB MiB" "$MIB_BYTES" "$(median url swinstall-file)" "-"
 report startup "startup 100 KiB" "$SMALL_BYTES" "" "<0.1s" "" "" "" 0.1
@@ -382,7 +395,7 @@ echo "medians of $RUNS runs$big_runs; MB = 10^6 bytes of decoded payload; RSS = 
 printf "$ROW_FMT" row swinstall MB/s RSS swupdate ratio limit of-limit target result
 cat "$LINES"
 echo
-echo "limits: write (dd) $(fmt_s "$raw_write"), sha256 (openssl dgst) $(fmt_s "$raw_sha"), zstd -dc+write $(fmt_s "$(median zstd zstd-write)"), gzip -dc $(fmt_s "$(median gzip gzip-dc)"), xz -dc $(fmt_s "$(median xz xz-dc)")"
+echo "limits: write (dd) $(fmt_s "$raw_write"), sha256 (openssl dgst) $(fmt_s "$raw_sha"), zstd -dc+write $(fmt_s "$(median zstd zstd-write)"), gzip -dc $(fmt_s "$(median gzip gzip-dc)"), xz -dc $(fmt_s "$(median xz xz-dc)"), xz -dc | dd (fsync) $(fmt_s "$(median flash xz-write)")"
 [ "$HAVE_SWUPDATE" = 1 ] &&
 	echo "swupdate peak RSS: raw $(fmt_rss "$(peak_rss raw swupdate)"), zstd $(fmt_rss "$(peak_rss zstd swupdate)"), gzip $(fmt_rss "$(peak_rss gzip swupdate)"), startup $(fmt_rss "$(peak_rss startup swupdate)"); xz: n/a (no xz in Debian's build)"
 [ "$HAVE_SWUPDATE" = 1 ] || echo "swupdate is not installed: no comparison"

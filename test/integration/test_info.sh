@@ -207,7 +207,7 @@ case_usage() {
 	# with --json, the usage error is the result line on stdout
 	info --json mark-good
 	expect_rc 2
-	expect_line '"class":"usage","error":"--json goes with install, status or info"'
+	expect_line '"class":"usage","error":"--json goes with install, verify, status, info, is-installed or scan"'
 	info info "$CASE/nonexistent.swu"
 	expect_rc 2
 	expect_err "nonexistent.swu"

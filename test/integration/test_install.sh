@@ -31,6 +31,24 @@ case_newc() {
 	expect_committed "$DEV" 3
 }
 
+# An artifact hard-linked where the image is built (a build system's
+# deploy directory): cpio stores its link count; the image installs.
+case_hard_linked_artifact() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	w="$CASE/w"
+	mkdir -p "$w" "$CASE/deploy"
+	mk_data "$CASE/deploy/rootfs.img" 300K "rootfs-$T_NUM"
+	ln "$CASE/deploy/rootfs.img" "$w/rootfs.img"
+	swdesc_ab "$w" rootfs.img
+	mk_swu u.swu cms newc "$w" rootfs.img
+	cpio -itv <u.swu 2>/dev/null | grep -q ' 2 .*rootfs.img$' || fail "the link count was not archived"
+	swi "$DEV" -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
+	expect_committed "$DEV" 3
+}
+
 case_install_subcommand() {
 	DEV=$CASE/dev
 	make_device "$DEV"
@@ -544,6 +562,41 @@ case_quiet_verbose() {
 	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
 }
 
+# -vv: the image's version, and for each artifact when it is done its
+# target, its size in the archive and written, and its sha256 result.
+case_very_verbose() {
+	DEV=$CASE/dev
+	make_device "$DEV"
+	ab_image u.swu cms crc
+	swi "$DEV" -vv -e stable,copy2 -i u.swu
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
+	grep -qxF "swinstall: sw-description: software version 2.0.0" "$CASE/err" ||
+		fail "-vv does not name the image's version"
+	grep -qxF "swinstall: images[0] (rootfs.img): done: handler raw, device $DEV/slotB.img; \
+307200 bytes in the archive, 307200 written; sha256 ok $(sha w/rootfs.img)" "$CASE/err" ||
+		fail "-vv does not describe rootfs.img as written"
+	# An unsigned image may leave the hash out; a dry run writes nothing.
+	make_device "$DEV" ""
+	mkdir -p w2
+	printf 'mode=production\n' >w2/app.conf
+	cat >w2/sw-description <<EOF
+software = { version = "2.1"; files = ( { filename = "app.conf"; path = "$DEV/app.conf"; } ); };
+EOF
+	mk_swu u2.swu none crc w2 app.conf
+	swi "$DEV" -vv --insecure -n -i u2.swu
+	expect_rc 0
+	grep -qxF "swinstall: files[0] (app.conf): done: handler rawfile, path $DEV/app.conf; \
+16 bytes in the archive (dry run: not written); no sha256" "$CASE/err" ||
+		fail "-vv -n does not describe app.conf as unhashed and not written"
+	grep -qxF "swinstall: sw-description: software version 2.1" "$CASE/err" ||
+		fail "-vv does not name the second image's version"
+	# Without -vv, none of it.
+	swi "$DEV" -v --insecure -n -i u2.swu
+	grep -q "done: handler" "$CASE/err" && fail "-v shows the debugging lines"
+	return 0
+}
+
 case_help_version() {
 	"$SWINSTALL" --help >out 2>&1 || fail "--help exited $?"
 	grep -q -- '--dry-run' out || fail "--help does not list --dry-run"
@@ -662,6 +715,7 @@ case_redundant_env() {
 
 run_case "CMS-signed crc image into slot B (stable,copy2)" case_cms_crc
 run_case "newc archive" case_newc
+run_case "an artifact hard-linked where the image was built installs" case_hard_linked_artifact
 run_case "'install FILE' form" case_install_subcommand
 run_case "RSA PKCS#1 v1.5 signature" case_rsa
 run_case "RSA-PSS signature" case_rsa_pss
@@ -693,6 +747,7 @@ run_case "board group software.myboard.stable.copy2" case_board_group
 run_case "install-if-different skips the same version" case_install_if_different
 run_case "install-if-higher skips a lower version" case_install_if_higher
 run_case "-q is silent, -v works" case_quiet_verbose
+run_case "-vv: version, and each artifact's target, sizes and sha256" case_very_verbose
 run_case "--help and --version" case_help_version
 run_case "ref links (relative and absolute, ref: and ref =)" case_ref_links
 run_case "real-world sw-description syntax, uboot names" case_real_world_syntax

@@ -51,9 +51,14 @@ EOF2
 
 # expect_stream EXIT CLASS [CHECK...]: the last swi run's stdout is a JSON
 # event stream ending in one result with EXIT and CLASS, and stderr is
-# empty. CHECKs: committed=true|false, slot=NAME|null, error~TEXT (the
-# error holds TEXT), members=N (progress events for N members, each from 0
-# to its total), logs (at least one log event), planned=N, installed=N.
+# empty. Progress events come in phase order, their percent never goes
+# back, and only a last COMMITTING event may be at 100. CHECKs:
+# committed=true|false, slot=NAME|null, error~TEXT (the error holds TEXT),
+# members=N (progress events for N members, each from 0 to its total),
+# phases=P,P (the phases reported, in order; empty: none), finished (the
+# last progress event is COMMITTING at 100), ends=MEMBER:LO-HI (MEMBER's
+# last event is at LO..HI percent), logs (at least one log event),
+# planned=N, installed=N.
 expect_stream() {
 	[ -s "$CASE/err" ] && fail "stderr is not empty: $(head -c 300 "$CASE/err")"
 	python3 - "$CASE/out" "$@" >"$CASE/stream-check" 2>&1 <<'PY'
@@ -76,7 +81,7 @@ results = [e for e in events if e['event'] == 'result']
 if len(results) != 1 or events[-1]['event'] != 'result':
     sys.exit('expected exactly one result, the last line; got %d' % len(results))
 r = results[0]
-keys = {'event', 'status', 'exit', 'class', 'error', 'committed', 'slot',
+keys = {'event', 'status', 'exit', 'class', 'error', 'committed', 'slot', 'staged', 'version',
         'planned', 'installed', 'skipped'}
 if set(r) != keys:
     sys.exit('result keys %s' % sorted(r))
@@ -92,20 +97,34 @@ for e in events:
         if set(e) != {'event', 'level', 'message'} or \
            e['level'] not in ('info', 'warning', 'error', 'debug') or not isinstance(e['message'], str):
             sys.exit('bad log event %r' % e)
+ORDER = ['verifying', 'installing', 'committing']
 progress = {}
-for e in events:
-    if e['event'] != 'progress':
-        continue
-    if set(e) != {'event', 'member', 'done', 'total', 'index', 'count', 'percent'}:
+phases = []
+steps = [e for e in events if e['event'] == 'progress']
+for n, e in enumerate(steps):
+    if set(e) != {'event', 'phase', 'member', 'done', 'total', 'index', 'count', 'percent'} \
+       or e['phase'] not in ORDER or not 0 <= e['percent'] <= 100:
         sys.exit('bad progress event %r' % e)
+    if n and (ORDER.index(e['phase']) < ORDER.index(steps[n - 1]['phase'])
+              or e['percent'] < steps[n - 1]['percent']):
+        sys.exit('progress goes back: %r after %r' % (e, steps[n - 1]))
+    if e['percent'] == 100 and (n != len(steps) - 1 or e['phase'] != 'committing'):
+        sys.exit('100 percent before the end: %r' % e)
+    if not phases or phases[-1] != e['phase']:
+        phases.append(e['phase'])
+    if e['member'] is None:
+        # the start of a phase
+        if e['done'] or e['total'] or (e['phase'] == 'verifying' and (e['index'] or e['count'])):
+            sys.exit('bad phase event %r' % e)
+        continue
+    if e['phase'] != 'installing' or not 1 <= e['index'] <= e['count']:
+        sys.exit('bad progress numbers %r' % e)
     seen = progress.setdefault(e['member'], [])
     if seen and e['done'] < seen[-1]['done']:
         sys.exit('progress of %r goes back' % e['member'])
-    if not 0 <= e['percent'] <= 100 or not 1 <= e['index'] <= e['count']:
-        sys.exit('bad progress numbers %r' % e)
     seen.append(e)
 for member, seen in progress.items():
-    if seen[0]['done'] != 0 or seen[-1]['done'] != seen[-1]['total'] or seen[-1]['percent'] != 100:
+    if seen[0]['done'] != 0 or seen[-1]['done'] != seen[-1]['total']:
         sys.exit('progress of %r runs %r..%r of %r' % (member, seen[0]['done'], seen[-1]['done'], seen[-1]['total']))
 for check in checks:
     if check == 'logs':
@@ -114,6 +133,14 @@ for check in checks:
         ok = len(progress) == int(check[8:])
     elif check.startswith('member='):
         ok = check[7:] in progress
+    elif check.startswith('phases='):
+        ok = phases == [p for p in check[7:].split(',') if p]
+    elif check == 'finished':
+        ok = steps and steps[-1]['phase'] == 'committing' and steps[-1]['percent'] == 100
+    elif check.startswith('ends='):
+        member, bounds = check[5:].rsplit(':', 1)
+        low, high = map(int, bounds.split('-'))
+        ok = member in progress and low <= progress[member][-1]['percent'] <= high
     elif check.startswith('error~'):
         ok = r['error'] is not None and check[6:] in r['error']
     elif check.startswith('committed='):
@@ -124,8 +151,9 @@ for check in checks:
         name, value = check.split('=')
         ok = r[name] == int(value)
     if not ok:
-        sys.exit('check %r failed; result %r; members %r' % (check, r, sorted(progress)))
-print('stream ok: %d events, members %r' % (len(events), sorted(progress)))
+        sys.exit('check %r failed; result %r; members %r; phases %r; last progress %r'
+                 % (check, r, sorted(progress), phases, steps[-1] if steps else None))
+print('stream ok: %d events, members %r, phases %r' % (len(events), sorted(progress), phases))
 PY
 	py_rc=$?
 	cat "$CASE/stream-check"
@@ -138,7 +166,7 @@ case_good_install() {
 	two_member_image u.swu
 	swi "$DEV" --json -v -i u.swu
 	expect_stream 0 installed committed=true slot=B members=2 member=rootfs.img member=app.bin \
-		logs planned=2 installed=2
+		logs planned=2 installed=2 phases=verifying,installing,committing finished
 	expect_rc 0
 	expect_bytes "$DEV/slotB.img" 0 w/rootfs.img
 	expect_committed "$DEV" 3
@@ -151,7 +179,7 @@ case_quiet_levels() {
 	slotted_device "$DEV"
 	two_member_image u.swu
 	swi "$DEV" -i u.swu --json
-	expect_stream 0 installed members=2
+	expect_stream 0 installed members=2 finished
 	expect_rc 0
 	grep -q '"event":"log"' "$CASE/out" && fail "a log event without -v"
 	grep -q 'update installed' "$CASE/out" && fail "the text result is on stdout"
@@ -163,7 +191,7 @@ case_check() {
 	slotted_device "$DEV"
 	two_member_image u.swu
 	swi "$DEV" --json -c u.swu
-	expect_stream 0 verified committed=false members=0
+	expect_stream 0 verified committed=false members=0 phases=verifying
 	expect_rc 0
 	expect_device_untouched "$DEV"
 }
@@ -173,7 +201,8 @@ case_dry_run() {
 	slotted_device "$DEV"
 	two_member_image u.swu
 	swi "$DEV" --json -n u.swu
-	expect_stream 0 dry-run committed=false members=2 planned=2 installed=2
+	expect_stream 0 dry-run committed=false members=2 planned=2 installed=2 \
+		phases=verifying,installing,committing finished
 	expect_rc 0
 	expect_device_untouched "$DEV"
 }
@@ -185,7 +214,7 @@ case_tampered() {
 	two_member_image u.swu
 	flip_data u.swu app.bin || fail "flip_data"
 	swi "$DEV" --json -i u.swu
-	expect_stream 3 untrusted committed=false error~app.bin
+	expect_stream 3 untrusted committed=false error~app.bin phases=verifying,installing
 	expect_rc 3
 	expect_safe_failure "$DEV"
 }
@@ -196,7 +225,7 @@ case_incompatible() {
 	echo "myboard 2.0" >"$DEV/hwrevision"
 	two_member_image u.swu
 	swi "$DEV" --json -i u.swu
-	expect_stream 4 incompatible committed=false members=0
+	expect_stream 4 incompatible committed=false members=0 phases=verifying
 	expect_rc 4
 	expect_device_untouched "$DEV"
 }
@@ -217,7 +246,7 @@ time.sleep(60)' "$DEV/swinstall.lock" "$CASE/held" &
 	swi "$DEV" --json -i u.swu
 	kill "$holder"
 	wait "$holder" 2>/dev/null
-	expect_stream 5 busy committed=false
+	expect_stream 5 busy committed=false phases=
 	expect_rc 5
 	expect_device_untouched "$DEV"
 }
@@ -228,7 +257,7 @@ case_usage() {
 	DEV=$CASE/dev
 	slotted_device "$DEV"
 	swi "$DEV" --json --bogus -i u.swu
-	expect_stream 2 usage error~--bogus slot=null planned=0
+	expect_stream 2 usage error~--bogus slot=null planned=0 phases=
 	expect_rc 2
 	swi "$DEV" --bogus --json -i u.swu
 	expect_stream 2 usage error~--bogus
@@ -240,7 +269,7 @@ case_usage() {
 	expect_stream 2 usage "error~-i needs a value"
 	expect_rc 2
 	swi "$DEV" --json mark-good
-	expect_stream 2 usage "error~--json goes with install, status or info"
+	expect_stream 2 usage "error~--json goes with install, verify, status, info, is-installed or scan"
 	expect_rc 2
 	two_member_image u.swu
 	"$SWINSTALL" -f "$CASE/missing.conf" --json -i u.swu >"$CASE/out" 2>"$CASE/err"
@@ -292,7 +321,24 @@ EOF2
 	expect_rc 0
 }
 
+# The whole install's percent: by bytes of an image file (rootfs.img is
+# three quarters of it), by artifacts of an image piped in (one of two).
+case_percent_by_bytes_or_artifacts() {
+	DEV=$CASE/dev
+	slotted_device "$DEV"
+	two_member_image u.swu
+	swi "$DEV" --json -i u.swu
+	expect_stream 0 installed finished ends=rootfs.img:70-80 ends=app.bin:99-99
+	expect_rc 0
+	slotted_device "$DEV"
+	swi_pipe "$CASE/u.swu" "$DEV" --json -i -
+	expect_stream 0 installed finished ends=rootfs.img:50-50 ends=app.bin:99-99
+	expect_rc 0
+}
+
 run_case "--json install: progress of each member to its total, logs, result installed" case_good_install
+run_case "--json install: percent by bytes of a file, by artifacts of a pipe" \
+	case_percent_by_bytes_or_artifacts
 run_case "--json install without -v: no log events, no text on stdout" case_quiet_levels
 run_case "--json -c: one result, verified, nothing written" case_check
 run_case "--json -n: progress and result dry-run, nothing written" case_dry_run

@@ -164,8 +164,8 @@ status_json() {
 # jget KEY: a top-level value of $CASE/status.json ("null" for null). The
 # output is json-c's pretty print: one "key": value per line.
 jget() {
-	sed -n -e "s/^ *\"$1\": *\"\(.*\)\",\{0,1\} *\$/\1/p" \
-		-e "s/^ *\"$1\": *\([^\" ,][^ ,]*\),\{0,1\} *\$/\1/p" "$CASE/status.json"
+	sed -n -e "s/^  \"$1\": *\"\(.*\)\",\{0,1\} *\$/\1/p" \
+		-e "s/^  \"$1\": *\([^\" ,][^ ,]*\),\{0,1\} *\$/\1/p" "$CASE/status.json"
 }
 
 expect_status() {

@@ -192,6 +192,22 @@ case_info_and_bare_url() {
 	expect_installed_in_b "$DEV"
 }
 
+# An agent's steps from a URL: verify writes nothing; --stage writes the
+# slot but keeps the boot selection until apply.
+case_verify_and_stage() {
+	url_case 300K
+	swi "$DEV" -e stable,copy2 verify "$WEB_HTTP/$NAME"
+	expect_rc 0
+	expect_device_untouched "$DEV"
+	swi "$DEV" -e stable,copy2 install --stage "$WEB_HTTP/$NAME"
+	expect_rc 0
+	expect_bytes "$DEV/slotB.img" 0 "$CASE/w/rootfs.img"
+	expect_env "$DEV" rootpart 2
+	swi "$DEV" apply
+	expect_rc 0
+	expect_env "$DEV" rootpart 3
+}
+
 # expect_saved FILE: FILE is the image, no FILE.part beside it.
 expect_saved() {
 	cmp -s "$1" "$CASE/image.swu" || fail "$1 is not the image"
@@ -254,6 +270,7 @@ run_case "url: a stalled server times out (url-timeout, url-retries)" case_stall
 run_case "url: a missing file (404) is a clear error" case_not_found
 run_case "url: SIGTERM stops an install waiting on a server at once" case_cancel
 run_case "url: info reads an image from a URL; swinstall URL installs it" case_info_and_bare_url
+run_case "url: verify and install --stage read from a URL too" case_verify_and_stage
 run_case "save-to: -o keeps an identical copy of a URL install (resumed)" case_save_url
 run_case "save-to: -o keeps an identical copy of a file and a stdin install" case_save_file_and_stdin
 run_case "save-to: a failed install leaves no copy" case_save_failed

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "testutil.h"
+#include "grub_slots.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,86 +16,13 @@
 #include <unistd.h>
 #include "swinstall.h"
 
-struct fixture {
-	char dir[64];
-	char path[160];
-	swi_ctx_t *ctx;
-};
-
-static void sh(const char *fmt, const char *dir, const char *arg)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), fmt, dir, arg ? arg : "");
-	assert_int_equal(system(cmd), 0);
-}
-
-static void write_in(struct fixture *f, const char *name, const char *text)
-{
-	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
-	FILE *fp = fopen(f->path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-/* The environment's variables, as grub-editenv lists them, in one line;
- * valid until the next call. */
-static char *env_list(struct fixture *f)
-{
-	static char out[1024];
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "grub-editenv %s/grubenv list | sort | tr '\\n' ' '", f->dir);
-	char *text = command_output(cmd);
-	snprintf(out, sizeof(out), "%s", text);
-	free(text);
-	return out;
-}
-
-static void set_env(struct fixture *f, const char *assignments)
-{
-	sh("grub-editenv %s/grubenv set %s", f->dir, assignments);
-}
-
-static void running(struct fixture *f, const char *slot)
-{
-	char line[64];
-	snprintf(line, sizeof(line), "quiet swinstall.slot=%s\n", slot);
-	write_in(f, "cmdline", line);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	strcpy(f->dir, "/tmp/swi-lifecycle-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	sh("cd %s && touch slotA slotB && grub-editenv grubenv create", f->dir, NULL);
+	struct fixture *f = grub_slots_setup("");
+	sh("cd %s && touch slotA slotB", f->dir, NULL);
 	set_env(f, "rootpart=2 ustate=0");
 	write_in(f, "sw-versions", "rootfs 1.0\nkernel 6.1\n");
-	write_in(f, "mountinfo", "");
-	running(f, "A");
-	char conf[2048];
-	snprintf(conf, sizeof(conf),
-		 "bootloader = \"grub\"; grubenv = \"%1$s/grubenv\";\n"
-		 "cmdline-file = \"%1$s/cmdline\"; mountinfo-file = \"%1$s/mountinfo\";\n"
-		 "sw-versions-file = \"%1$s/sw-versions\";\n"
-		 "lock-file = \"%1$s/lock\"; state-dir = \"%1$s/state\";\n"
-		 "slots = (\n"
-		 " { name = \"A\"; device = \"%1$s/slotA\"; select = \"stable,copy1\"; bootenv = { rootpart = \"2\"; }; },\n"
-		 " { name = \"B\"; device = \"%1$s/slotB\"; select = \"stable,copy2\"; bootenv = { rootpart = \"3\"; }; }\n"
-		 ");\n", f->dir);
-	write_in(f, "swinstall.conf", conf);
-	assert_int_equal(swi_ctx_new(&f->ctx), SWI_OK);
-	assert_int_equal(swi_load_config(f->ctx, f->path), SWI_OK);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	sh("rm -rf %s", f->dir, NULL);
-	swi_ctx_free(f->ctx);
-	free(f);
 	return 0;
 }
 
@@ -289,7 +217,7 @@ static void a_broken_environment_is_reported(void **state)
 	assert_int_not_equal(swi_rollback(f->ctx), SWI_OK);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, grub_slots_teardown)
 
 int main(void)
 {

@@ -163,7 +163,7 @@ static void parse_missing_device(void **state)
 			  "  { name = \"A\"; device = \"/dev/a\"; select = \"s,1\"; },\n"
 			  "  { name = \"B\"; select = \"s,2\"; }\n"
 			  ");\n",
-			  "test.conf:3: slot has no 'device'");
+			  "test.conf:3: slot 'B' has no 'device'");
 }
 
 static void parse_duplicate_name(void **state)
@@ -237,9 +237,9 @@ static void parse_bad_strings(void **state)
 	assert_bad_config(*state, "slots = ({ name = \"\"; device = \"/dev/a\"; select = \"s,1\"; });",
 			  "test.conf:1: slot's 'name' must be a non-empty string");
 	assert_bad_config(*state, "slots = ({ name = \"A\"; device = \"/dev/a\"; });",
-			  "test.conf:1: slot has no 'select'");
+			  "test.conf:1: slot 'A' has no 'select'");
 	assert_bad_config(*state, "slots = ({ name = \"A\"; device = \"/dev/a\";\n select = \"s\"; });",
-			  "test.conf:2: slot's 'select' must be \"SET,MODE\"");
+			  "test.conf:2: slot 'A': 'select' must be \"SET,MODE\", not 's'");
 }
 
 /* ---- the running slot --------------------------------------------------- */

@@ -75,17 +75,6 @@ static struct bytes concat(struct bytes a, const void *b, size_t blen)
 	return r;
 }
 
-/* The sha256 of data as 64 lower-case hex digits, computed independently
- * of lib/stream.c's incremental use of the same library. */
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
-	for (unsigned i = 0; i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
-}
-
 /* Mostly compressible, partly random: long enough to need several output
  * buffers when decoded. */
 static struct bytes make_original(void)

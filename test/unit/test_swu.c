@@ -564,6 +564,36 @@ static void test_crafted_archive_reads(void **state)
 	free(b.p);
 }
 
+/* Each member tells where its data starts in the stream (progress by
+ * bytes counts on it), also when the source gives a few bytes at a time. */
+static void test_member_data_offsets(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "sw-description", "a", "odd-length.bin" };
+	static unsigned char data[70001];
+	struct buf b = { 0 };
+	uint64_t offsets[3];
+	for (int i = 0; i < 3; i++) {
+		offsets[i] = (b.len + 110 + strlen(names[i]) + 1 + 3) & ~(size_t)3;
+		put_file(&b, 1, names[i], data, (size_t)(i * 35000 + 1));
+	}
+	put_trailer(&b, 1);
+	for (int short_reads = 0; short_reads < 2; short_reads++) {
+		struct mem_src src = { .data = b.p, .len = b.len, .short_reads = short_reads };
+		struct swi_swu *r;
+		assert_int_equal(swi_swu_open_sized(f->ctx, mem_read, &src, mode, 4096, &r), SWI_OK);
+		struct swi_member m;
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(swi_swu_next(r, &m), SWI_OK);
+			assert_string_equal(m.name, names[i]);
+			assert_int_equal(m.offset, offsets[i]);
+		}
+		assert_int_equal(swi_swu_next(r, &m), SWI_END);
+		swi_swu_close(r);
+	}
+	free(b.p);
+}
+
 /* Junk where the next header belongs: refused before libarchive would
  * look for a header further on. */
 static void test_crafted_garbage_between_members(void **state)
@@ -736,30 +766,6 @@ static void test_name_size_limit(void **state)
 	free(b.p);
 }
 
-/* A regular file with two links, first or later: refused before libarchive
- * records it among the links it searches for each next member. */
-static void test_hard_link_refused(void **state)
-{
-	struct fixture *f = *state;
-	const char *expected[] = {
-		"cpio archive: invalid first header (2 links: hard links are not allowed in a .swu)",
-		"cpio archive: invalid header after member 'sw-description' (2 links: hard links "
-		"are not allowed in a .swu)",
-	};
-	for (size_t linked = 0; linked < 2; linked++) {
-		struct buf b = { 0 };
-		size_t at[2];
-		at[0] = b.len;
-		put_file(&b, 1, "sw-description", "x", 1);
-		at[1] = b.len;
-		put_file(&b, 1, "image", "y", 1);
-		put_trailer(&b, 1);
-		memcpy(b.p + at[linked] + 38, "00000002", 8); /* the nlink field */
-		expect_format_error(f->ctx, b.p, b.len, expected[linked]);
-		free(b.p);
-	}
-}
-
 /* Reads every member's header: how many there were, or the error. */
 static int count_members(swi_ctx_t *ctx, const struct buf *b)
 {
@@ -774,6 +780,37 @@ static int count_members(swi_ctx_t *ctx, const struct buf *b)
 		n++;
 	swi_swu_close(r);
 	return rc == SWI_END ? n : rc;
+}
+
+/* A regular file with two links (cpio -o of a hard-linked file) is an
+ * ordinary member while it carries its data; a link without data, whose
+ * data another member carries, is refused, first or later. */
+static void test_hard_link_needs_its_data(void **state)
+{
+	struct fixture *f = *state;
+	const char *expected[] = {
+		"cpio archive: invalid first header (2 links and no data: a hard link whose data "
+		"another member carries",
+		"cpio archive: invalid header after member 'sw-description' (2 links and no data: "
+		"a hard link whose data another member carries",
+	};
+	for (size_t linked = 0; linked < 2; linked++) {
+		for (int empty = 0; empty < 2; empty++) {
+			struct buf b = { 0 };
+			size_t at[2];
+			at[0] = b.len;
+			put_file(&b, 1, "sw-description", "x", empty && linked == 0 ? 0 : 1);
+			at[1] = b.len;
+			put_file(&b, 1, "image", "y", empty && linked == 1 ? 0 : 1);
+			put_trailer(&b, 1);
+			memcpy(b.p + at[linked] + 38, "00000002", 8); /* the nlink field */
+			if (empty)
+				expect_format_error(f->ctx, b.p, b.len, expected[linked]);
+			else
+				assert_int_equal(count_members(f->ctx, &b), 2);
+			free(b.p);
+		}
+	}
 }
 
 /* As many members as allowed, the trailer included, are read; one more is
@@ -1049,13 +1086,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names_from_cpio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_archive_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_garbage_between_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_data_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_name_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_symlink_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_later_header_refused_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_size_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hard_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_needs_its_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all_cap, setup, teardown),

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <openssl/evp.h>
 #include <swinstall.h>
 
 /* What a shell command printed (malloc'd, the caller frees it); the
@@ -21,6 +22,45 @@ static inline char *command_output(const char *cmd)
 	out[n] = '\0';
 	assert_int_equal(pclose(p), 0);
 	return out;
+}
+
+/* Writes text into DIR/NAME, replacing what was there. */
+static inline void write_text_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The sha256 of data as 64 lower-case hex digits, computed independently
+ * of lib/stream.c's incremental use of the same library. */
+static inline void sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+/* A file's bytes (malloc'd, one byte more for a NUL the caller may put
+ * there; the caller frees them); the file must exist. */
+static inline char *file_contents(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		fail_msg("cannot read %s", path);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	*len = (size_t)ftell(fp);
+	rewind(fp);
+	char *data = malloc(*len + 1);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, *len, fp), *len);
+	fclose(fp);
+	return data;
 }
 
 /* Removes a test's temporary directory and all in it; system()'s status. */
