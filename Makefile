@@ -13,7 +13,7 @@ BUILD ?= build
 # SONAME_MAJOR changes only when the ABI breaks: an exported function removed
 # or changed incompatibly (lib/libswinstall.map, test/abi/exported-symbols.txt).
 SONAME_MAJOR := 0
-VERSION := 0.1.0
+VERSION := 0.2.0
 
 PKGS := libarchive libconfig json-c libcrypto zlib liblzma libzstd libubootenv lua5.3
 # libcurl is loaded at run time, by the first download (lib/source_url.c):

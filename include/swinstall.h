@@ -23,9 +23,9 @@ extern "C" {
 /* The version of the headers, which is the library's version at build
  * time; swi_version() gives the one of the library loaded at run time. */
 #define SWI_VERSION_MAJOR 0
-#define SWI_VERSION_MINOR 1
+#define SWI_VERSION_MINOR 2
 #define SWI_VERSION_PATCH 0
-#define SWI_VERSION_STRING "0.1.0"
+#define SWI_VERSION_STRING "0.2.0"
 
 enum swi_status {
 	SWI_OK = 0,
@@ -53,6 +53,14 @@ enum swi_log_level {
 };
 
 typedef struct swi_ctx swi_ctx_t;
+
+/*
+ * Structures the library fills (results, states, and the arrays in them)
+ * end with reserved room: a later version of the library adds fields there
+ * without changing their size, so programs built against this header keep
+ * working. Callers never read or write it. struct swi_progress is only
+ * ever handed out by the library, and grows at its end.
+ */
 
 /* The part of an install a progress report is about, in this order. */
 enum swi_progress_phase {
@@ -276,6 +284,7 @@ struct swi_installed {
 	int state;             /* enum swi_installed_state */
 	const char *version;   /* the version asked about (the image's) */
 	const char *slot;      /* the slot that holds it, the running one first; NULL */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 /*
@@ -308,6 +317,7 @@ struct swi_result {
 	const char *slot;     /* the slot written, NULL when none */
 	int staged;           /* swi_stage_*(): the commit waits for swi_apply() */
 	const char *version;  /* the image's software version, NULL when it has none */
+	void *reserved[4];        /* room for fields of later versions */
 };
 /* Fills result for the last swi_install_*() call on ctx; its strings stay
  * valid until the next install. */
@@ -355,6 +365,7 @@ struct swi_info_entry {
 	const char *mtdname;
 	const char *name;         /* for install-if-different/-higher, or NULL */
 	const char *version;
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 struct swi_info_place {
@@ -365,6 +376,7 @@ struct swi_info_place {
 	const struct swi_info_entry *entries;
 	size_t nentries;
 	const char *const *bootenv;   /* "NAME=VALUE" (an empty VALUE removes NAME), NULL-terminated */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 /* A member of the archive after sw-description (and its signature). */
@@ -372,6 +384,7 @@ struct swi_info_member {
 	const char *name;
 	uint64_t size;            /* from its cpio header */
 	int used;                 /* an entry of some place names it */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 struct swi_info {
@@ -391,6 +404,7 @@ struct swi_info {
 	const struct swi_info_member *members;
 	size_t nmembers;
 	struct swi_info_store *store; /* what the strings live in */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 /*
@@ -429,6 +443,7 @@ struct swi_scan_image {
 	const char *reason;    /* why it does not fit, in one sentence; NULL when it fits */
 	int newer;             /* it fits and is newer than the installed version
 				* (or that version is unknown) */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 struct swi_scan {
@@ -438,6 +453,7 @@ struct swi_scan {
 	size_t nimages;
 	size_t nfitting;        /* how many of images fit (they come first) */
 	const char *best;       /* path of the image to install, or NULL */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 /* Fills scan; its strings stay valid until swi_scan_free(scan), which is
@@ -485,6 +501,7 @@ struct swi_slot_state {
 	int running;            /* the slot that runs now */
 	int booting_next;       /* the bootloader boots it next */
 	int staged;             /* it holds an install staged for swi_apply() */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 struct swi_state {
@@ -502,6 +519,7 @@ struct swi_state {
 	const struct swi_slot_state *slots; /* every configured slot, in order */
 	size_t nslots;
 	const char *staged;           /* slot of an install staged for swi_apply(), or NULL */
+	void *reserved[4];        /* room for fields of later versions */
 };
 
 /* Fills state; its strings stay valid until the next call with ctx. */
