@@ -1,0 +1,41 @@
+#!/bin/sh
+# run-tests: timeout=900
+# swinstall on a real boot chain: an A/B disk with GRUB and
+# examples/boot/grub.cfg boots under QEMU (TCG); the guest runs swinstall
+# against its real block devices and GRUB environment. test/vm/ has the parts.
+#
+# VM_CUTS: power cuts of the power-cut scenario (default 10; make check-vm: 50).
+# Skipped (one "ok - # SKIP" line saying why) without qemu-system-x86_64,
+# GRUB's i386-pc files or a kernel package to fetch.
+. "$(dirname "$0")/lib.sh"
+VM_DIR="$(cd "$(dirname "$0")/../vm" && pwd)"
+. "$VM_DIR/lib.sh"
+. "$VM_DIR/scenarios.sh"
+
+VM_CUTS=${VM_CUTS:-10}
+
+for tool in qemu-system-x86_64 grub-mkimage grub-editenv busybox sfdisk mkfs.ext4 debugfs \
+	mkfs.vfat mcopy python3; do
+	command -v "$tool" >/dev/null 2>&1 || t_skip_all "skipped: no $tool (make deps installs test/debian-packages)"
+done
+[ -f /usr/lib/grub/i386-pc/boot.img ] || t_skip_all "skipped: no GRUB for BIOS (grub-pc-bin)"
+[ -x /bin/busybox ] || t_skip_all "skipped: no /bin/busybox (busybox-static)"
+
+t_init
+# The kernel .deb and the base disk stay next to the program being tested.
+VM_BUILD="$(cd "$(dirname "$SWINSTALL")" && pwd)/vm"
+kernel=$(sh "$VM_DIR/kernel.sh" "$VM_BUILD/cache" 2>"$TMP/kernel.err") ||
+	t_skip_all "skipped: no kernel: $(cat "$TMP/kernel.err")"
+VM_BASE="$VM_BUILD/base"
+start=$(date +%s)
+sh "$VM_DIR/build-disk.sh" "$SWINSTALL" "$kernel" "$VM_BASE" >"$TMP/build.log" 2>&1 || {
+	echo "not ok - the VM disk is built"
+	sed 's/^/#   /' "$TMP/build.log"
+	exit 1
+}
+echo "# VM disk built in $(($(date +%s) - start)) s"
+. "$VM_BASE/layout"
+
+run_case "VM 1: life cycle: A installs B through /dev/sda3, B boots pending, mark-good, B confirmed" vm_life_cycle
+echo "# VM suite took $(($(date +%s) - start)) s"
+t_done
