@@ -37,5 +37,8 @@ echo "# VM disk built in $(($(date +%s) - start)) s"
 . "$VM_BASE/layout"
 
 run_case "VM 1: life cycle: A installs B through /dev/sda3, B boots pending, mark-good, B confirmed" vm_life_cycle
+run_case "VM 2: refused images (other hardware: exit 4, tampered: exit 3): A boots, status reports the failure" vm_refused
+run_case "VM 3: rollback by GRUB's boot counting: B never confirmed, the 4th boot is A" vm_bootloader_rollback
+run_case "VM 4: rollback on request from a confirmed B: A boots" vm_requested_rollback
 echo "# VM suite took $(($(date +%s) - start)) s"
 t_done
