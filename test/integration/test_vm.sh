@@ -5,6 +5,7 @@
 # against its real block devices and GRUB environment. test/vm/ has the parts.
 #
 # VM_CUTS: power cuts of the power-cut scenario (default 10; make check-vm: 50).
+# VM_ONLY="1 5": only those scenarios (by number).
 # Skipped (one "ok - # SKIP" line saying why) without qemu-system-x86_64,
 # GRUB's i386-pc files or a kernel package to fetch.
 . "$(dirname "$0")/lib.sh"
@@ -36,9 +37,19 @@ sh "$VM_DIR/build-disk.sh" "$SWINSTALL" "$kernel" "$VM_BASE" >"$TMP/build.log" 2
 echo "# VM disk built in $(($(date +%s) - start)) s"
 . "$VM_BASE/layout"
 
-run_case "VM 1: life cycle: A installs B through /dev/sda3, B boots pending, mark-good, B confirmed" vm_life_cycle
-run_case "VM 2: refused images (other hardware: exit 4, tampered: exit 3): A boots, status reports the failure" vm_refused
-run_case "VM 3: rollback by GRUB's boot counting: B never confirmed, the 4th boot is A" vm_bootloader_rollback
-run_case "VM 4: rollback on request from a confirmed B: A boots" vm_requested_rollback
+# vm_case NUMBER NAME FUNCTION: run_case, unless VM_ONLY leaves it out.
+vm_case() {
+	case " ${VM_ONLY:-$1} " in
+	*" $1 "*) run_case "VM $1: $2" "$3" ;;
+	esac
+}
+
+vm_case 1 "life cycle: A installs B through /dev/sda3, B boots pending, mark-good, B confirmed" vm_life_cycle
+vm_case 2 "refused images (other hardware: exit 4, tampered: exit 3): A boots, status reports the failure" vm_refused
+vm_case 3 "rollback by GRUB's boot counting: B never confirmed, the 4th boot is A" vm_bootloader_rollback
+vm_case 4 "rollback on request from a confirmed B: A boots" vm_requested_rollback
+vm_case 5 "$VM_CUTS power cuts during an install: A, or a complete B once committed; the env parses" vm_power_cuts
+vm_case 8 "a second install into B before the reboot breaks off half-way: A boots, not the half-written B" vm_second_install
+[ -f "$TMP/power-cuts" ] && echo "# $(cat "$TMP/power-cuts")"
 echo "# VM suite took $(($(date +%s) - start)) s"
 t_done

@@ -16,11 +16,13 @@
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-180}
 VM_NBOOT=0
 
+# vm_qemu SERIAL-LOG &: QEMU on $VM_DISK; run it in the background, where
+# exec makes $! the pid of QEMU itself (the power cuts SIGKILL it).
 vm_qemu() {
 	# The disk sits behind virtio-scsi so the guest names it /dev/sda, as
 	# examples/boot/grub.cfg does; -no-reboot: the guest's power-off (and any
 	# reboot) ends QEMU. TCG: KVM is not to be relied on here.
-	qemu-system-x86_64 -accel tcg -m 256 -display none -monitor none -no-reboot \
+	exec qemu-system-x86_64 -accel tcg -m 256 -display none -monitor none -no-reboot \
 		-serial "file:$1" -device virtio-scsi-pci,id=scsi0 \
 		-drive "file=$VM_DISK,format=raw,if=none,id=d0" -device scsi-hd,drive=d0,bus=scsi0.0
 }
@@ -50,24 +52,19 @@ vm_log_boot() {
 }
 
 vm_boot() {
-	VM_NBOOT=$((VM_NBOOT + 1))
-	VM_LOG="$CASE/boot$VM_NBOOT.log"
-	: >"$VM_LOG"
-	vm_qemu "$VM_LOG" >"$CASE/qemu.out" 2>&1 &
-	vm_pid=$!
-	vm_waited=0
+	vm_start
+	t0=$(date +%s%N)
 	while kill -0 "$vm_pid" 2>/dev/null; do
-		if [ "$vm_waited" -ge "$VM_BOOT_TIMEOUT" ]; then
+		if [ $((($(date +%s%N) - t0) / 1000000000)) -ge "$VM_BOOT_TIMEOUT" ]; then
 			kill -9 "$vm_pid" 2>/dev/null
 			wait "$vm_pid"
 			vm_log_boot "timed out"
 			vm_fail "boot $VM_NBOOT did not end within $VM_BOOT_TIMEOUT s"
 		fi
-		sleep 1
-		vm_waited=$((vm_waited + 1))
+		sleep 0.1
 	done
 	wait "$vm_pid"
-	vm_log_boot "$vm_waited s"
+	vm_log_boot "$((($(date +%s%N) - t0) / 1000000)) ms"
 	grep -q '^SWIVM end' "$VM_LOG" || vm_fail "boot $VM_NBOOT did not reach its end (qemu: $(cat "$CASE/qemu.out"))"
 }
 
@@ -128,4 +125,46 @@ vm_grubenv() {
 vm_slot_sha() {
 	dd if="$VM_DISK" bs=1M skip=$(($1 / 1048576)) count=$((SLOT_BYTES / 1048576)) status=none |
 		openssl dgst -sha256 -r | cut -d' ' -f1
+}
+
+# vm_start: starts a boot in the background ($vm_pid, log $VM_LOG).
+vm_start() {
+	VM_NBOOT=$((VM_NBOOT + 1))
+	VM_LOG="$CASE/boot$VM_NBOOT.log"
+	: >"$VM_LOG"
+	vm_qemu "$VM_LOG" >"$CASE/qemu.out" 2>&1 &
+	vm_pid=$!
+}
+
+# vm_wait_for PATTERN: waits (up to VM_BOOT_TIMEOUT) until a line of the
+# running boot's serial log matches PATTERN; prints the milliseconds waited.
+vm_wait_for() {
+	t0=$(date +%s%N)
+	while ! grep -q "$1" "$VM_LOG"; do
+		kill -0 "$vm_pid" 2>/dev/null || { vm_log_boot "ended"; vm_fail "boot $VM_NBOOT ended before '$1'"; }
+		if [ $((($(date +%s%N) - t0) / 1000000000)) -ge "$VM_BOOT_TIMEOUT" ]; then
+			kill -9 "$vm_pid" 2>/dev/null
+			wait "$vm_pid"
+			vm_log_boot "timed out"
+			vm_fail "boot $VM_NBOOT: no '$1' within $VM_BOOT_TIMEOUT s"
+		fi
+		sleep 0.02
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+# vm_cut MILLISECONDS: pulls the plug (SIGKILL to QEMU) that long after the
+# guest began its step.
+vm_cut() {
+	vm_start
+	vm_wait_for '^SWIVM step-begin' >/dev/null
+	sleep "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"
+	kill -9 "$vm_pid" 2>/dev/null
+	wait "$vm_pid"
+	vm_log_boot "power cut $1 ms after the step began"
+}
+
+# vm_random N: a random number from 0 to N-1.
+vm_random() {
+	echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1))
 }

@@ -100,3 +100,104 @@ run rollback swinstall rollback'
 	vm_expect_status next A
 	vm_expect_status ustate 3
 }
+
+# vm_phase LOG: how far the install of a cut boot got, from its serial log:
+# booting (the step had not begun), verifying, writing, committing (the
+# commit was under way), done (swinstall had exited).
+vm_phase() {
+	if grep -q '^SWIVM rc install' "$1"; then
+		echo done
+	elif grep -q 'committing' "$1"; then
+		echo committing
+	elif grep -q 'installing' "$1"; then
+		echo writing
+	elif grep -q '^SWIVM step-begin' "$1"; then
+		echo verifying
+	else
+		echo booting
+	fi
+}
+
+# 5. power cuts: QEMU is killed at a random moment of an install into slot
+# B, then the device boots again. It must come up, in slot A, or in a
+# complete slot B and only if the commit was under way; the GRUB environment
+# parses after the cut and after the boot. Counts go to $TMP/power-cuts.
+vm_power_cuts() {
+	vm_new
+	vm_step "$INSTALL"
+	cp "$VM_DISK" "$CASE/cut-base.img"
+	# How long an install takes on this machine: the cuts fall in that time
+	# and a little after it.
+	vm_start
+	vm_wait_for '^SWIVM step-begin' >/dev/null
+	took=$(vm_wait_for '^SWIVM rc install')
+	wait "$vm_pid"
+	vm_log_boot "uncut"
+	vm_expect_rc install 0
+	window=$((took * 5 / 4 + 500))
+	echo "an install takes $took ms: cuts from 0 to $window ms after the step began"
+	want=$(cat "$VM_BASE/payload/slot-2.sha256")
+	for phase in verifying writing committing done; do
+		eval "n_$phase=0"
+	done
+	in_a=0 in_b=0 i=0
+	while [ "$i" -lt "$VM_CUTS" ]; do
+		i=$((i + 1))
+		: >"$CASE/serial.log"
+		cp "$CASE/cut-base.img" "$VM_DISK"
+		# Every other cut falls in the last moments of the install, around
+		# the commit; the others anywhere in it.
+		if [ $((i % 2)) -eq 0 ]; then
+			delay=$((took - 600 + $(vm_random 900)))
+			[ "$delay" -ge 0 ] || delay=0
+		else
+			delay=$(vm_random "$window")
+		fi
+		vm_cut "$delay"
+		phase=$(vm_phase "$VM_LOG")
+		eval "n_$phase=\$((n_$phase + 1))"
+		vm_grubenv >"$CASE/env.txt" || vm_fail "cut $i ($delay ms, $phase): the GRUB environment does not parse"
+		complete=no
+		[ "$(vm_slot_sha "$B_OFFSET")" = "$want" ] && complete=yes
+		vm_step 'report_status'
+		vm_boot
+		slot=$(vm_booted)
+		case "$slot:$phase" in
+		"A 1.0.0":done)
+			vm_fail "cut $i ($delay ms): swinstall had finished, yet slot A booted" ;;
+		"A 1.0.0":*)
+			in_a=$((in_a + 1)) ;;
+		"B 2.0.0":committing | "B 2.0.0":done)
+			[ "$complete" = yes ] || vm_fail "cut $i ($delay ms, $phase): slot B booted but does not hold the image"
+			in_b=$((in_b + 1)) ;;
+		*)
+			vm_fail "cut $i ($delay ms, $phase): booted '$slot'" ;;
+		esac
+		vm_grubenv >/dev/null || vm_fail "cut $i ($delay ms, $phase): the GRUB environment does not parse after the boot"
+		echo "cut $i: $delay ms, $phase, B complete: $complete, booted $slot"
+	done
+	echo "power cuts: $VM_CUTS; reached: verifying $n_verifying, writing $n_writing," \
+		"committing $n_committing, done $n_done; came up in A $in_a, in B $in_b" >"$TMP/power-cuts"
+}
+
+# 8. a second install before the reboot: the first one committed slot B, the
+# second one into B breaks off half-way (a truncated image). The device must
+# boot slot A, never the half-written B.
+vm_second_install() {
+	vm_new
+	vm_step "$INSTALL
+report_status
+run truncated swinstall -i /data/truncated.swu
+report_status"
+	vm_boot
+	vm_expect_boot A 1.0.0
+	vm_expect_rc install 0
+	grep -q '^SWIVM status .*"next":"B"' "$VM_LOG" || vm_fail "the first install did not make B boot next"
+	vm_expect_rc truncated 3
+	vm_expect_status next A
+	vm_step 'report_status'
+	vm_boot
+	vm_expect_boot A 1.0.0
+	vm_expect_status running A
+	vm_expect_status recovery_status failed
+}
