@@ -16,6 +16,7 @@
 #   2 A     ext4  release 1.0.0: busybox, swinstall, /boot/vmlinuz, initrd
 #   3 B     ext4  empty (never installed)
 #   4 data  ext4  the update images (the host adds /step before each boot)
+#   5 firmware vfat  empty; an image may write into it (extra-targets)
 set -eu
 
 SWI_BIN=$1
@@ -27,7 +28,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 MIB=1048576
 BOOT_MIB=16
 SLOT_MIB=40
-DATA_MIB=96
+DATA_MIB=128
+FW_MIB=8
 # core.img goes after the GPT's partition entries (sectors 2-33); boot.img
 # is told where (see install_grub).
 CORE_SECTOR=64
@@ -94,6 +96,7 @@ make_rootfs() {
 		public-key = "/etc/swinstall/ca.pem";
 		bootloader = "grub";
 		grubenv = "/boot/efi/grub/grubenv";
+		extra-targets = [ "/dev/sda5" ];
 		slots = (
 			{ name = "A"; device = "/dev/sda2"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
 			{ name = "B"; device = "/dev/sda3"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
@@ -167,9 +170,14 @@ make_update_images() {
 	size=$(stat -c %s "$OUT/payload/update.swu")
 	head -c $((size / 2)) "$OUT/payload/update.swu" >"$OUT/payload/truncated.swu"
 	sha "$WORK/slotB-2.ext4" >"$OUT/payload/slot-2.sha256"
+	# the system and a file into the vfat firmware partition
+	echo "written into vfat by swinstall" >"$w/vm.txt"
+	write_swdesc "$w" rootfs.ext4.gz 2.0.0 1.0 vm.txt
+	mk_swu "$OUT/payload/update-vfat.swu" cms newc "$w" rootfs.ext4.gz vm.txt
 }
 
-# write_swdesc DIR FILE VERSION HW-REVISION: a sw-description for both slots.
+# write_swdesc DIR FILE VERSION HW-REVISION [VFAT-FILE]: a sw-description
+# for both slots; VFAT-FILE also goes into /overlays of the firmware partition.
 write_swdesc() {
 	h=$(sha "$1/$2")
 	{
@@ -182,7 +190,15 @@ write_swdesc() {
 			echo "		copy$n: { images: ( {"
 			echo "			filename = \"$2\"; type = \"raw\"; device = \"/dev/sda$((n + 1))\";"
 			echo "			compressed = \"zlib\"; sha256 = \"$h\";"
-			echo "		} ); };"
+			echo "		} );"
+			if [ -n "${5:-}" ]; then
+				echo "		files: ( {"
+				echo "			filename = \"$5\"; type = \"rawfile\"; path = \"/overlays/$5\";"
+				echo "			device = \"/dev/sda5\"; filesystem = \"vfat\"; create-destination = true;"
+				echo "			sha256 = \"$(sha "$1/$5")\";"
+				echo "		} );"
+			fi
+			echo "		};"
 		done
 		echo "	};"
 		echo "}"
@@ -211,7 +227,8 @@ boot_start=1
 a_start=$((boot_start + BOOT_MIB))
 b_start=$((a_start + SLOT_MIB))
 data_start=$((b_start + SLOT_MIB))
-disk_mib=$((data_start + DATA_MIB + 1))
+fw_start=$((data_start + DATA_MIB))
+disk_mib=$((fw_start + FW_MIB + 1))
 disk="$OUT/disk.img"
 rm -f "$disk"
 truncate -s "${disk_mib}M" "$disk"
@@ -221,16 +238,22 @@ start=$((boot_start * 2048)), size=$((BOOT_MIB * 2048)), type=uefi, name=boot
 start=$((a_start * 2048)), size=$((SLOT_MIB * 2048)), type=linux, name=slotA
 start=$((b_start * 2048)), size=$((SLOT_MIB * 2048)), type=linux, name=slotB
 start=$((data_start * 2048)), size=$((DATA_MIB * 2048)), type=linux, name=data
+start=$((fw_start * 2048)), size=$((FW_MIB * 2048)), type=linux, name=firmware
 EOF
 dd if="$WORK/boot.vfat" of="$disk" bs=1M seek="$boot_start" conv=notrunc,sparse status=none
 dd if="$WORK/slotA.ext4" of="$disk" bs=1M seek="$a_start" conv=notrunc,sparse status=none
 dd if="$WORK/data.ext4" of="$disk" bs=1M seek="$data_start" conv=notrunc,sparse status=none
+rm -f "$WORK/fw.vfat"
+mkfs.vfat -C -n FIRMWARE "$WORK/fw.vfat" $((FW_MIB * 1024)) >/dev/null
+dd if="$WORK/fw.vfat" of="$disk" bs=1M seek="$fw_start" conv=notrunc,sparse status=none
 install_grub "$disk"
 cat >"$OUT/layout" <<EOF
 BOOT_OFFSET=$((boot_start * MIB))
 A_OFFSET=$((a_start * MIB))
 B_OFFSET=$((b_start * MIB))
 DATA_OFFSET=$((data_start * MIB))
+FW_OFFSET=$((fw_start * MIB))
+FW_BYTES=$((FW_MIB * MIB))
 SLOT_BYTES=$((SLOT_MIB * MIB))
 EOF
 rm -rf "$WORK"

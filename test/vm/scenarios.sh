@@ -201,3 +201,31 @@ report_status"
 	vm_expect_status running A
 	vm_expect_status recovery_status failed
 }
+
+# vm_firmware_check: the firmware partition (vfat) holds /overlays/vm.txt as
+# the image had it, and fsck.vfat finds nothing to mend.
+vm_firmware_check() {
+	dd if="$VM_DISK" of="$CASE/fw.vfat" bs=1M skip=$((FW_OFFSET / 1048576)) \
+		count=$((FW_BYTES / 1048576)) status=none
+	got=$(mtype -i "$CASE/fw.vfat" ::overlays/vm.txt 2>&1)
+	[ "$got" = "written into vfat by swinstall" ] || vm_fail "$1: /overlays/vm.txt of the vfat partition holds '$got'"
+	fsck.vfat -n "$CASE/fw.vfat" >"$CASE/fsck.log" 2>&1 ||
+		vm_fail "$1: fsck.vfat -n finds the vfat partition unclean: $(cat "$CASE/fsck.log")"
+	! grep -qi dirty "$CASE/fsck.log" || vm_fail "$1: the vfat partition is dirty: $(cat "$CASE/fsck.log")"
+	echo "$1: /overlays/vm.txt is there, fsck.vfat -n clean"
+}
+
+# 9. an image with a rawfile entry that mounts a vfat partition
+# (filesystem = "vfat") and writes into it, besides slot B.
+vm_vfat_file() {
+	vm_new
+	vm_step 'run install swinstall -i /data/update-vfat.swu'
+	vm_boot
+	vm_expect_boot A 1.0.0
+	vm_expect_rc install 0
+	vm_firmware_check "after the install"
+	vm_step 'report_status'
+	vm_boot
+	vm_expect_boot B 2.0.0
+	vm_firmware_check "after the reboot"
+}
