@@ -7,7 +7,9 @@
 #               shared libraries ldd lists)
 #   KERNEL-DIR  Debian's cloud kernel package unpacked (test/vm/kernel.sh)
 #   OUT-DIR     gets disk.img, layout (the partitions' offsets, sourced by
-#               test/vm/lib.sh), keys/ and the update images in payload/
+#               test/vm/lib.sh), keys/, the update images in payload/ and
+#               usb.img, a USB stick (ext4) with an image for other hardware,
+#               an older one and the one to install
 #
 # The disk (GPT, attached through virtio-scsi so the guest sees /dev/sda, the
 # name examples/boot/grub.cfg boots with):
@@ -174,6 +176,12 @@ make_update_images() {
 	echo "written into vfat by swinstall" >"$w/vm.txt"
 	write_swdesc "$w" rootfs.ext4.gz 2.0.0 1.0 vm.txt
 	mk_swu "$OUT/payload/update-vfat.swu" cms newc "$w" rootfs.ext4.gz vm.txt
+	mkdir -p "$WORK/usb"
+	cp "$OUT/payload/update.swu" "$WORK/usb/system-2.0.0.swu"
+	cp "$OUT/payload/otherhw.swu" "$WORK/usb/otherboard-2.0.0.swu"
+	write_swdesc "$w" rootfs.ext4.gz 0.9.0 1.0
+	mk_swu "$WORK/usb/system-0.9.0.swu" cms newc "$w" rootfs.ext4.gz
+	mk_ext4 "$OUT/usb.img" 64 "$WORK/usb" usb
 }
 
 # write_swdesc DIR FILE VERSION HW-REVISION [VFAT-FILE]: a sw-description

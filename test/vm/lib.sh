@@ -16,7 +16,8 @@
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-180}
 VM_NBOOT=0
 
-# vm_qemu SERIAL-LOG &: QEMU on $VM_DISK; run it in the background, where
+# vm_qemu SERIAL-LOG &: QEMU on $VM_DISK (and the stick $VM_USB, /dev/sdb in
+# the guest, when set); run it in the background, where
 # exec makes $! the pid of QEMU itself (the power cuts SIGKILL it).
 vm_qemu() {
 	# The disk sits behind virtio-scsi so the guest names it /dev/sda, as
@@ -24,7 +25,10 @@ vm_qemu() {
 	# reboot) ends QEMU. TCG: KVM is not to be relied on here.
 	exec qemu-system-x86_64 -accel tcg -m 256 -display none -monitor none -no-reboot \
 		-serial "file:$1" -device virtio-scsi-pci,id=scsi0 \
-		-drive "file=$VM_DISK,format=raw,if=none,id=d0" -device scsi-hd,drive=d0,bus=scsi0.0
+		-drive "file=$VM_DISK,format=raw,if=none,id=d0" \
+		-device scsi-hd,drive=d0,bus=scsi0.0,scsi-id=0,bootindex=0 \
+		${VM_USB:+-drive "file=$VM_USB,format=raw,if=none,id=d1"} \
+		${VM_USB:+-device scsi-hd,drive=d1,bus=scsi0.0,scsi-id=1}
 }
 
 vm_new() {
@@ -167,4 +171,10 @@ vm_cut() {
 # vm_random N: a random number from 0 to N-1.
 vm_random() {
 	echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1))
+}
+
+# vm_slot_version SLOT: the version status --json gives the slot.
+vm_slot_version() {
+	vm_marker status | python3 -c 'import json, sys
+print([s["version"] for s in json.load(sys.stdin)["slots"] if s["name"] == sys.argv[1]][0])' "$1"
 }

@@ -229,3 +229,32 @@ vm_vfat_file() {
 	vm_expect_boot B 2.0.0
 	vm_firmware_check "after the reboot"
 }
+
+# 7. offline update from a USB stick (a second disk) holding an image for
+# other hardware, an older one and the right one: install --from picks the
+# right one; then the life cycle of 1.
+vm_usb() {
+	vm_new
+	VM_USB="$CASE/usb.img"
+	cp --reflink=auto "$VM_BASE/usb.img" "$VM_USB" || fail "could not copy the stick"
+	vm_step 'mkdir -p /run/usb
+mount -o ro /dev/sdb /run/usb
+run from swinstall install --from /run/usb
+umount /run/usb
+report_status'
+	vm_boot
+	vm_expect_boot A 1.0.0
+	vm_expect_rc from 0
+	vm_expect_status next B
+	[ "$(vm_slot_version B)" = 2.0.0 ] || vm_fail "install --from put version '$(vm_slot_version B)' into B, not 2.0.0"
+	[ "$(vm_slot_sha "$B_OFFSET")" = "$(cat "$VM_BASE/payload/slot-2.sha256")" ] ||
+		vm_fail "slot B does not hold the 2.0.0 image's file system byte for byte"
+	vm_step 'run mark-good swinstall mark-good'
+	vm_boot
+	vm_expect_boot B 2.0.0
+	vm_expect_rc mark-good 0
+	vm_step 'report_status'
+	vm_boot
+	vm_expect_boot B 2.0.0
+	vm_expect_status ustate 0
+}
