@@ -16,7 +16,7 @@ VM_DIR="$(cd "$(dirname "$0")/../vm" && pwd)"
 VM_CUTS=${VM_CUTS:-10}
 
 for tool in qemu-system-x86_64 grub-mkimage grub-editenv busybox sfdisk mkfs.ext4 debugfs \
-	mkfs.vfat mcopy mtype fsck.vfat python3; do
+	mkfs.vfat mcopy mtype fsck.vfat mkenvimage fw_printenv fw_setenv python3; do
 	command -v "$tool" >/dev/null 2>&1 || t_skip_all "skipped: no $tool (make deps installs test/debian-packages)"
 done
 [ -f /usr/lib/grub/i386-pc/boot.img ] || t_skip_all "skipped: no GRUB for BIOS (grub-pc-bin)"
@@ -49,6 +49,7 @@ vm_case 2 "refused images (other hardware: exit 4, tampered: exit 3): A boots, s
 vm_case 3 "rollback by GRUB's boot counting: B never confirmed, the 4th boot is A" vm_bootloader_rollback
 vm_case 4 "rollback on request from a confirmed B: A boots" vm_requested_rollback
 vm_case 5 "$VM_CUTS power cuts during an install: A, or a complete B once committed; the env parses" vm_power_cuts
+vm_case 6 "U-Boot environment pair on the disk: the life cycle, the host playing U-Boot with examples/boot/boot.cmd" vm_uboot_life_cycle
 vm_case 7 "offline USB: install --from a stick picks the image for this board, newer than the running one; life cycle follows" vm_usb
 vm_case 8 "a second install into B before the reboot breaks off half-way: A boots, not the half-written B" vm_second_install
 vm_case 9 "a rawfile entry writes into a vfat partition it mounts: the file is there, fsck.vfat clean" vm_vfat_file

@@ -19,6 +19,9 @@
 #   3 B     ext4  empty (never installed)
 #   4 data  ext4  the update images (the host adds /step before each boot)
 #   5 firmware vfat  empty; an image may write into it (extra-targets)
+# and, before the first partition, a redundant U-Boot environment pair (16 KiB
+# copies at 512 KiB and 528 KiB, as on an eMMC) for /etc/swinstall-uboot.conf;
+# OUT-DIR also gets vmlinuz and initrd.img for QEMU's direct kernel boot.
 set -eu
 
 SWI_BIN=$1
@@ -35,6 +38,9 @@ FW_MIB=8
 # core.img goes after the GPT's partition entries (sectors 2-33); boot.img
 # is told where (see install_grub).
 CORE_SECTOR=64
+UBOOT_ENV1=0x80000
+UBOOT_ENV2=0x84000
+UBOOT_ENV_SIZE=0x4000
 # Loaded by the initramfs, in this order (dependencies first).
 MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/scsi/scsi_common
@@ -93,6 +99,18 @@ make_rootfs() {
 	echo "$2" >"$d/etc/slot-release"
 	echo "vmboard 1.0" >"$d/etc/hwrevision"
 	echo "rootfs $2" >"$d/etc/sw-versions"
+	printf '/dev/sda %s %s\n/dev/sda %s %s\n' "$UBOOT_ENV1" "$UBOOT_ENV_SIZE" \
+		"$UBOOT_ENV2" "$UBOOT_ENV_SIZE" >"$d/etc/fw_env.config"
+	cat >"$d/etc/swinstall-uboot.conf" <<-'EOF'
+		# The same device with the U-Boot environment pair on the disk.
+		public-key = "/etc/swinstall/ca.pem";
+		bootloader = "uboot";
+		uboot-env-config = "/etc/fw_env.config";
+		slots = (
+			{ name = "A"; device = "/dev/sda2"; select = "stable,copy1"; bootenv = { rootpart = "2"; }; },
+			{ name = "B"; device = "/dev/sda3"; select = "stable,copy2"; bootenv = { rootpart = "3"; }; }
+		);
+	EOF
 	cat >"$d/etc/swinstall.conf" <<-'EOF'
 		# The A/B device of the VM tests: GRUB with examples/boot/grub.cfg.
 		public-key = "/etc/swinstall/ca.pem";
@@ -144,7 +162,7 @@ install_grub() {
 	grub-mkimage -O i386-pc -o "$WORK/core.img" -p '(hd0,gpt1)/grub' \
 		biosdisk part_gpt fat ext2 normal linux configfile loadenv test echo
 	sectors=$((($(stat -c %s "$WORK/core.img") + 511) / 512))
-	[ $((CORE_SECTOR + sectors)) -le 2048 ] || { echo "core.img is too big" >&2; exit 1; }
+	[ $(((CORE_SECTOR + sectors) * 512)) -le $((UBOOT_ENV1)) ] || { echo "core.img is too big" >&2; exit 1; }
 	dd if=/usr/lib/grub/i386-pc/boot.img of="$1" bs=440 count=1 conv=notrunc status=none
 	# boot.img: the sector of core.img's first sector (GRUB_BOOT_MACHINE_KERNEL_SECTOR)
 	le64 "$CORE_SECTOR" | dd of="$1" bs=1 seek=$((0x5c)) conv=notrunc status=none
@@ -255,6 +273,13 @@ rm -f "$WORK/fw.vfat"
 mkfs.vfat -C -n FIRMWARE "$WORK/fw.vfat" $((FW_MIB * 1024)) >/dev/null
 dd if="$WORK/fw.vfat" of="$disk" bs=1M seek="$fw_start" conv=notrunc,sparse status=none
 install_grub "$disk"
+printf 'bootcount=0\nbootlimit=3\nrootpart=2\nupgrade_available=0\nustate=0\n' >"$WORK/uboot-env.txt"
+mkenvimage -r -s "$UBOOT_ENV_SIZE" -o "$WORK/uboot-env.bin" "$WORK/uboot-env.txt"
+for at in "$UBOOT_ENV1" "$UBOOT_ENV2"; do
+	dd if="$WORK/uboot-env.bin" of="$disk" bs=512 seek=$((at / 512)) conv=notrunc status=none
+done
+cp "$(echo "$KERNEL"/boot/vmlinuz-*)" "$OUT/vmlinuz"
+cp "$WORK/initrd.img" "$OUT/initrd.img"
 cat >"$OUT/layout" <<EOF
 BOOT_OFFSET=$((boot_start * MIB))
 A_OFFSET=$((a_start * MIB))
@@ -263,5 +288,8 @@ DATA_OFFSET=$((data_start * MIB))
 FW_OFFSET=$((fw_start * MIB))
 FW_BYTES=$((FW_MIB * MIB))
 SLOT_BYTES=$((SLOT_MIB * MIB))
+UBOOT_ENV1=$UBOOT_ENV1
+UBOOT_ENV2=$UBOOT_ENV2
+UBOOT_ENV_SIZE=$UBOOT_ENV_SIZE
 EOF
 rm -rf "$WORK"

@@ -17,7 +17,8 @@ VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-180}
 VM_NBOOT=0
 
 # vm_qemu SERIAL-LOG &: QEMU on $VM_DISK (and the stick $VM_USB, /dev/sdb in
-# the guest, when set); run it in the background, where
+# the guest, when set; with VM_APPEND, QEMU boots the kernel itself with that
+# command line, as U-Boot would); run it in the background, where
 # exec makes $! the pid of QEMU itself (the power cuts SIGKILL it).
 vm_qemu() {
 	# The disk sits behind virtio-scsi so the guest names it /dev/sda, as
@@ -26,9 +27,10 @@ vm_qemu() {
 	exec qemu-system-x86_64 -accel tcg -m 256 -display none -monitor none -no-reboot \
 		-serial "file:$1" -device virtio-scsi-pci,id=scsi0 \
 		-drive "file=$VM_DISK,format=raw,if=none,id=d0" \
-		-device scsi-hd,drive=d0,bus=scsi0.0,scsi-id=0,bootindex=0 \
+		-device scsi-hd,drive=d0,bus=scsi0.0,scsi-id=0 \
 		${VM_USB:+-drive "file=$VM_USB,format=raw,if=none,id=d1"} \
-		${VM_USB:+-device scsi-hd,drive=d1,bus=scsi0.0,scsi-id=1}
+		${VM_USB:+-device scsi-hd,drive=d1,bus=scsi0.0,scsi-id=1} \
+		${VM_APPEND:+-kernel "$VM_BASE/vmlinuz" -initrd "$VM_BASE/initrd.img" -append "$VM_APPEND"}
 }
 
 vm_new() {
@@ -177,4 +179,43 @@ vm_random() {
 vm_slot_version() {
 	vm_marker status | python3 -c 'import json, sys
 print([s["version"] for s in json.load(sys.stdin)["slots"] if s["name"] == sys.argv[1]][0])' "$1"
+}
+
+# vm_uboot_boot: the host plays U-Boot. It runs examples/boot/boot.cmd (its
+# hush commands are sh, given setenv, setexpr, saveenv, load and booti)
+# against the environment pair on the disk, read and written with
+# fw_printenv/fw_setenv -c, then boots the slot the script chose with QEMU's
+# direct kernel boot and the script's bootargs (root= named as this disk).
+vm_uboot_boot() {
+	printf '%s %s %s\n%s %s %s\n' "$VM_DISK" "$UBOOT_ENV1" "$UBOOT_ENV_SIZE" \
+		"$VM_DISK" "$UBOOT_ENV2" "$UBOOT_ENV_SIZE" >"$CASE/fw_env.config"
+	fw_printenv -c "$CASE/fw_env.config" >"$CASE/uboot-env.txt" 2>&1 ||
+		vm_fail "fw_printenv cannot read the environment: $(cat "$CASE/uboot-env.txt")"
+	sed "s/^\([a-z_]*\)=\(.*\)$/\1='\2'/" "$CASE/uboot-env.txt" >"$CASE/uboot-vars.sh"
+	rm -f "$CASE/bootargs"
+	(
+		set +u # hush expands unset variables to nothing
+		setenv() { eval "$1=\$2"; }
+		setexpr() { eval "$1=\$(($2 $3 $4))"; }
+		saveenv() {
+			for v in rootpart ustate upgrade_available bootcount; do
+				eval "echo \"$v=\$$v\""
+			done >"$CASE/saveenv"
+			fw_setenv -c "$CASE/fw_env.config" -s "$CASE/saveenv" || exit 1
+		}
+		load() { :; }
+		booti() {
+			echo "$bootargs" >"$CASE/bootargs"
+			exit 0
+		}
+		reset() { exit 1; }
+		# shellcheck disable=SC1091
+		. "$CASE/uboot-vars.sh"
+		# shellcheck disable=SC1091
+		. "$VM_DIR/../../examples/boot/boot.cmd"
+	) >"$CASE/uboot.log" 2>&1
+	[ -s "$CASE/bootargs" ] || vm_fail "boot.cmd booted nothing: $(cat "$CASE/uboot.log")"
+	VM_APPEND=$(sed 's|root=/dev/mmcblk0p|root=/dev/sda|' "$CASE/bootargs")
+	echo "U-Boot: $(cat "$CASE/uboot.log")"
+	vm_boot
 }

@@ -258,3 +258,34 @@ report_status'
 	vm_expect_boot B 2.0.0
 	vm_expect_status ustate 0
 }
+
+# 6. the life cycle with bootloader = "uboot": the redundant environment
+# pair lies on the disk at fixed offsets, as on an eMMC; the host plays
+# U-Boot with examples/boot/boot.cmd (vm_uboot_boot).
+vm_uboot_life_cycle() {
+	vm_new
+	U='-f /etc/swinstall-uboot.conf'
+	vm_step "run install swinstall $U -i /data/update.swu
+report_status $U"
+	vm_uboot_boot
+	vm_expect_boot A 1.0.0
+	vm_expect_rc install 0
+	vm_expect_status next B
+	vm_expect_status ustate 1
+	[ "$(vm_slot_sha "$B_OFFSET")" = "$(cat "$VM_BASE/payload/slot-2.sha256")" ] ||
+		vm_fail "slot B does not hold the image's file system byte for byte"
+	vm_step "report_status $U
+run mark-good swinstall $U mark-good
+report_status $U"
+	vm_uboot_boot
+	vm_expect_boot B 2.0.0
+	grep -q '^SWIVM status .*"ustate":"2"' "$VM_LOG" || vm_fail "B was not on trial (ustate=2) before mark-good"
+	vm_expect_rc mark-good 0
+	vm_expect_status ustate 0
+	vm_step "report_status $U"
+	vm_uboot_boot
+	vm_expect_boot B 2.0.0
+	vm_expect_status running B
+	vm_expect_status ustate 0
+	grep -qx 'upgrade_available=0' "$CASE/uboot-env.txt" || vm_fail "upgrade_available is not 0 after mark-good"
+}
