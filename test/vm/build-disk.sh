@@ -148,6 +148,7 @@ le64() {
 	n=$1
 	i=0
 	while [ $i -lt 8 ]; do
+		# shellcheck disable=SC2059 # an octal escape made on purpose
 		printf "\\$(printf %03o $((n % 256)))"
 		n=$((n / 256))
 		i=$((i + 1))
@@ -235,6 +236,7 @@ write_swdesc() {
 
 # test/integration/lib.sh makes the keys, signs and archives (mk_swu) as the
 # other tests do.
+# shellcheck source=test/integration/lib.sh
 . "$ROOT/test/integration/lib.sh"
 KEYS="$OUT/keys"
 make_keys "$KEYS"

@@ -10,7 +10,14 @@ set -u
 cache=$1
 mkdir -p "$cache" || exit 1
 cd "$cache" || exit 1
-deb=$(ls linux-image-*-cloud-amd64_*.deb 2>/dev/null | head -n 1)
+# newest_deb: the kernel package in the cache, if any.
+newest_deb() {
+	for f in linux-image-*-cloud-amd64_*.deb; do
+		[ -f "$f" ] && deb=$f
+	done
+}
+deb=
+newest_deb
 if [ -z "$deb" ]; then
 	command -v apt-get >/dev/null 2>&1 || { echo "no apt-get to fetch a kernel" >&2; exit 1; }
 	# The meta package names the current kernel package.
@@ -20,13 +27,14 @@ if [ -z "$deb" ]; then
 		echo "apt-get download $pkg failed: $(tail -n 1 download.log)" >&2
 		exit 1
 	}
-	deb=$(ls linux-image-*-cloud-amd64_*.deb 2>/dev/null | head -n 1)
+	newest_deb
 	[ -n "$deb" ] || { echo "apt-get download $pkg left no .deb" >&2; exit 1; }
 fi
-if [ ! -f kernel/.unpacked ] || [ kernel/.unpacked -ot "$deb" ]; then
+# kernel/.unpacked names the package unpacked there.
+if [ "$(cat kernel/.unpacked 2>/dev/null)" != "$deb" ]; then
 	rm -rf kernel
 	dpkg-deb -x "$deb" kernel || { echo "dpkg-deb -x $deb failed" >&2; exit 1; }
-	: >kernel/.unpacked
+	echo "$deb" >kernel/.unpacked
 fi
 ls kernel/boot/vmlinuz-* >/dev/null 2>&1 || { echo "$deb holds no boot/vmlinuz-*" >&2; exit 1; }
 echo "$cache/kernel"

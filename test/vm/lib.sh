@@ -186,6 +186,7 @@ print([s["version"] for s in json.load(sys.stdin)["slots"] if s["name"] == sys.a
 # against the environment pair on the disk, read and written with
 # fw_printenv/fw_setenv -c, then boots the slot the script chose with QEMU's
 # direct kernel boot and the script's bootargs (root= named as this disk).
+# shellcheck disable=SC2317 # the functions are called by boot.cmd
 vm_uboot_boot() {
 	printf '%s %s %s\n%s %s %s\n' "$VM_DISK" "$UBOOT_ENV1" "$UBOOT_ENV_SIZE" \
 		"$VM_DISK" "$UBOOT_ENV2" "$UBOOT_ENV_SIZE" >"$CASE/fw_env.config"
@@ -205,6 +206,7 @@ vm_uboot_boot() {
 		}
 		load() { :; }
 		booti() {
+			# shellcheck disable=SC2154 # set by boot.cmd
 			echo "$bootargs" >"$CASE/bootargs"
 			exit 0
 		}

@@ -103,10 +103,10 @@ run rollback swinstall rollback'
 
 # vm_phase LOG: how far the install of a cut boot got, from its serial log:
 # booting (the step had not begun), verifying, writing, committing (the
-# commit was under way), done (swinstall had exited).
+# commit was under way), exited (swinstall had exited).
 vm_phase() {
 	if grep -q '^SWIVM rc install' "$1"; then
-		echo done
+		echo exited
 	elif grep -q 'committing' "$1"; then
 		echo committing
 	elif grep -q 'installing' "$1"; then
@@ -131,15 +131,14 @@ vm_power_cuts() {
 	vm_start
 	vm_wait_for '^SWIVM step-begin' >/dev/null
 	took=$(vm_wait_for '^SWIVM rc install')
+	# shellcheck disable=SC2154 # vm_pid is set by vm_start
 	wait "$vm_pid"
 	vm_log_boot "uncut"
 	vm_expect_rc install 0
 	window=$((took * 5 / 4 + 500))
 	echo "an install takes $took ms: cuts from 0 to $window ms after the step began"
 	want=$(cat "$VM_BASE/payload/slot-2.sha256")
-	for phase in verifying writing committing done; do
-		eval "n_$phase=0"
-	done
+	n_verifying=0 n_writing=0 n_committing=0 n_exited=0
 	in_a=0 in_b=0 i=0
 	while [ "$i" -lt "$VM_CUTS" ]; do
 		i=$((i + 1))
@@ -163,11 +162,11 @@ vm_power_cuts() {
 		vm_boot
 		slot=$(vm_booted)
 		case "$slot:$phase" in
-		"A 1.0.0":done)
+		"A 1.0.0":exited)
 			vm_fail "cut $i ($delay ms): swinstall had finished, yet slot A booted" ;;
 		"A 1.0.0":*)
 			in_a=$((in_a + 1)) ;;
-		"B 2.0.0":committing | "B 2.0.0":done)
+		"B 2.0.0":committing | "B 2.0.0":exited)
 			[ "$complete" = yes ] || vm_fail "cut $i ($delay ms, $phase): slot B booted but does not hold the image"
 			in_b=$((in_b + 1)) ;;
 		*)
@@ -177,7 +176,7 @@ vm_power_cuts() {
 		echo "cut $i: $delay ms, $phase, B complete: $complete, booted $slot"
 	done
 	echo "power cuts: $VM_CUTS; reached: verifying $n_verifying, writing $n_writing," \
-		"committing $n_committing, done $n_done; came up in A $in_a, in B $in_b" >"$TMP/power-cuts"
+		"committing $n_committing, exited $n_exited; came up in A $in_a, in B $in_b" >"$TMP/power-cuts"
 }
 
 # 8. a second install before the reboot: the first one committed slot B, the
