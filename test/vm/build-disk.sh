@@ -66,7 +66,13 @@ make_initramfs() {
 	for m in $MODULES; do
 		name=$(basename "$m")
 		cp "$moddir/$m.ko" "$ir/modules/$name.ko"
-		echo "$name" >>"$ir/modules/order"
+		# scan=sync: the disks are found in the order of their SCSI ids,
+		# so the system disk is sda and the stick of scenario 7 sdb (an
+		# asynchronous scan names them in whichever order they answer).
+		case "$name" in
+		scsi_mod) echo "$name scan=sync" ;;
+		*) echo "$name" ;;
+		esac >>"$ir/modules/order"
 	done
 	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -n -9) >"$WORK/initrd.img"
 }
