@@ -154,7 +154,7 @@ vm_wait_for() {
 			vm_log_boot "timed out"
 			vm_fail "boot $VM_NBOOT: no '$1' within $VM_BOOT_TIMEOUT s"
 		fi
-		sleep 0.02
+		sleep 0.05
 	done
 	echo $((($(date +%s%N) - t0) / 1000000))
 }
