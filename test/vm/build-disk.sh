@@ -8,7 +8,9 @@
 #   KERNEL-DIR  Debian's cloud kernel package unpacked (test/vm/kernel.sh)
 #   OUT-DIR     gets disk.img, layout (the partitions' offsets, sourced by
 #               test/vm/lib.sh), keys/, the update images in payload/ and
-#               usb.img, a USB stick (ext4) with an image for other hardware,
+#               usb.img, a USB stick (ext4; virtio-blk, /dev/vda in the guest:
+#               a second SCSI disk could take the name sda, sd probes
+#               asynchronously) with an image for other hardware,
 #               an older one and the one to install
 #
 # The disk (GPT, attached through virtio-scsi so the guest sees /dev/sda, the
@@ -44,7 +46,7 @@ UBOOT_ENV_SIZE=0x4000
 # Loaded by the initramfs, in this order (dependencies first).
 MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/scsi/scsi_common
-drivers/scsi/scsi_mod drivers/scsi/virtio_scsi drivers/scsi/sd_mod fs/fat/fat fs/fat/vfat
+drivers/scsi/scsi_mod drivers/scsi/virtio_scsi drivers/scsi/sd_mod drivers/block/virtio_blk fs/fat/fat fs/fat/vfat
 fs/nls/nls_cp437 fs/nls/nls_ascii"
 
 rm -rf "$OUT"
@@ -66,13 +68,7 @@ make_initramfs() {
 	for m in $MODULES; do
 		name=$(basename "$m")
 		cp "$moddir/$m.ko" "$ir/modules/$name.ko"
-		# scan=sync: the disks are found in the order of their SCSI ids,
-		# so the system disk is sda and the stick of scenario 7 sdb (an
-		# asynchronous scan names them in whichever order they answer).
-		case "$name" in
-		scsi_mod) echo "$name scan=sync" ;;
-		*) echo "$name" ;;
-		esac >>"$ir/modules/order"
+		echo "$name" >>"$ir/modules/order"
 	done
 	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -n -9) >"$WORK/initrd.img"
 }

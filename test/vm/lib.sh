@@ -16,7 +16,7 @@
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-180}
 VM_NBOOT=0
 
-# vm_qemu SERIAL-LOG &: QEMU on $VM_DISK (and the stick $VM_USB, /dev/sdb in
+# vm_qemu SERIAL-LOG &: QEMU on $VM_DISK (and the stick $VM_USB, /dev/vda in
 # the guest, when set; with VM_APPEND, QEMU boots the kernel itself with that
 # command line, as U-Boot would); run it in the background, where
 # exec makes $! the pid of QEMU itself (the power cuts SIGKILL it).
@@ -27,9 +27,8 @@ vm_qemu() {
 	exec qemu-system-x86_64 -accel tcg -m 256 -display none -monitor none -no-reboot \
 		-serial "file:$1" -device virtio-scsi-pci,id=scsi0 \
 		-drive "file=$VM_DISK,format=raw,if=none,id=d0" \
-		-device scsi-hd,drive=d0,bus=scsi0.0,scsi-id=0 \
-		${VM_USB:+-drive "file=$VM_USB,format=raw,if=none,id=d1"} \
-		${VM_USB:+-device scsi-hd,drive=d1,bus=scsi0.0,scsi-id=1} \
+		-device scsi-hd,drive=d0,bus=scsi0.0 \
+		${VM_USB:+-drive "file=$VM_USB,format=raw,if=virtio"} \
 		${VM_APPEND:+-kernel "$VM_BASE/vmlinuz" -initrd "$VM_BASE/initrd.img" -append "$VM_APPEND"}
 }
 

@@ -237,7 +237,7 @@ vm_usb() {
 	VM_USB="$CASE/usb.img"
 	cp --reflink=auto "$VM_BASE/usb.img" "$VM_USB" || fail "could not copy the stick"
 	vm_step 'mkdir -p /run/usb
-mount -o ro /dev/sdb /run/usb
+mount -o ro /dev/vda /run/usb
 run from swinstall install --from /run/usb
 umount /run/usb
 report_status'
