@@ -53,7 +53,7 @@ SHARED_LIB := $(BUILD)/libswinstall.so.$(VERSION)
 CLI := $(BUILD)/swinstall
 AGENT := $(BUILD)/swinstall-agent
 
-.PHONY: all deps check check-asan unit integration demo bench install clean
+.PHONY: all deps check check-vm check-asan unit integration demo bench install clean
 all: $(CLI) $(AGENT) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/libswinstall.pc
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h include/swinstall/*.h lib/*.h cli/*.h)
@@ -98,6 +98,11 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@sh test/run-tests.sh $(BUILD)
+
+# The VM tests alone (test/vm/), with 50 power cuts instead of make check's 10.
+check-vm: deps
+	@$(MAKE) --no-print-directory all
+	@VM_CUTS=50 SWINSTALL=$(BUILD)/swinstall sh test/integration/test_vm.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all $(UNIT_BIN:$(BUILD)/%=build/asan/%)

@@ -14,7 +14,8 @@
  *
  * Every get and apply re-reads the file, so a change made by grub-editenv in
  * the meantime is seen and kept. An apply writes a temporary file next to
- * the block, fsyncs it, renames it over the block and fsyncs the directory:
+ * the block, fsyncs it, renames it over the block, fsyncs it again (vfat
+ * writes the renamed file's directory entry only so) and the directory:
  * after a power cut the old or the new block is there, never a torn one.
  * A corrupt block is refused and left alone rather than rewritten.
  */
@@ -333,13 +334,18 @@ static int replace_file(swi_ctx_t *ctx, const char *path, const char *image, mod
 		step = "write";
 	else if (fsync(fd) < 0)
 		step = "sync";
+	else if (rename(tmp, path) < 0)
+		step = "rename over the block";
+	/* The file is synced once more after the rename: on vfat (an EFI
+	 * system partition) the directory entry the file moved into is written
+	 * with the file, not with its directory, while the old block's clusters
+	 * are freed in the FAT at once; without this sync a power cut leaves
+	 * the name pointing at freed clusters. */
+	else if (fsync(fd) < 0)
+		step = "sync the renamed";
 	int saved = errno;
 	if (close(fd) < 0 && !step) {
 		step = "write";
-		saved = errno;
-	}
-	if (!step && rename(tmp, path) < 0) {
-		step = "rename over the block";
 		saved = errno;
 	}
 	if (step) {

@@ -5,6 +5,8 @@
 #   unit         every BUILD_DIR/test/test_* (cmocka binaries), run from the
 #                repository root with no arguments
 #   integration  every test/integration/test_*.sh with SWINSTALL=BUILD_DIR/swinstall
+#                (time limit INTEGRATION_TIMEOUT, or the script's own line
+#                "# run-tests: timeout=SECONDS")
 #   (default: both, unit tests first)
 # Exit status: 0 when nothing failed, 1 otherwise, 2 on bad usage.
 #
@@ -102,7 +104,9 @@ run_integration() {
 	for script in test/integration/test_*.sh; do
 		[ -f "$script" ] || continue
 		echo "== $script"
-		SWINSTALL="$build/swinstall" with_timeout "$INTEGRATION_TIMEOUT" sh "$script" >"$log" 2>&1
+		# A script that needs longer says so in a line "# run-tests: timeout=N".
+		limit=$(sed -n 's/^# run-tests: timeout=\([0-9][0-9]*\)$/\1/p' "$script" | head -n 1)
+		SWINSTALL="$build/swinstall" with_timeout "${limit:-$INTEGRATION_TIMEOUT}" sh "$script" >"$log" 2>&1
 		rc=$?
 		cat "$log"
 		p=$(grep -c '^ok - ' "$log")
